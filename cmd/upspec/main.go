@@ -1,0 +1,80 @@
+// Command upspec checks servers of the resumable-upload protocol of nginx-upload-module and
+// runs the reference server.
+//
+//	upspec run [--target URL] [flags]   run the conformance suite (default: against the embedded reference server)
+//	upspec serve [flags]                run the reference server
+//	upspec list [flags]                 print the clause catalogue and the scenarios
+//	upspec report [flags] FILE          render a JSON report as HTML or Markdown, or diff two
+//	upspec version                      print version information
+//
+// Exit status: 0 conforming (or success), 1 not conforming, 2 usage or setup error.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// Exit statuses shared by every subcommand.
+const (
+	exitOK         = 0 // conforming, or the command succeeded
+	exitNotConform = 1 // the target does not conform
+	exitUsage      = 2 // usage or setup error
+)
+
+// subcommand is the entry point of one `upspec <name>` command.
+type subcommand struct {
+	name    string
+	summary string
+	main    func(args []string, stdout, stderr io.Writer) int
+}
+
+func subcommands() []subcommand {
+	return []subcommand{
+		{"run", "run the conformance suite against a target (default: the embedded reference server)", runMain},
+		{"serve", "run the reference server", serveMain},
+		{"list", "print the clause catalogue and the scenarios", listMain},
+		{"report", "render a JSON report as HTML or Markdown, or compare two reports", reportMain},
+		{"version", "print the upspec version, the Go version and the commit", versionMain},
+	}
+}
+
+func main() {
+	os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func dispatch(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		usage(stdout)
+		return exitOK
+	case "--version", "-version":
+		return versionMain(nil, stdout, stderr)
+	}
+	for _, c := range subcommands() {
+		if c.name == args[0] {
+			return c.main(args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "upspec: unknown command %q; run 'upspec --help' for the list of commands\n", args[0])
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "upspec: conformance suite and reference server for resumable uploads (nginx-upload-module protocol)")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Usage: upspec <command> [flags]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Commands:")
+	for _, c := range subcommands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Run 'upspec <command> --help' for the flags of a command.")
+	fmt.Fprintln(w, "Exit status: 0 conforming, 1 not conforming, 2 usage or setup error.")
+}
