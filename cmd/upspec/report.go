@@ -1,11 +1,148 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"os"
+
+	"github.com/spf13/pflag"
+
+	"github.com/upspec/upspec/reports"
 )
 
+const reportUsage = `Usage: upspec report [--html FILE] [--markdown FILE] [--reproducers DIR] RUN.json
+       upspec report --diff A.json B.json
+
+Re-renders the JSON report of a run (upspec run --json-report; a Ginkgo JSON report of the
+suite is read too) as a self-contained HTML page or as Markdown for a CI job summary, and writes
+curl reproducers for its failing scenarios. With no output flag it prints the run's summary.
+
+--diff compares two runs scenario by scenario: the verdicts that changed, and the exchanges whose
+answers differ (status codes, Range lists, closed connections) even where both runs passed,
+e.g. the embedded reference server against a deployment.
+
+Examples:
+  upspec report --html report.html run.json
+  upspec report --markdown "$GITHUB_STEP_SUMMARY" run.json
+  upspec report --markdown - run.json           # Markdown on standard output
+  upspec report --reproducers repro/ run.json
+  upspec report --diff reference.json nginx.json
+
+Exit status: 0 done (--diff: no differences), 1 --diff found differences, 2 usage error or a
+report that cannot be read or written.
+
+Flags:
+`
+
+// reportMain is `upspec report`.
 func reportMain(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "upspec report: not available in this build")
-	return exitUsage
+	fs := pflag.NewFlagSet("upspec report", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	fs.SortFlags = false
+	htmlOut := fs.String("html", "", "write the HTML report to `FILE`")
+	mdOut := fs.String("markdown", "", "write the Markdown summary to `FILE` ('-': standard output)")
+	reproDir := fs.String("reproducers", "", "write a curl reproducer per failing scenario into `DIR`")
+	diff := fs.Bool("diff", false, "compare two reports: upspec report --diff A.json B.json")
+	noColor := fs.Bool("no-color", false, "no colours in the summary (also when NO_COLOR is set)")
+	fail := func(format string, args ...any) int {
+		fmt.Fprintf(stderr, "upspec report: "+format+"\n", args...)
+		return exitUsage
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			fmt.Fprint(stdout, reportUsage)
+			fmt.Fprint(stdout, fs.FlagUsagesWrapped(100))
+			return exitOK
+		}
+		return fail("%v; run 'upspec report --help' for the flags", err)
+	}
+
+	if *diff {
+		if *htmlOut != "" || *mdOut != "" || *reproDir != "" {
+			return fail("--diff prints a comparison and writes no report; run --html, --markdown or --reproducers separately")
+		}
+		if fs.NArg() != 2 {
+			return fail("--diff needs two reports, got %d; e.g. upspec report --diff reference.json nginx.json", fs.NArg())
+		}
+		a, err := reports.LoadFile(fs.Arg(0))
+		if err != nil {
+			return fail("%v; give a report written by 'upspec run --json-report'", err)
+		}
+		b, err := reports.LoadFile(fs.Arg(1))
+		if err != nil {
+			return fail("%v; give a report written by 'upspec run --json-report'", err)
+		}
+		d := reports.Compare(a, b)
+		if err := reports.WriteDiff(stdout, d, fs.Arg(0), fs.Arg(1)); err != nil {
+			return fail("%v; check that the output can be written", err)
+		}
+		if d.Empty() {
+			return exitOK
+		}
+		return exitNotConform
+	}
+
+	switch fs.NArg() {
+	case 0:
+		return fail("no report given; e.g. upspec report --html report.html run.json")
+	case 1:
+	default:
+		return fail("one report at a time, got %d; to compare two runs use --diff A.json B.json", fs.NArg())
+	}
+	run, err := reports.LoadFile(fs.Arg(0))
+	if err != nil {
+		return fail("%v; give a report written by 'upspec run --json-report'", err)
+	}
+	if *reproDir != "" {
+		paths, err := reports.WriteReproducers(*reproDir, run)
+		if err != nil {
+			return fail("%v; check that %s can be written", err, *reproDir)
+		}
+		for _, p := range paths {
+			fmt.Fprintf(stdout, "reproducer: %s\n", p)
+		}
+	}
+	if *htmlOut != "" {
+		if err := reports.WriteHTMLFile(*htmlOut, run); err != nil {
+			return fail("%v; check that %s can be written", err, *htmlOut)
+		}
+	}
+	switch *mdOut {
+	case "":
+	case "-":
+		if err := reports.WriteMarkdown(stdout, run); err != nil {
+			return fail("%v", err)
+		}
+	default:
+		if err := writeMarkdown(*mdOut, run); err != nil {
+			return fail("%v; check that %s can be written", err, *mdOut)
+		}
+	}
+	if *htmlOut == "" && *mdOut == "" && *reproDir == "" {
+		c := reports.NewConsole(stdout, *noColor)
+		c.Summary(run)
+		c.ClosingLine(run)
+	}
+	return exitOK
+}
+
+// writeMarkdown writes the Markdown summary to path, replacing the file, except for GitHub's
+// job summary file ($GITHUB_STEP_SUMMARY), which is appended to as GitHub expects.
+func writeMarkdown(path string, run *reports.Run) (err error) {
+	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	if gh := os.Getenv("GITHUB_STEP_SUMMARY"); gh != "" && gh == path {
+		flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
+	}
+	f, err := os.OpenFile(path, flags, 0o644)
+	if err != nil {
+		return fmt.Errorf("markdown report: %w", err)
+	}
+	defer func() {
+		if cerr := f.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("markdown report: %w", cerr)
+		}
+	}()
+	return reports.WriteMarkdown(f, run)
 }

@@ -1,11 +1,387 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/upspec/upspec/fakeserver"
+	"github.com/upspec/upspec/internal/ranges"
 )
 
+// Timeouts and limits of the standalone server's http.Server. The body of a segment is bounded
+// by the handler's own per-read timeout (fakeserver.Options.BodyReadTimeout), not here: a
+// whole-request ReadTimeout would cut large segments on slow links.
+const (
+	serveReadHeaderTimeout = 10 * time.Second
+	serveIdleTimeout       = 60 * time.Second
+	serveMaxHeaderBytes    = 64 << 10
+	// serveShutdownGrace bounds how long a SIGINT/SIGTERM waits for requests in flight.
+	serveShutdownGrace = 5 * time.Second
+)
+
+// serveConfig holds the parsed flags of `upspec serve`.
+type serveConfig struct {
+	listen         string
+	path           string
+	dataDir        string
+	fsync          bool
+	uploadPass     string
+	maxFileSize    byteSizeFlag
+	maxSegmentSize byteSizeFlag
+	rangeFormat    rangeFormatFlag
+	completionTTL  time.Duration
+	verbose        bool
+}
+
+// serveUsageError is a usage or setup problem: printed as one line, exit status 2.
+type serveUsageError struct {
+	what string // what is wrong
+	fix  string // what to do
+}
+
+func (e *serveUsageError) Error() string { return e.what + "; " + e.fix }
+
+func serveUsagef(fix, format string, args ...any) *serveUsageError {
+	return &serveUsageError{what: fmt.Sprintf(format, args...), fix: fix}
+}
+
+const serveHelpHint = "run 'upspec serve --help' for the flags"
+
+// newServeFlagSet registers the flags of `upspec serve` on a new flag set. Flags that select
+// deviations of the real module (profiles and quirks) are registered beside these by their own
+// function, so that the two groups stay apart.
+func newServeFlagSet(cfg *serveConfig) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("upspec serve", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	fs.SortFlags = false
+
+	cfg.rangeFormat = rangeFormatFlag(ranges.FormatModule)
+	fs.StringVar(&cfg.listen, "listen", "127.0.0.1:8080", "`host:port` to listen on; port 0 picks a free one (the first line of output names it)")
+	fs.StringVar(&cfg.path, "path", "/upload", "URL `path` of the segment endpoint")
+	fs.StringVar(&cfg.dataDir, "data-dir", "", "keep sessions and completed files in this `directory` (created if missing) so that they survive restarts; default: in memory")
+	fs.BoolVar(&cfg.fsync, "fsync", false, "fsync data and state before every 201 (power-loss safe; needs --data-dir)")
+	fs.StringVar(&cfg.uploadPass, "upload-pass", "", "hand each completed file to the backend at `URL` as the module's multipart form; default: the built-in backend (200 completed, files at /file/<name>)")
+	fs.Var(&cfg.maxFileSize, "max-file-size", "largest total a session may announce, e.g. 10M, 1GiB (0 = no limit; larger → 413)")
+	fs.Var(&cfg.maxSegmentSize, "max-segment-size", "largest segment, e.g. 1MiB (0 = no limit; larger → 413)")
+	fs.Var(&cfg.rangeFormat, "range-format", "range list form in 201 answers: module (0-5/24,9-15/24) or compact (0-5,9-15/24)")
+	fs.DurationVar(&cfg.completionTTL, "completion-ttl", 10*time.Minute, "how long a retry after completion gets the completion answer again")
+	fs.BoolVarP(&cfg.verbose, "verbose", "v", false, "log one line per request on stderr")
+	return fs
+}
+
+func serveUsage(w io.Writer, fs *pflag.FlagSet) {
+	fmt.Fprint(w, `Usage: upspec serve [flags]
+
+Run the reference server of the resumable-upload protocol of nginx-upload-module: segments are
+POSTed to --path; 201 answers list the ranges received so far; the segment that completes a
+file is handed to the backend (built in, or --upload-pass).
+
+Flags:
+`)
+	fmt.Fprint(w, fs.FlagUsagesWrapped(100))
+	fmt.Fprint(w, `
+Sizes take the suffixes K, M, G, T or KiB, MiB, GiB, TiB (powers of 1024), KB, MB, GB, TB
+(powers of 1000) or none (bytes).
+
+Examples:
+  upspec serve                                   # memory store on http://127.0.0.1:8080/upload
+  upspec serve --listen 127.0.0.1:0 -v           # a free port, one log line per request
+  upspec serve --data-dir /tmp/uploads --fsync   # sessions survive restarts and power loss
+  upspec serve --upload-pass http://127.0.0.1:9000/done --max-file-size 1GiB
+  upspec serve --range-format compact --max-segment-size 10M
+
+  curl -i -X POST http://127.0.0.1:8080/upload -H 'Content-Type: application/octet-stream' \
+       -H 'Content-Disposition: attachment; filename="a.txt"' -H 'Session-ID: s1' \
+       -H 'X-Content-Range: bytes 0-5/24' --data-binary 'abcdef'
+
+Exit status: 0 after SIGINT or SIGTERM, 2 for a bad flag or a setup error (e.g. port in use).
+`)
+}
+
 func serveMain(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "upspec serve: not available in this build")
+	var cfg serveConfig
+	fs := newServeFlagSet(&cfg)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			serveUsage(stdout, fs)
+			return exitOK
+		}
+		return serveFail(stderr, &serveUsageError{what: oneLine(err.Error()), fix: serveHelpHint})
+	}
+	if err := cfg.validate(fs); err != nil {
+		return serveFail(stderr, err)
+	}
+	opts, err := cfg.options(stderr)
+	if err != nil {
+		return serveFail(stderr, err)
+	}
+	defer closeIfCloser(opts.Store)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	ln, err := net.Listen("tcp", cfg.listen)
+	if err != nil {
+		return serveFail(stderr, listenError(cfg.listen, err))
+	}
+	handler := fakeserver.New(opts)
+	defer closeIfCloser(handler)
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: serveReadHeaderTimeout,
+		IdleTimeout:       serveIdleTimeout,
+		MaxHeaderBytes:    serveMaxHeaderBytes,
+	}
+
+	base := "http://" + ln.Addr().String()
+	fmt.Fprintf(stdout, "upspec serve: listening on %s%s (storage: %s; backend: %s)\n",
+		base, cfg.path, cfg.storageText(), cfg.backendText(base))
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	select {
+	case err := <-serveErr:
+		// Serve returns only on a failure of the listener.
+		fmt.Fprintf(stderr, "upspec serve: %v; restart the server\n", oneLine(err.Error()))
+		return exitUsage
+	case <-ctx.Done():
+	}
+	stop() // a second signal now kills the process the default way
+	fmt.Fprintln(stderr, "upspec serve: shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), serveShutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		fmt.Fprintf(stderr, "upspec serve: requests still running after %v were cut off\n", serveShutdownGrace)
+		_ = srv.Close()
+	}
+	<-serveErr
+	return exitOK
+}
+
+func serveFail(stderr io.Writer, err error) int {
+	fmt.Fprintf(stderr, "upspec serve: %s\n", oneLine(err.Error()))
 	return exitUsage
+}
+
+// oneLine keeps an error message on one line.
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}
+
+func (c *serveConfig) validate(fs *pflag.FlagSet) error {
+	if fs.NArg() > 0 {
+		return serveUsagef("upspec serve takes only flags; "+serveHelpHint, "unexpected argument %q", fs.Arg(0))
+	}
+	if host, port, err := net.SplitHostPort(c.listen); err != nil {
+		return serveUsagef("give host:port, e.g. --listen 127.0.0.1:8080 (or :8080 for every interface)",
+			"invalid --listen %q", c.listen)
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return serveUsagef("give a port number from 0 to 65535, e.g. --listen 127.0.0.1:8080",
+			"invalid port %q in --listen %q", port, c.listen)
+	} else if strings.ContainsAny(host, " /") {
+		return serveUsagef("give host:port, e.g. --listen 127.0.0.1:8080", "invalid host %q in --listen", host)
+	}
+	if !strings.HasPrefix(c.path, "/") || strings.ContainsAny(c.path, " ?#") {
+		return serveUsagef("give an absolute URL path without query, e.g. --path /upload", "invalid --path %q", c.path)
+	}
+	if c.fsync && c.dataDir == "" {
+		return serveUsagef("add --data-dir DIR (the memory store has nothing to sync)", "--fsync needs --data-dir")
+	}
+	if fs.Changed("data-dir") && c.dataDir == "" {
+		return serveUsagef("give a directory, e.g. --data-dir /tmp/uploads, or leave the flag out for the memory store", "--data-dir is empty")
+	}
+	if c.uploadPass != "" {
+		u, err := url.Parse(c.uploadPass)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return serveUsagef("give an http:// or https:// URL, e.g. --upload-pass http://127.0.0.1:9000/done",
+				"invalid --upload-pass %q", c.uploadPass)
+		}
+	}
+	if c.completionTTL <= 0 {
+		return serveUsagef("give a positive duration, e.g. --completion-ttl 10m", "invalid --completion-ttl %v", c.completionTTL)
+	}
+	return nil
+}
+
+// options builds the server options; it opens the data directory.
+func (c *serveConfig) options(stderr io.Writer) (fakeserver.Options, error) {
+	opts := fakeserver.Options{
+		Path:           c.path,
+		UploadPass:     c.uploadPass,
+		MaxFileSize:    int64(c.maxFileSize),
+		MaxSegmentSize: int64(c.maxSegmentSize),
+		RangeFormat:    ranges.Format(c.rangeFormat),
+		CompletionTTL:  c.completionTTL,
+	}
+	if c.dataDir != "" {
+		st, err := fakeserver.NewDirStore(c.dataDir, c.fsync)
+		if err != nil {
+			return opts, serveUsagef("check that the directory can be created and written, or choose another --data-dir",
+				"cannot use data directory %q: %v", c.dataDir, err)
+		}
+		opts.Store = st
+	}
+	if c.verbose {
+		opts.Logf = newLineLogger(stderr)
+	}
+	return opts, nil
+}
+
+func (c *serveConfig) storageText() string {
+	switch {
+	case c.dataDir == "":
+		return "memory"
+	case c.fsync:
+		return "directory " + c.dataDir + ", fsync"
+	default:
+		return "directory " + c.dataDir
+	}
+}
+
+func (c *serveConfig) backendText(base string) string {
+	if c.uploadPass != "" {
+		return "upload-pass " + c.uploadPass
+	}
+	return "built-in, files at " + base + "/file/"
+}
+
+func listenError(addr string, err error) error {
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return serveUsagef("stop the process that holds it or choose another port with --listen",
+			"cannot listen on %s: address already in use", addr)
+	case errors.Is(err, syscall.EACCES):
+		return serveUsagef("choose a port above 1023 with --listen, e.g. 127.0.0.1:8080",
+			"cannot listen on %s: permission denied", addr)
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		return serveUsagef("give an address of this machine with --listen, e.g. 127.0.0.1:8080",
+			"cannot listen on %s: address not available", addr)
+	default:
+		return serveUsagef("check --listen (host:port, e.g. 127.0.0.1:8080)", "cannot listen on %s: %v", addr, err)
+	}
+}
+
+func closeIfCloser(v any) {
+	if c, ok := v.(io.Closer); ok {
+		_ = c.Close()
+	}
+}
+
+// newLineLogger returns a Logf that writes one time-stamped line per call; it is safe for
+// concurrent use.
+func newLineLogger(w io.Writer) func(format string, args ...any) {
+	var mu sync.Mutex
+	return func(format string, args ...any) {
+		line := time.Now().Format("15:04:05.000") + " " + strings.TrimRight(fmt.Sprintf(format, args...), "\n") + "\n"
+		mu.Lock()
+		defer mu.Unlock()
+		_, _ = io.WriteString(w, line)
+	}
+}
+
+// byteSizeFlag is a pflag.Value for a byte count written as 1048576, 10M, 1GiB or 1.5GB.
+type byteSizeFlag int64
+
+func (b *byteSizeFlag) String() string { return strconv.FormatInt(int64(*b), 10) }
+
+// Type names the value kind in the flag usage.
+func (b *byteSizeFlag) Type() string { return "size" }
+
+// Set parses a size.
+func (b *byteSizeFlag) Set(s string) error {
+	n, err := parseByteSize(s)
+	if err != nil {
+		return err
+	}
+	*b = byteSizeFlag(n)
+	return nil
+}
+
+// parseByteSize parses a non-negative byte count with an optional suffix: K, M, G, T, KiB,
+// MiB, GiB, TiB (powers of 1024; also lower case), KB, MB, GB, TB (powers of 1000), B.
+func parseByteSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	i := 0
+	for i < len(t) && (t[i] >= '0' && t[i] <= '9' || t[i] == '.') {
+		i++
+	}
+	num, suffix := t[:i], strings.TrimSpace(t[i:])
+	if num == "" {
+		return 0, fmt.Errorf("size %q does not start with a number (e.g. 1048576, 10M, 1GiB)", s)
+	}
+	var mult float64
+	switch strings.ToLower(suffix) {
+	case "", "b":
+		mult = 1
+	case "k", "kib":
+		mult = 1 << 10
+	case "m", "mib":
+		mult = 1 << 20
+	case "g", "gib":
+		mult = 1 << 30
+	case "t", "tib":
+		mult = 1 << 40
+	case "kb":
+		mult = 1e3
+	case "mb":
+		mult = 1e6
+	case "gb":
+		mult = 1e9
+	case "tb":
+		mult = 1e12
+	default:
+		return 0, fmt.Errorf("size %q has an unknown unit %q (use K, M, G, T, KiB, MiB, GiB, TiB, KB, MB, GB, TB)", s, suffix)
+	}
+	if !strings.Contains(num, ".") {
+		v, err := strconv.ParseInt(num, 10, 64)
+		if err != nil || v > math.MaxInt64/int64(mult) {
+			return 0, fmt.Errorf("size %q is too large", s)
+		}
+		return v * int64(mult), nil
+	}
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil {
+		return 0, fmt.Errorf("size %q is not a number", s)
+	}
+	v := f * mult
+	if v >= math.MaxInt64 {
+		return 0, fmt.Errorf("size %q is too large", s)
+	}
+	return int64(v), nil
+}
+
+// rangeFormatFlag is a pflag.Value for --range-format.
+type rangeFormatFlag ranges.Format
+
+func (f *rangeFormatFlag) String() string { return ranges.Format(*f).String() }
+
+// Type names the value kind in the flag usage.
+func (f *rangeFormatFlag) Type() string { return "module|compact" }
+
+// Set parses "module" or "compact".
+func (f *rangeFormatFlag) Set(s string) error {
+	v, err := ranges.ParseFormat(s)
+	if err != nil {
+		return fmt.Errorf("want module or compact, not %q", s)
+	}
+	*f = rangeFormatFlag(v)
+	return nil
 }

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/upspec/upspec/reports"
+	"github.com/upspec/upspec/scenarios"
+)
+
+// sampleResults are two scenarios: RS-01 passes with the given Range list, CP-01 has the
+// given verdict.
+func sampleResults(rangeList string, cp scenarios.Verdict) []scenarios.Result {
+	ex := func(step string, status int, rng string) scenarios.Exchange {
+		r := &scenarios.ResponseRecord{Status: status, StatusLine: "HTTP/1.1 " + map[int]string{201: "201 Created", 200: "200 OK"}[status]}
+		if rng != "" {
+			r.Headers = []scenarios.Header{{Name: "Range", Value: rng}}
+			r.Body = rng
+		}
+		return scenarios.Exchange{Step: step, Session: "r1-X-1", Outcome: scenarios.OutcomeAnswered, Response: r,
+			Request: scenarios.RequestRecord{Method: "POST", Target: "/upload", Proto: "HTTP/1.1", BodyLen: 6, BodySent: 6, PatternBody: true,
+				Headers: []scenarios.Header{{Name: "X-Content-Range", Value: "bytes 0-5/24"}, {Name: "X-Session-ID", Value: "r1-X-1"}}}}
+	}
+	cpRes := scenarios.Result{ScenarioID: "CP-01", Verdict: cp, Duration: time.Millisecond,
+		Exchanges: []scenarios.Exchange{ex("first half", 201, "0-11/24"), ex("second half", 200, "")}}
+	if cp == scenarios.VerdictFail {
+		cpRes.Findings = []scenarios.Finding{{Clause: "ack.201-while-incomplete", Level: scenarios.MUST, Expected: "201", Got: "200", Step: "first half", Session: "r1-X-1"}}
+		cpRes.Exchanges[0] = ex("first half", 200, "")
+	}
+	return []scenarios.Result{
+		{ScenarioID: "RS-01", Verdict: scenarios.VerdictPass, Duration: time.Millisecond,
+			Exchanges: []scenarios.Exchange{ex("segment A", 201, rangeList)}},
+		cpRes,
+	}
+}
+
+func writeRun(t *testing.T, dir, name string, results []scenarios.Result) string {
+	t.Helper()
+	run := reports.FromResults(reports.Meta{Target: "http://127.0.0.1:8080/upload", RunID: "r1"}, results)
+	p := filepath.Join(dir, name)
+	if err := reports.WriteJSONFile(p, run); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestReportRender(t *testing.T) {
+	dir := t.TempDir()
+	failing := writeRun(t, dir, "failing.json", sampleResults("0-5/24", scenarios.VerdictFail))
+	html := filepath.Join(dir, "out.html")
+	md := filepath.Join(dir, "out.md")
+	repro := filepath.Join(dir, "repro")
+
+	tests := []struct {
+		name       string
+		args       []string
+		stdout     []string
+		files      map[string]string // path: text it must hold
+		lastStdout string
+	}{
+		{name: "html", args: []string{"--html", html, failing}, files: map[string]string{html: "1 passed, 1 failed"}},
+		{name: "markdown file", args: []string{"--markdown", md, failing}, files: map[string]string{md: "### Failures"}},
+		{name: "markdown stdout", args: []string{"--markdown", "-", failing}, stdout: []string{"## upspec: ❌ not conforming", "ack.201-while-incomplete"}},
+		{name: "reproducers", args: []string{"--reproducers", repro, failing}, stdout: []string{"reproducer: " + filepath.Join(repro, "repro-CP-01.sh")},
+			files: map[string]string{filepath.Join(repro, "repro-CP-01.sh"): "#!/bin/sh"}},
+		{name: "summary", args: []string{"--no-color", failing}, stdout: []string{"Failures: 1 FAIL", "by family"}, lastStdout: "1 passed, 1 failed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := callCmd(t, "report", tt.args...)
+			if code != exitOK || errOut != "" {
+				t.Fatalf("exit %d, stderr %q", code, errOut)
+			}
+			for _, w := range tt.stdout {
+				if !strings.Contains(out, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, out)
+				}
+			}
+			for p, w := range tt.files {
+				data, err := os.ReadFile(p)
+				if err != nil || !strings.Contains(string(data), w) {
+					t.Errorf("%s: %v, lacks %q", p, err, w)
+				}
+			}
+			if tt.lastStdout != "" {
+				lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+				if last := lines[len(lines)-1]; last != tt.lastStdout {
+					t.Errorf("last line %q, want %q", last, tt.lastStdout)
+				}
+			}
+		})
+	}
+}
+
+func TestReportReadsGinkgoJSON(t *testing.T) {
+	dir := t.TempDir()
+	var specs types.SpecReports
+	for _, r := range sampleResults("0-5/24", scenarios.VerdictFail) {
+		specs = append(specs, types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: r.ScenarioID, State: types.SpecStatePassed,
+			ReportEntries: types.ReportEntries{{Name: reports.EntryName, Value: types.WrapEntryValue(r)}}})
+	}
+	data, err := json.Marshal([]types.Report{{SpecReports: specs, SuiteSucceeded: false}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "ginkgo.json")
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := callCmd(t, "report", "--markdown", "-", p)
+	if code != exitOK || !strings.Contains(out, "CP-01") || !strings.Contains(out, "1 passed, 1 failed") {
+		t.Errorf("exit %d, stderr %q, stdout:\n%s", code, errOut, out)
+	}
+}
+
+func TestReportDiff(t *testing.T) {
+	dir := t.TempDir()
+	ref := writeRun(t, dir, "reference.json", sampleResults("0-5/24", scenarios.VerdictPass))
+	same := writeRun(t, dir, "same.json", sampleResults("0-5/24", scenarios.VerdictPass))
+	compact := writeRun(t, dir, "compact.json", sampleResults("0-5,6-6/24", scenarios.VerdictPass))
+	broken := writeRun(t, dir, "broken.json", sampleResults("0-5/24", scenarios.VerdictFail))
+
+	tests := []struct {
+		name string
+		a, b string
+		code int
+		want []string
+	}{
+		{"no difference", ref, same, exitOK, []string{"No differences"}},
+		{"both pass, answers differ", ref, compact, exitNotConform, []string{
+			"RS-01", "[PASS -> PASS]", "1. segment A", "A: 201 Created, Range: 0-5/24", "B: 201 Created, Range: 0-5,6-6/24",
+			"0 verdict(s) changed, 1 with the same verdict but other answers"}},
+		{"verdict changed", ref, broken, exitNotConform, []string{
+			"Verdicts changed (1):", "CP-01  PASS       -> FAIL", "A: 201 Created, Range: 0-11/24", "B: 200 OK"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := callCmd(t, "report", "--diff", tt.a, tt.b)
+			if code != tt.code || errOut != "" {
+				t.Errorf("exit %d (want %d), stderr %q", code, tt.code, errOut)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
+
+func TestReportRejectsOtherJSON(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct{ name, content, want string }{
+		{"other version", `{"schema_version": 99}`, "schema version 99"},
+		{"not a report", `{"hello": 1}`, "no schema_version"},
+		{"garbage", `<html>`, "not JSON"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "-")+".json")
+			if err := os.WriteFile(p, []byte(tt.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, _, errOut := callCmd(t, "report", p)
+			if code != exitUsage || !strings.Contains(errOut, tt.want) || strings.Count(errOut, "\n") != 1 {
+				t.Errorf("exit %d, stderr %q; want 2 and one line with %q", code, errOut, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,85 @@
+package fakeserver
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/upspec/upspec/internal/ranges"
+)
+
+// Defaults of Options.
+const (
+	// DefaultPath is the segment endpoint.
+	DefaultPath = "/upload"
+	// DefaultFilePrefix is the URL prefix under which the built-in backend serves completed
+	// files.
+	DefaultFilePrefix = "/file/"
+	// DefaultCompletionTTL is how long a completed session answers retries with its
+	// completion.
+	DefaultCompletionTTL = 10 * time.Minute
+	// DefaultBodyReadTimeout is the longest pause allowed between two reads of a body.
+	DefaultBodyReadTimeout = 30 * time.Second
+	// DefaultBackendTimeout bounds a hand-off to an external backend when Options has no
+	// BackendClient.
+	DefaultBackendTimeout = 30 * time.Second
+)
+
+// Options configures the reference server. The zero value is usable: an in-memory store, the
+// built-in backend, no size limits, the module's range-list form.
+type Options struct {
+	// Path is the segment endpoint; default DefaultPath.
+	Path string
+	// FilePrefix is the URL prefix of completed files, `GET <FilePrefix><name>`; default
+	// DefaultFilePrefix.
+	FilePrefix string
+	// Store keeps the sessions and the completed files; nil: a new in-memory store.
+	Store Store
+	// UploadPass is the URL of an external backend. When it is set, the completing segment is
+	// handed to it as the module's multipart form and its answer is relayed; "" selects the
+	// built-in backend (200 `completed`).
+	UploadPass string
+	// BackendClient performs the hand-off to UploadPass; nil: a client with a
+	// DefaultBackendTimeout timeout.
+	BackendClient *http.Client
+	// MaxFileSize is the largest total accepted (413 above); 0 = unlimited.
+	MaxFileSize int64
+	// MaxSegmentSize is the largest segment (E-S+1) accepted (413 above); 0 = unlimited.
+	MaxSegmentSize int64
+	// RangeFormat is the form of the range list of a 201; default ranges.FormatModule.
+	RangeFormat ranges.Format
+	// CompletionTTL is how long a completed session answers a retry of any of its segments
+	// with the completion answer again; default DefaultCompletionTTL. After it the session is
+	// forgotten.
+	CompletionTTL time.Duration
+	// BodyReadTimeout is the longest pause between two reads of a request body; a client that
+	// stalls longer is dropped. Default DefaultBodyReadTimeout.
+	BodyReadTimeout time.Duration
+	// Quirks selects deviations of the real module; the zero value selects none.
+	Quirks QuirkSet
+	// Logf, when non-nil, receives one line per request: method, path, session, range,
+	// status, body bytes and duration.
+	Logf func(format string, args ...any)
+}
+
+// withDefaults returns o with every zero field that has a default set to it.
+func (o Options) withDefaults() Options {
+	if o.Path == "" {
+		o.Path = DefaultPath
+	}
+	if o.FilePrefix == "" {
+		o.FilePrefix = DefaultFilePrefix
+	}
+	if o.Store == nil {
+		o.Store = NewMemoryStore()
+	}
+	if o.BackendClient == nil {
+		o.BackendClient = &http.Client{Timeout: DefaultBackendTimeout}
+	}
+	if o.CompletionTTL <= 0 {
+		o.CompletionTTL = DefaultCompletionTTL
+	}
+	if o.BodyReadTimeout <= 0 {
+		o.BodyReadTimeout = DefaultBodyReadTimeout
+	}
+	return o
+}

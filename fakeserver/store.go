@@ -1,0 +1,61 @@
+package fakeserver
+
+import (
+	"io"
+
+	"github.com/upspec/upspec/internal/ranges"
+)
+
+// Store keeps what must outlive a request: each session's bytes and acknowledged ranges, and
+// the completed files. The handler keeps the protocol (header checks, locking, in-flight
+// claims, range arithmetic, completion and hand-off); a Store only stores, the way tusd's
+// handler and data stores are kept apart.
+//
+// A Store is safe for concurrent use by many sessions. The handler serialises the state
+// changes of one session (Create, Commit, Finish, Discard) but calls WriteAt of one session
+// from several requests at once, on disjoint ranges.
+type Store interface {
+	// Load returns the stored session id, or ok false when the store holds none.
+	Load(id string) (u Upload, ok bool, err error)
+	// Create starts session id for a file of total bytes, with nothing acknowledged. Any
+	// earlier data of the same id is dropped.
+	Create(id string, total int64) (Upload, error)
+	// OpenFile opens the completed file called name (a bare name, already checked by the
+	// caller). It returns an error wrapping fs.ErrNotExist when there is none.
+	OpenFile(name string) (File, error)
+	// Close releases what the store holds open. Stored data stays where it is.
+	Close() error
+}
+
+// Upload is the stored side of one session.
+type Upload interface {
+	// Total is the size of the session's file.
+	Total() int64
+	// Ranges returns the acknowledged ranges as last committed, sorted and merged.
+	Ranges() []ranges.Range
+	// WriteAt stores p at offset off of the file. Calls on disjoint ranges may run at once.
+	WriteAt(p []byte, off int64) (int, error)
+	// Flush makes the bytes written so far durable as far as the store promises (a data
+	// directory with fsync: fsync of the data file). It is called before Commit.
+	Flush() error
+	// Commit records that added is acknowledged, acked being the whole list after it. It is
+	// atomic: after a crash at any moment the store holds either the previous list or this
+	// one. The bytes of added were written (and flushed) before.
+	Commit(added ranges.Range, acked []ranges.Range) error
+	// Finish turns the complete session into the completed file called name (a bare,
+	// checked name; an earlier file of that name is replaced) and removes the session from
+	// the store. The returned File is open for reading; the caller closes it.
+	Finish(name string) (File, error)
+	// Discard removes the session and its bytes from the store.
+	Discard() error
+}
+
+// File is a completed file in a Store.
+type File interface {
+	io.ReaderAt
+	io.Closer
+	// Size is the length of the file in bytes.
+	Size() int64
+	// Path is where the file lives on disk; "" for a store in memory.
+	Path() string
+}

@@ -1,0 +1,124 @@
+package reports
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestScenarioLine(t *testing.T) {
+	tests := []struct {
+		name  string
+		s     Scenario
+		color bool
+		want  string
+	}{
+		{"pass", Scenario{ID: "RS-01", Title: "Two segments", Verdict: Pass, Duration: 3 * time.Millisecond}, false,
+			"PASS        RS-01  Two segments  (3ms)\n"},
+		{"skip with reason", Scenario{ID: "SS-01", Title: "Two addresses", Verdict: Skipped, SkipReason: "not on\nloopback"}, false,
+			"SKIPPED     SS-01  Two addresses  (0s) skipped: not on; loopback\n"},
+		{"fail in colour", Scenario{ID: "CP-01", Title: "t", Verdict: Fail, Duration: 1500 * time.Millisecond}, true,
+			"\x1b[31mFAIL      \x1b[0m  CP-01  t  \x1b[90m(1.5s)\x1b[0m\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			Console{W: &buf, Color: tt.color}.ScenarioLine(tt.s)
+			if buf.String() != tt.want {
+				t.Errorf("line = %q, want %q", buf.String(), tt.want)
+			}
+		})
+	}
+}
+
+func TestSummaryAndClosingLine(t *testing.T) {
+	run := testRun()
+	cp, _ := run.Scenario("CP-01")
+	cp.Reproducer = "out/repro-CP-01.sh"
+	var buf bytes.Buffer
+	c := Console{W: &buf}
+	c.Summary(run)
+	c.ClosingLine(run)
+	out := buf.String()
+	for _, want := range []string{
+		"by family", "completion         1      0      1", "by level", "MUST        4      1      2",
+		"Failures: 2 FAIL, 1 NON-STRICT",
+		"ack.201-while-incomplete (MUST): Every accepted segment",
+		"expected: 201 Created", `got:      200 OK, body "completed"`,
+		"the server claimed completion with 12 of 24 bytes",
+		"reproducer: out/repro-CP-01.sh",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Index(out, "CP-01") > strings.Index(out, "MF-01") {
+		t.Error("FAIL scenarios should come before NON-STRICT ones")
+	}
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if last := lines[len(lines)-1]; last != "3 passed, 2 failed, 1 skipped" {
+		t.Errorf("last line = %q", last)
+	}
+	if strings.Contains(out, "\x1b[") {
+		t.Error("colour codes with Color off")
+	}
+}
+
+func TestClosingLine(t *testing.T) {
+	tests := []struct {
+		name string
+		run  Run
+		want string
+	}{
+		{"no skips", Run{Counts: Counts{Pass: 3, NonStrict: 1, Info: 1, Fail: 0}}, "5 passed, 0 failed"},
+		{"skips", Run{Counts: Counts{Pass: 1, Fail: 2, Skipped: 4}}, "1 passed, 2 failed, 4 skipped"},
+		{"suite error only", Run{Counts: Counts{Pass: 2}, SuiteErrors: []string{"BeforeSuite failed"}}, "2 passed, 1 failed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ClosingLine(&tt.run); got != tt.want {
+				t.Errorf("ClosingLine = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestColorWanted(t *testing.T) {
+	var buf bytes.Buffer
+	if ColorWanted(&buf, false) {
+		t.Error("colour for a buffer")
+	}
+	t.Setenv("NO_COLOR", "1")
+	if ColorWanted(os.Stdout, false) {
+		t.Error("colour with NO_COLOR set")
+	}
+}
+
+func TestExchangeLines(t *testing.T) {
+	run := testRun()
+	mf, _ := run.Scenario("MF-01")
+	var buf bytes.Buffer
+	Console{W: &buf}.ExchangeLines(mf.Exchanges[0])
+	for _, want := range []string{"▸ malformed range", "> POST /upload HTTP/1.1", "> X-Content-Range: bytes 0-5/24x", "(body: 8 bytes sent)", "connection closed without a response"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("lacks %q:\n%s", want, buf.String())
+		}
+	}
+}
+
+func TestFormatDuration(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "0s"}, {850 * time.Microsecond, "850µs"}, {14 * time.Millisecond, "14ms"},
+		{2345 * time.Millisecond, "2.35s"}, {65 * time.Second, "1m05s"},
+	}
+	for _, tt := range tests {
+		if got := FormatDuration(tt.d); got != tt.want {
+			t.Errorf("FormatDuration(%v) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}

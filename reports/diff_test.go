@@ -1,0 +1,81 @@
+package reports
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/upspec/upspec/scenarios"
+)
+
+func TestCompare(t *testing.T) {
+	base := testResults()
+	changed := testResults()
+	// RS-01 still passes but the target writes the other list form.
+	changed[0].Exchanges[1].Response = created("0-5,9-15/24")
+	// CP-01 now passes.
+	changed[1].Verdict = scenarios.VerdictPass
+	changed[1].Findings = nil
+	changed[1].Exchanges[0].Response = created("0-11/24")
+	// SS-01 did not run at all; a new scenario did.
+	changed = append(changed[:3], changed[4:]...)
+
+	a := testCatalogue().FromResults(Meta{Target: "http://a/upload"}, base)
+	b := testCatalogue().FromResults(Meta{Target: "http://b/upload"}, changed)
+	d := Compare(a, b)
+	got := map[string]ScenarioDiff{}
+	for _, s := range d.Scenarios {
+		got[s.ID] = s
+	}
+	tests := []struct {
+		id         string
+		va, vb     Verdict
+		exchanges  int
+		firstIndex int
+	}{
+		{"CP-01", Fail, Pass, 1, 0},
+		{"RS-01", Pass, Pass, 1, 1},
+		{"SS-01", Skipped, "", 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			s, ok := got[tt.id]
+			if !ok {
+				t.Fatalf("%s not in the diff", tt.id)
+			}
+			if s.VerdictA != tt.va || s.VerdictB != tt.vb || len(s.Exchanges) != tt.exchanges {
+				t.Errorf("diff = %+v", s)
+			}
+			if tt.exchanges > 0 && s.Exchanges[0].Index != tt.firstIndex {
+				t.Errorf("first differing exchange at %d, want %d", s.Exchanges[0].Index, tt.firstIndex)
+			}
+		})
+	}
+	if len(d.Scenarios) != len(tests) {
+		t.Errorf("%d scenarios differ, want %d", len(d.Scenarios), len(tests))
+	}
+	var buf bytes.Buffer
+	if err := WriteDiff(&buf, d, "a.json", "b.json"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"A: a.json", "target http://a/upload", "CP-01  FAIL       -> PASS", "SS-01  SKIPPED    -> (not run)",
+		"2. segment B", "A: 201 Created, Range: 0-5/24,9-15/24", "B: 201 Created, Range: 0-5,9-15/24",
+		"3 scenario(s) differ: 2 verdict(s) changed, 1 with the same verdict but other answers.",
+	} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("diff output lacks %q:\n%s", want, buf.String())
+		}
+	}
+}
+
+func TestCompareSame(t *testing.T) {
+	d := Compare(testRun(), testRun())
+	var buf bytes.Buffer
+	if err := WriteDiff(&buf, d, "a", "b"); err != nil {
+		t.Fatal(err)
+	}
+	if !d.Empty() || !strings.Contains(buf.String(), "No differences") {
+		t.Errorf("diff of a run with itself:\n%s", buf.String())
+	}
+}

@@ -1,0 +1,204 @@
+package reports
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/upspec/upspec/scenarios"
+)
+
+// seenRequest is what the broken server received.
+type seenRequest struct {
+	header http.Header
+	body   []byte
+}
+
+// brokenServer answers 200 "completed" to every segment, complete or not: a false success.
+func brokenServer(t *testing.T) (*httptest.Server, func() []seenRequest) {
+	t.Helper()
+	var mu sync.Mutex
+	var seen []seenRequest
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		seen = append(seen, seenRequest{header: r.Header.Clone(), body: body})
+		mu.Unlock()
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = io.WriteString(w, "completed")
+	}))
+	t.Cleanup(srv.Close)
+	return srv, func() []seenRequest {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]seenRequest(nil), seen...)
+	}
+}
+
+// runScript runs a reproducer with /bin/sh, bounded, with TARGET and RUN set.
+func runScript(t *testing.T, path, target, runID string) string {
+	t.Helper()
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("curl is not installed: the reproducers need it")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "/bin/sh", path)
+	cmd.Env = append(os.Environ(), "TARGET="+target, "RUN="+runID)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("sh %s: %v\n%s", path, err, out.String())
+	}
+	return out.String()
+}
+
+func TestReproducerShowsTheFailure(t *testing.T) {
+	run := testRun()
+	dir := t.TempDir()
+	paths, err := WriteReproducers(dir, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// CP-01 and PA-01 fail, MF-01 is NON-STRICT.
+	want := []string{"repro-CP-01.sh", "repro-PA-01.sh", "repro-MF-01.sh"}
+	if len(paths) != len(want) {
+		t.Fatalf("paths = %q, want %q", paths, want)
+	}
+	for i, p := range paths {
+		if filepath.Base(p) != want[i] {
+			t.Errorf("path %d = %s, want %s", i, p, want[i])
+		}
+		if fi, err := os.Stat(p); err != nil || fi.Mode()&0o100 == 0 {
+			t.Errorf("%s is not an executable file: %v", p, err)
+		}
+	}
+	cp, _ := run.Scenario("CP-01")
+	if cp.Reproducer != paths[0] {
+		t.Errorf("CP-01 reproducer = %q, want %q", cp.Reproducer, paths[0])
+	}
+
+	srv, seen := brokenServer(t)
+	out := runScript(t, paths[0], srv.URL, "repro-test")
+
+	for _, s := range []string{
+		">>> [1/2] first half",
+		"should answer: 201 Created (ack.201-while-incomplete, MUST)",
+		`answered in the run: 200 OK, body "completed"  <-- the failure`,
+		"HTTP/1.1 200 OK", // the failure happens again
+		"completed",
+	} {
+		if !strings.Contains(out, s) {
+			t.Errorf("output lacks %q:\n%s", s, out)
+		}
+	}
+	reqs := seen()
+	if len(reqs) != 2 {
+		t.Fatalf("the server saw %d requests, want 2", len(reqs))
+	}
+	for i, tt := range []struct {
+		rng   string
+		start int64
+		seed  int
+	}{{"bytes 0-11/24", 0, 0}, {"bytes 12-23/24", 12, 7}} {
+		r := reqs[i]
+		if got := r.header.Get("X-Session-ID"); got != "repro-test-CP-01-1" {
+			t.Errorf("request %d: session %q, want repro-test-CP-01-1", i, got)
+		}
+		if got := r.header.Get("X-Content-Range"); got != tt.rng {
+			t.Errorf("request %d: range %q, want %q", i, got, tt.rng)
+		}
+		if got, want := string(r.body), string(scenarios.Pattern{Seed: tt.seed}.Bytes(tt.start, 12)); got != want {
+			t.Errorf("request %d: body %q, want %q (pattern seed %d from %d)", i, got, want, tt.seed, tt.start)
+		}
+		if r.header.Get("Content-Type") != "application/octet-stream" || r.header.Get("Content-Disposition") != `attachment; filename="cp-01.bin"` {
+			t.Errorf("request %d: headers %v", i, r.header)
+		}
+		for _, h := range []string{"User-Agent", "Accept", "Expect", "Transfer-Encoding"} {
+			if v, ok := r.header[h]; ok {
+				t.Errorf("request %d: curl added %s: %q", i, h, v)
+			}
+		}
+	}
+}
+
+func TestReproducerRawBodyAndBackground(t *testing.T) {
+	run := testRun()
+	dir := t.TempDir()
+	paths, err := WriteReproducers(dir, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, seen := brokenServer(t)
+
+	// MF-01: a raw body with a percent sign, a quote, a newline and a control byte; a header
+	// value with markup and quotes.
+	runScript(t, paths[2], srv.URL, "r2")
+	reqs := seen()
+	if len(reqs) != 1 {
+		t.Fatalf("MF-01: the server saw %d requests, want 1", len(reqs))
+	}
+	if got := string(reqs[0].body); got != "a%b'c\n\x01Z" {
+		t.Errorf("MF-01 body = %q", got)
+	}
+	if got := reqs[0].header.Get("X-Content-Range"); got != "bytes 0-5/24x <script>alert(1)</script>" {
+		t.Errorf("MF-01 range header = %q", got)
+	}
+
+	// PA-01: A is still in flight when B starts: it runs in the background and pauses.
+	script, err := os.ReadFile(paths[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(script), ") &\n") || !strings.Contains(string(script), "\nwait\n") {
+		t.Errorf("PA-01 script runs nothing in the background:\n%s", script)
+	}
+	out := runScript(t, paths[1], srv.URL, "r3")
+	reqs = seen()[1:]
+	if len(reqs) != 2 {
+		t.Fatalf("PA-01: the server saw %d requests, want 2\n%s", len(reqs), out)
+	}
+	var bodies []string
+	for _, r := range reqs {
+		bodies = append(bodies, string(r.body))
+	}
+	// B (no pause) arrives first, A after its pause.
+	wantA := string(scenarios.Pattern{Seed: 3}.Bytes(0, 16))
+	wantB := string(scenarios.Pattern{Seed: 3}.Bytes(8, 16))
+	if bodies[0] != wantB || bodies[1] != wantA {
+		t.Errorf("PA-01 bodies = %q, want B %q then A %q", bodies, wantB, wantA)
+	}
+}
+
+func TestReproducerNoFailures(t *testing.T) {
+	run := testCatalogue().FromResults(Meta{}, testResults()[:1])
+	paths, err := WriteReproducers(filepath.Join(t.TempDir(), "none"), run)
+	if err != nil || len(paths) != 0 {
+		t.Errorf("paths, err = %q, %v; want none", paths, err)
+	}
+}
+
+func TestWithRun(t *testing.T) {
+	tests := []struct {
+		in, runID, want string
+	}{
+		{"X-Session-ID: u1-CP-01-1", "u1", `'X-Session-ID: '"${RUN}"'-CP-01-1'`},
+		{"Content-Type: x", "u1", `'Content-Type: x'`},
+		{"it's", "", `'it'\''s'`},
+		{"a u1 b u1", "u1", `'a '"${RUN}"' b '"${RUN}"`},
+	}
+	for _, tt := range tests {
+		if got := withRun(tt.in, tt.runID); got != tt.want {
+			t.Errorf("withRun(%q, %q) = %s, want %s", tt.in, tt.runID, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,240 @@
+package scenarios
+
+import (
+	"bufio"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Expected deviations.
+//
+// An expectations file lists the scenarios known to fail for an implementation, e.g. the real
+// nginx-upload-module, which never rejects overlapping parallel segments. A listed scenario
+// that fails is KNOWN and does not fail the run; a listed scenario that passes is STALE and
+// fails the run, so that a fixed implementation turns the run red until the list is updated.
+//
+// The format is text, one entry per line:
+//
+//	# comment (a line whose first non-blank character is '#')
+//	<scenario ID> <issue> <reason>
+//
+// <issue> is the upstream issue, `#112` or `#10,#112` (an issue of the implementation's
+// tracker), a URL, or `-` when there is none; <reason> is the rest of the line and must not be
+// empty. Blank lines are ignored; an ID may be listed once.
+
+// ExpectOutcome is how an expectations file reclassifies one result.
+type ExpectOutcome string
+
+// The outcomes of Expectations.Classify.
+const (
+	// ExpectNone: the scenario is not listed (or was skipped): its verdict stands.
+	ExpectNone ExpectOutcome = ""
+	// ExpectKnown: the scenario is listed and failed (FAIL or NON-STRICT) as expected; it does
+	// not fail the run.
+	ExpectKnown ExpectOutcome = "KNOWN"
+	// ExpectStale: the scenario is listed but passed; the list is out of date and the run
+	// fails.
+	ExpectStale ExpectOutcome = "STALE"
+)
+
+// Expectation is one entry of an expectations file.
+type Expectation struct {
+	ScenarioID string `json:"scenario_id"`
+	Issue      string `json:"issue,omitempty"` // "" when the file says `-`
+	Reason     string `json:"reason"`
+	Line       int    `json:"line"` // line number in the file
+}
+
+// Expectations is a parsed expectations file.
+type Expectations struct {
+	Name    string        // the built-in name or the file path
+	Entries []Expectation // in file order
+}
+
+//go:embed expectations/*.txt
+var builtinExpectationFiles embed.FS
+
+// BuiltinExpectations returns the names of the built-in expectation lists, sorted
+// (nginx-upload-module, nginx-upload-module-2020).
+func BuiltinExpectations() []string {
+	entries, err := builtinExpectationFiles.ReadDir("expectations")
+	if err != nil {
+		return nil
+	}
+	var names []string
+	for _, e := range entries {
+		if name, ok := strings.CutSuffix(e.Name(), ".txt"); ok {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// LoadExpectations returns the built-in list named arg, or else parses the file at path arg.
+// The entries are checked against All(): an unknown scenario ID is an error.
+func LoadExpectations(arg string) (*Expectations, error) {
+	var (
+		e   *Expectations
+		err error
+	)
+	if b, rerr := builtinExpectationFiles.ReadFile(path.Join("expectations", arg+".txt")); rerr == nil && !strings.ContainsAny(arg, `/\`) {
+		e, err = ParseExpectations(arg, strings.NewReader(string(b)))
+	} else {
+		f, oerr := os.Open(arg)
+		if oerr != nil {
+			if errors.Is(oerr, os.ErrNotExist) {
+				return nil, fmt.Errorf("expectations %q: no such file and no built-in list of that name (built in: %s)", arg, strings.Join(BuiltinExpectations(), ", "))
+			}
+			return nil, fmt.Errorf("expectations: %w", oerr)
+		}
+		defer f.Close()
+		e, err = ParseExpectations(arg, f)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := e.Validate(All()); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+var (
+	expectIDPattern    = regexp.MustCompile(`^[A-Z]{2,}-[0-9]{2,}$`)
+	expectIssuePattern = regexp.MustCompile(`^(-|#[0-9]+(,#[0-9]+)*|https?://\S+)$`)
+)
+
+// ParseExpectations reads an expectations file. name labels the errors, which are one line
+// each: `expectations NAME:LINE: what is wrong`.
+func ParseExpectations(name string, r io.Reader) (*Expectations, error) {
+	e := &Expectations{Name: name}
+	seen := map[string]int{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 4096), 64*1024)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		fields := strings.Fields(line)
+		lineErr := func(format string, args ...any) error {
+			return fmt.Errorf("expectations %s:%d: %s", name, n, fmt.Sprintf(format, args...))
+		}
+		id := fields[0]
+		if !expectIDPattern.MatchString(id) {
+			return nil, lineErr("%q is not a scenario ID (like RS-03)", id)
+		}
+		if len(fields) < 2 {
+			return nil, lineErr("%s: missing issue (#N, a URL, or -) and reason", id)
+		}
+		issue := fields[1]
+		if !expectIssuePattern.MatchString(issue) {
+			return nil, lineErr("%s: issue %q is not #N, #N,#M, a URL or -", id, issue)
+		}
+		if len(fields) < 3 {
+			return nil, lineErr("%s: missing reason", id)
+		}
+		if prev, dup := seen[id]; dup {
+			return nil, lineErr("%s is already listed on line %d", id, prev)
+		}
+		seen[id] = n
+		// the reason is the rest of the line, with its inner spacing kept
+		rest := strings.TrimSpace(line[len(id):])
+		reason := strings.TrimSpace(rest[len(issue):])
+		if issue == "-" {
+			issue = ""
+		}
+		e.Entries = append(e.Entries, Expectation{ScenarioID: id, Issue: issue, Reason: reason, Line: n})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("expectations %s:%d: %w", name, n+1, err)
+	}
+	return e, nil
+}
+
+// Validate checks every entry against the scenarios: an ID that names no scenario is an
+// error (one line, naming the file and line).
+func (e *Expectations) Validate(scenarios []Scenario) error {
+	known := make(map[string]bool, len(scenarios))
+	for _, s := range scenarios {
+		known[s.ID] = true
+	}
+	for _, x := range e.Entries {
+		if !known[x.ScenarioID] {
+			return fmt.Errorf("expectations %s:%d: no scenario %s; run 'upspec list' for the IDs", e.Name, x.Line, x.ScenarioID)
+		}
+	}
+	return nil
+}
+
+// Lookup returns the entry for a scenario ID.
+func (e *Expectations) Lookup(id string) (Expectation, bool) {
+	if e == nil {
+		return Expectation{}, false
+	}
+	for _, x := range e.Entries {
+		if x.ScenarioID == id {
+			return x, true
+		}
+	}
+	return Expectation{}, false
+}
+
+// IDs returns the listed scenario IDs, in file order.
+func (e *Expectations) IDs() []string {
+	if e == nil {
+		return nil
+	}
+	ids := make([]string, len(e.Entries))
+	for i, x := range e.Entries {
+		ids[i] = x.ScenarioID
+	}
+	return ids
+}
+
+// Classify applies the list to one result: a listed scenario whose verdict is FAIL or
+// NON-STRICT is KNOWN; a listed scenario that passed (PASS or INFO) is STALE; a skipped or
+// unlisted one is ExpectNone. A nil *Expectations lists nothing.
+func (e *Expectations) Classify(r Result) (ExpectOutcome, Expectation) {
+	x, ok := e.Lookup(r.ScenarioID)
+	if !ok {
+		return ExpectNone, Expectation{}
+	}
+	switch r.Verdict {
+	case VerdictFail, VerdictNonStrict:
+		return ExpectKnown, x
+	case VerdictPass, VerdictInfo:
+		return ExpectStale, x
+	}
+	return ExpectNone, x
+}
+
+// Gates reports whether a result fails the run once the expectations are applied: STALE
+// always does; KNOWN never does; otherwise FAIL does, and NON-STRICT does when strict.
+func (e *Expectations) Gates(r Result, strict bool) bool {
+	switch out, _ := e.Classify(r); out {
+	case ExpectStale:
+		return true
+	case ExpectKnown:
+		return false
+	}
+	return r.Verdict == VerdictFail || (strict && r.Verdict == VerdictNonStrict)
+}
+
+// Describe returns the entry as one line: `ID (issue): reason`.
+func (x Expectation) Describe() string {
+	if x.Issue == "" {
+		return x.ScenarioID + ": " + x.Reason
+	}
+	return x.ScenarioID + " (" + x.Issue + "): " + x.Reason
+}

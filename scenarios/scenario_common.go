@@ -1,0 +1,137 @@
+package scenarios
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/upspec/upspec/internal/ranges"
+)
+
+// seg is one segment of a scenario's plan: bytes start..end (inclusive).
+type seg struct{ start, end int64 }
+
+// String writes the segment as "S-E".
+func (g seg) String() string { return fmt.Sprintf("%d-%d", g.start, g.end) }
+
+// sendAccepted sends one segment and requires it to be accepted (a 201, or the completion
+// when it finishes the file); a refused segment stops the scenario, since every later step
+// depends on it.
+func sendAccepted(t *T, s *Session, start, end int64, opts ...SendOption) Answer {
+	a := s.Send(start, end, opts...)
+	if !s.ExpectAccepted(a, "") {
+		t.FailNow()
+	}
+	return a
+}
+
+// uploadPlan sends the segments in order. Every segment but the last must be answered 201
+// (the model checks each list); the last must complete the file with the backend's answer.
+// It returns the answers.
+func uploadPlan(t *T, s *Session, plan ...seg) []Answer {
+	answers := make([]Answer, 0, len(plan))
+	for _, g := range plan {
+		answers = append(answers, sendAccepted(t, s, g.start, g.end))
+	}
+	return answers
+}
+
+// completeFile sends every byte the model does not hold as acknowledged, gap by gap, then
+// requires the completion and checks the stored bytes (when a file URL is configured).
+func completeFile(t *T, s *Session) {
+	for _, r := range s.Acked().Missing() {
+		sendAccepted(t, s, r.Start, r.End, Step("fill the gap "+r.String()))
+	}
+	finishFile(t, s)
+}
+
+// finishFile requires the session's completion and checks the stored bytes.
+func finishFile(t *T, s *Session) {
+	if !s.ExpectCompleted("") {
+		return
+	}
+	s.CheckStoredBytes()
+}
+
+// describe says how an answer ended, naming the outcome classes of the real module
+// (module-behavior.md §0) where they help a reader.
+func describe(a Answer) string {
+	switch a.Outcome {
+	case OutcomeClosed:
+		return "connection closed without a response (class E)"
+	case OutcomeReset:
+		return "connection reset without a response (class E): " + a.Error
+	}
+	return a.Describe()
+}
+
+// expectRefused checks the answer to a request that must not be acknowledged (a malformed
+// header, a body that does not match its range): a positive answer other than 201 is a false
+// success (ack.final-only-when-complete, MUST, when the file is incomplete); a 201 accepts
+// what should be refused (under refuseClause); anything but a 4xx with a reason is a finding
+// of reasonClause (SHOULD level: rob.malformed-4xx or rob.error-reason). The request must
+// have been sent Unchecked.
+func expectRefused(t *T, a Answer, refuseClause, reasonClause string, fileIncomplete bool) {
+	switch {
+	case a.Success() && !a.Created() && fileIncomplete:
+		t.failStep("ack.final-only-when-complete", "a 4xx answer with a reason; never a success while bytes are missing",
+			describe(a), "The file is incomplete, so a positive answer other than 201 is a false success (class C of the module).", &a)
+	case a.Success():
+		t.failStep(refuseClause, "a 4xx answer with a reason (the request must not be acknowledged)", describe(a), "", &a)
+	case !a.ClientError():
+		t.failStep(reasonClause, "a 4xx answer with a reason", describe(a), "", &a)
+	case strings.TrimSpace(a.Body) == "":
+		t.failStep(reasonClause, "a 4xx answer with a reason", fmt.Sprintf("%d with an empty body", a.Status), "", &a)
+	default:
+		t.Note("%s answered %s", a.Step, describe(a))
+	}
+}
+
+// expectNotListed checks that a later answer's list holds none of the bytes of r (a request
+// that was refused or cut off), under clause.
+func expectNotListed(t *T, a Answer, r ranges.Range, clause, what string) {
+	if a.List == nil {
+		return
+	}
+	if a.List.Set().Overlaps(r) {
+		t.failStep(clause, fmt.Sprintf("a list without bytes %s (%s)", r, what), a.RangeValue,
+			"Bytes of a request that was not acknowledged appear in the list.", &a)
+	}
+}
+
+// rng returns the range start..end.
+func rng(start, end int64) ranges.Range { return ranges.Range{Start: start, End: end} }
+
+// bytesWon compares a fetched file with two patterns and says, range by range, which one
+// each byte matches ("first", "second", "both", "neither").
+func bytesWon(data []byte, first, second Pattern) string {
+	var parts []string
+	cur, from := "", 0
+	flush := func(to int) {
+		if cur != "" {
+			parts = append(parts, fmt.Sprintf("%d-%d %s", from, to-1, cur))
+		}
+	}
+	for i, b := range data {
+		f, s := b == first.Byte(int64(i)), b == second.Byte(int64(i))
+		var w string
+		switch {
+		case f && s:
+			w = "both"
+		case f:
+			w = "first"
+		case s:
+			w = "second"
+		default:
+			w = "neither"
+		}
+		if w != cur {
+			flush(i)
+			cur, from = w, i
+		}
+	}
+	flush(len(data))
+	if len(parts) == 0 {
+		return "an empty file"
+	}
+	return strings.Join(parts, ", ")
+}

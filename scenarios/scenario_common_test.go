@@ -1,0 +1,76 @@
+package scenarios
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func answered(status int, body string) Answer {
+	return Answer{Exchange: Exchange{Outcome: OutcomeAnswered, Response: &ResponseRecord{Status: status, Body: body}},
+		Status: status, Body: body}
+}
+
+// TestExpectRefused pins how a request that must not be acknowledged is judged: a false
+// success is a MUST finding, a closed connection a SHOULD finding that says so.
+func TestExpectRefused(t *testing.T) {
+	tests := []struct {
+		name       string
+		a          Answer
+		incomplete bool
+		clause     string // "" = no finding
+		level      Level
+		got        string // substring of Finding.Got
+	}{
+		{"4xx with a reason", answered(400, "malformed range"), true, "", 0, ""},
+		{"4xx without a reason", answered(400, ""), true, "rob.malformed-4xx", SHOULD, "empty body"},
+		{"closed", Answer{Exchange: Exchange{Outcome: OutcomeClosed}}, true, "rob.malformed-4xx", SHOULD, "connection closed without a response (class E)"},
+		{"reset", Answer{Exchange: Exchange{Outcome: OutcomeReset, Error: "ECONNRESET"}}, true, "rob.malformed-4xx", SHOULD, "class E"},
+		{"false success", answered(200, "ok"), true, "ack.final-only-when-complete", MUST, "200"},
+		{"201", answered(201, "0-5/24"), true, "enc.body-matches-range", MUST, "201"},
+		{"5xx", answered(500, "oops"), true, "rob.malformed-4xx", SHOULD, "500"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.a.Response != nil {
+				tt.a.Response.StatusLine = "HTTP/1.1 " + strconv.Itoa(tt.a.Status)
+			}
+			tr := NewT(context.Background(), Config{}.WithDefaults(), Scenario{ID: "MF-99", Clauses: []string{"rob.malformed-4xx"}})
+			expectRefused(tr, tt.a, "enc.body-matches-range", "rob.malformed-4xx", tt.incomplete)
+			fs := tr.Findings()
+			if tt.clause == "" {
+				if len(fs) != 0 {
+					t.Fatalf("findings %v, want none", fs)
+				}
+				return
+			}
+			if len(fs) != 1 {
+				t.Fatalf("%d findings %v, want one of %s", len(fs), fs, tt.clause)
+			}
+			f := fs[0]
+			if f.Clause != tt.clause || f.Level != tt.level || !strings.Contains(f.Got, tt.got) {
+				t.Errorf("finding %s (%s) got %q; want %s (%s) with %q", f.Clause, f.Level, f.Got, tt.clause, tt.level, tt.got)
+			}
+		})
+	}
+}
+
+func TestBytesWon(t *testing.T) {
+	first, second := Pattern{Seed: 0}, Pattern{Seed: 5}
+	data := append(first.Bytes(0, 4), second.Bytes(4, 3)...)
+	data = append(data, '#')
+	tests := []struct {
+		data []byte
+		want string
+	}{
+		{nil, "an empty file"},
+		{first.Bytes(0, 10), "0-9 first"},
+		{data, "0-3 first, 4-6 second, 7-7 neither"},
+	}
+	for _, tt := range tests {
+		if got := bytesWon(tt.data, first, second); got != tt.want {
+			t.Errorf("bytesWon(%q) = %q, want %q", tt.data, got, tt.want)
+		}
+	}
+}

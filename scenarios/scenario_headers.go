@@ -1,0 +1,118 @@
+package scenarios
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// headerScenarios returns the header scenarios (HD): both spellings of the range and session
+// headers in any letter case, the forms of Content-Disposition, and what other methods,
+// multipart bodies, conflicting aliases and a missing Content-Disposition get.
+func headerScenarios() []Scenario {
+	aliases := []string{"enc.header-aliases", "ack.201-while-incomplete", "rob.stored-bytes"}
+	withNames := func(id, title, rangeName, sessionName string) Scenario {
+		return Scenario{
+			ID: id, Title: title, Family: "headers", Clauses: aliases,
+			Run: func(t *T) {
+				s := t.NewSession(strings.ToLower(id)+".bin", 24)
+				opts := []SendOption{RangeHeader(rangeName), SessionHeader(sessionName)}
+				sendAccepted(t, s, 0, 11, opts...)
+				sendAccepted(t, s, 12, 23, opts...)
+				finishFile(t, s)
+			},
+		}
+	}
+	disposition := func(id, title, format string) Scenario {
+		return Scenario{
+			ID: id, Title: title, Family: "headers", Clauses: []string{"enc.disposition", "rob.stored-bytes"},
+			Run: func(t *T) {
+				s := t.NewSession(strings.ToLower(id)+".bin", 24)
+				d := Disposition(fmt.Sprintf(format, s.Name))
+				sendAccepted(t, s, 0, 11, d)
+				sendAccepted(t, s, 12, 23, d)
+				if !s.ExpectCompleted("") {
+					return
+				}
+				if t.Config().FileURL == "" {
+					t.Note("enc.disposition: whether the name %q reached the backend was not checked: no file URL configured", s.Name)
+					return
+				}
+				if !s.CheckStoredBytes() {
+					t.Fail("enc.disposition", fmt.Sprintf("the completed file under the name %q", s.Name),
+						"no such file, or other bytes (see rob.stored-bytes)")
+				}
+			},
+		}
+	}
+	return []Scenario{
+		withNames("HD-01", "X-Content-Range and X-Session-ID (the document's names)", "X-Content-Range", "X-Session-ID"),
+		withNames("HD-02", "Content-Range and Session-ID (the aliases)", "Content-Range", "Session-ID"),
+		withNames("HD-03", "Header names in lower case", "x-content-range", "x-session-id"),
+		withNames("HD-04", "Header names in upper case", "CONTENT-RANGE", "SESSION-ID"),
+		{
+			ID: "HD-05", Title: "The spellings mixed across the segments of one session",
+			Family: "headers", Clauses: aliases,
+			Run: func(t *T) {
+				s := t.NewSession("hd05.bin", 24)
+				sendAccepted(t, s, 0, 7, RangeHeader("X-Content-Range"), SessionHeader("Session-ID"))
+				sendAccepted(t, s, 8, 15, RangeHeader("content-range"), SessionHeader("X-SESSION-ID"))
+				sendAccepted(t, s, 16, 23, RangeHeader("X-CONTENT-RANGE"), SessionHeader("session-id"))
+				finishFile(t, s)
+			},
+		},
+		disposition("HD-06", `Content-Disposition: attachment; filename="name" (quoted)`, `attachment; filename="%s"`),
+		disposition("HD-07", `Content-Disposition: attachment; filename=name (unquoted)`, `attachment; filename=%s`),
+		disposition("HD-08", `Content-Disposition: attachment, filename="name" (the document's table)`, `attachment, filename="%s"`),
+		{
+			ID: "HD-09", Title: "Both spellings of the range header with different values",
+			Family: "headers", Clauses: []string{"enc.alias-conflict"},
+			Run: func(t *T) {
+				s := t.NewSession("hd09.bin", 24)
+				a := s.Send(0, 5, Unchecked(), Extra("Content-Range", s.Segment(6, 11)),
+					Step("X-Content-Range: bytes 0-5/24 and Content-Range: bytes 6-11/24, body of 0-5"))
+				t.Note("enc.alias-conflict: conflicting range headers got %s", describe(a))
+				s2 := t.NewSession("hd09b.bin", 24)
+				b := s2.Send(0, 5, Unchecked(), Extra("X-Session-ID", s2.ID+"-other"),
+					Step("Session-ID and X-Session-ID with different values"))
+				t.Note("enc.alias-conflict: conflicting session headers got %s", describe(b))
+			},
+		},
+		{
+			ID: "HD-10", Title: "Other methods on the segment endpoint (GET, PUT, OPTIONS)",
+			Family: "headers", Clauses: []string{"enc.post"},
+			Run: func(t *T) {
+				for _, m := range []string{http.MethodGet, http.MethodOptions} {
+					a := t.Do(Request{Step: m + " on the segment endpoint", Method: m, Length: LengthOmit})
+					t.Note("enc.post: %s got %s", m, describe(a))
+				}
+				s := t.NewSession("hd10.bin", 24)
+				a := s.Send(0, 23, Method(http.MethodPut), Unchecked(), Step("the whole file as a PUT"))
+				t.Note("enc.post: a segment sent with PUT got %s", describe(a))
+			},
+		},
+		{
+			ID: "HD-11", Title: "A segment sent as multipart/form-data",
+			Family: "headers", Clauses: []string{"enc.not-multipart"},
+			Run: func(t *T) {
+				s := t.NewSession("hd11.bin", 24)
+				const boundary = "upspec-boundary"
+				body := "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + s.Name +
+					"\"\r\nContent-Type: application/octet-stream\r\n\r\n" + string(s.Pattern.Bytes(0, 24)) +
+					"\r\n--" + boundary + "--\r\n"
+				a := s.Send(0, 23, Unchecked(), ContentType("multipart/form-data; boundary="+boundary), Body([]byte(body)),
+					Step("the whole file as a multipart/form-data body"))
+				t.Note("enc.not-multipart: a multipart/form-data segment got %s", describe(a))
+			},
+		},
+		{
+			ID: "HD-12", Title: "A segment without Content-Disposition is never a completion",
+			Family: "headers", Clauses: []string{"enc.disposition-missing", "ack.final-only-when-complete"},
+			Run: func(t *T) {
+				s := t.NewSession("hd12.bin", 24)
+				a := s.Send(0, 11, Omit("Content-Disposition"), Step("segment 0-11/24 without Content-Disposition"))
+				t.Note("enc.disposition-missing: a segment without Content-Disposition got %s", describe(a))
+			},
+		},
+	}
+}

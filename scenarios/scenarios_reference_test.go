@@ -1,0 +1,127 @@
+package scenarios_test
+
+import (
+	"context"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/upspec/upspec/fakeserver"
+	"github.com/upspec/upspec/internal/ranges"
+	"github.com/upspec/upspec/scenarios"
+)
+
+// startReference starts the reference server with opts and returns a run configuration
+// pointed at it, with the built-in backend's file URL.
+func startReference(t *testing.T, opts fakeserver.Options) scenarios.Config {
+	t.Helper()
+	srv, err := fakeserver.NewServer(opts)
+	if err != nil {
+		t.Fatalf("start the reference server: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := srv.Close(); err != nil {
+			t.Errorf("close the reference server: %v", err)
+		}
+	})
+	target, err := url.Parse(srv.UploadURL())
+	if err != nil {
+		t.Fatalf("parse %q: %v", srv.UploadURL(), err)
+	}
+	return scenarios.Config{
+		Target:         target,
+		FileURL:        srv.URL + fakeserver.DefaultFilePrefix + "{name}",
+		RequestTimeout: 5 * time.Second,
+		SegmentSize:    4096,
+		FinalStatus:    200,
+		FinalBody:      "completed",
+		Strict:         true,
+	}.WithDefaults()
+}
+
+// TestEveryScenarioPassesAgainstTheReference runs each scenario against the reference
+// server in strict mode: it must pass (or be INFO, or be skipped with a reason).
+func TestEveryScenarioPassesAgainstTheReference(t *testing.T) {
+	tests := []struct {
+		name string
+		opts fakeserver.Options
+	}{
+		{"module-form", fakeserver.Options{}},
+		{"compact-form", fakeserver.Options{RangeFormat: ranges.FormatCompact}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			runAllAgainst(t, startReference(t, tt.opts))
+		})
+	}
+}
+
+// runAllAgainst runs every scenario with cfg; each must pass, be INFO, or be skipped with a
+// reason.
+func runAllAgainst(t *testing.T, cfg scenarios.Config) {
+	for _, s := range scenarios.All() {
+		t.Run(s.ID, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			r := scenarios.Run(ctx, cfg, s)
+			switch r.Verdict {
+			case scenarios.VerdictPass, scenarios.VerdictInfo:
+			case scenarios.VerdictSkipped:
+				if r.SkipReason == "" {
+					t.Errorf("%s skipped without a reason", s.ID)
+				}
+				t.Logf("%s skipped: %s", s.ID, r.SkipReason)
+			default:
+				t.Errorf("%s %s: %s\nnotes: %s", s.ID, r.Verdict, r.Message(), strings.Join(r.Notes, "\n  "))
+			}
+			if len(r.Exchanges) == 0 && r.Verdict != scenarios.VerdictSkipped {
+				t.Errorf("%s recorded no exchange", s.ID)
+			}
+		})
+	}
+}
+
+// TestScenariosSkipByteChecksWithoutFileURL runs the scenarios without a file URL: the byte
+// checks are skipped with a note, never failed.
+func TestScenariosSkipByteChecksWithoutFileURL(t *testing.T) {
+	cfg := startReference(t, fakeserver.Options{})
+	cfg.FileURL = ""
+	cfg.FinalStatus, cfg.FinalBody = 0, ""
+	for _, id := range []string{"CP-01", "RB-01", "HD-06", "CO-03", "RU-05"} {
+		s, ok := scenarios.ScenarioByID(id)
+		if !ok {
+			t.Fatalf("no scenario %s", id)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		r := scenarios.Run(ctx, cfg, s)
+		cancel()
+		if r.Verdict != scenarios.VerdictPass && r.Verdict != scenarios.VerdictInfo {
+			t.Errorf("%s without a file URL: %s: %s", id, r.Verdict, r.Message())
+		}
+		if !strings.Contains(strings.Join(r.Notes, "\n"), "no file URL configured") {
+			t.Errorf("%s without a file URL: no note says the bytes were not checked; notes: %q", id, r.Notes)
+		}
+	}
+}
+
+// TestLoopbackScenarioSkipsElsewhere checks that the multi-address scenario is skipped, with
+// the reason, when the target is not on loopback (no request is sent).
+func TestLoopbackScenarioSkipsElsewhere(t *testing.T) {
+	target, err := url.Parse("http://192.0.2.1:9/upload")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := scenarios.Config{Target: target, RequestTimeout: time.Second}.WithDefaults()
+	for _, s := range scenarios.All() {
+		if !slices.Contains(s.Labels, scenarios.LabelNeedsLoopback) {
+			continue
+		}
+		r := scenarios.Run(context.Background(), cfg, s)
+		if r.Verdict != scenarios.VerdictSkipped || !strings.Contains(r.SkipReason, "loopback") || len(r.Exchanges) != 0 {
+			t.Errorf("%s against a remote target: %s (%q), %d exchanges; want SKIPPED with the reason and no exchange",
+				s.ID, r.Verdict, r.SkipReason, len(r.Exchanges))
+		}
+	}
+}

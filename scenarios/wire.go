@@ -1,0 +1,620 @@
+package scenarios
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Limits of the raw client.
+const (
+	// MaxKeptBody is how much of a response body an Exchange keeps; the rest is counted.
+	MaxKeptBody = 4096
+	// MaxBodyHead is how much of a request body an Exchange keeps as text.
+	MaxBodyHead = 64
+	// MaxResponseHead is the longest response head (status line and headers) read.
+	MaxResponseHead = 64 * 1024
+	// DefaultMaxBody is how many response body bytes are read before the client stops.
+	DefaultMaxBody = 64 << 20
+)
+
+// LengthMode says which Content-Length header a Request carries.
+type LengthMode int
+
+// Content-Length modes.
+const (
+	// LengthAuto announces the length of the body (the zero value).
+	LengthAuto LengthMode = iota
+	// LengthExplicit announces Request.ContentLength, whatever the body is.
+	LengthExplicit
+	// LengthOmit sends no Content-Length header (the caller may put its own in Headers).
+	LengthOmit
+)
+
+// Gate pauses a request mid-body until the caller lets it go on. The request closes
+// Paused() once its head and the first Request.PauseAfter body bytes have been written to
+// the connection; it then waits for Resume (or the end of its context).
+type Gate struct {
+	settle     time.Duration // set before paused is closed
+	pauseOnce  sync.Once
+	resumeOnce sync.Once
+	paused     chan struct{}
+	resume     chan struct{}
+}
+
+// NewGate returns a closed gate: a request holding it pauses at its pause point.
+func NewGate() *Gate {
+	return &Gate{paused: make(chan struct{}), resume: make(chan struct{})}
+}
+
+// Paused is closed once the request is paused.
+func (g *Gate) Paused() <-chan struct{} { return g.paused }
+
+// Resume lets the paused request finish. It may be called before the pause point is reached
+// (the request then does not stop) and more than once.
+func (g *Gate) Resume() { g.resumeOnce.Do(func() { close(g.resume) }) }
+
+// Settle is how long to wait after Paused before relying on the server having read the
+// bytes written so far: 50 ms plus three times the connect time, at most one second. Valid
+// once Paused is closed.
+func (g *Gate) Settle() time.Duration { return g.settle }
+
+func (g *Gate) markPaused(dial time.Duration) {
+	g.pauseOnce.Do(func() {
+		g.settle = min(50*time.Millisecond+3*dial, time.Second)
+		close(g.paused)
+	})
+}
+
+// Request is one raw HTTP/1.1 request: the exact bytes the client writes and the controls
+// for pausing, interrupting and the source address.
+type Request struct {
+	Step    string   // recorded in the Exchange
+	Session string   // recorded in the Exchange
+	Method  string   // default "POST"
+	URL     *url.URL // default Config.Target
+	Target  string   // request target on the request line; default URL.RequestURI()
+	Proto   string   // default "HTTP/1.1"
+	// Headers are written in order, exactly as given, after Host. Config.Headers follow
+	// them, then Content-Length (per Length), then "Connection: close".
+	Headers []Header
+	// NoDefaultHeaders leaves out the Host and Connection headers the client adds.
+	NoDefaultHeaders bool
+
+	Length        LengthMode
+	ContentLength int64 // announced when Length == LengthExplicit
+
+	// The body: bytes BodyOffset..BodyOffset+BodyLen-1 of Pattern when Pattern is set,
+	// else Body.
+	Pattern    *Pattern
+	BodyOffset int64
+	BodyLen    int64
+	Body       []byte
+
+	// Gate, when set, pauses the request after PauseAfter body bytes (see Gate).
+	Gate       *Gate
+	PauseAfter int64
+	// Interrupt cuts the request off after InterruptAfter body bytes: the client closes the
+	// connection without reading an answer (OutcomeAborted).
+	Interrupt      bool
+	InterruptAfter int64
+
+	// LocalAddr is the source IP to bind (e.g. "127.0.0.2"), with an optional port.
+	LocalAddr string
+
+	// BodySink, when set, receives the whole response body (the Exchange keeps only
+	// MaxKeptBody bytes). MaxBody bounds the bytes read (default DefaultMaxBody).
+	BodySink io.Writer
+	MaxBody  int64
+}
+
+// Do sends one request on a new connection and reads the answer. It never waits for the
+// server to close the connection: the response is read by its Content-Length (or chunked
+// framing). Every write and read is bounded by cfg.RequestTimeout (pause time excluded) and
+// by ctx. The Exchange records exactly what was written and read, and how it ended.
+func Do(ctx context.Context, cfg Config, req Request) Exchange {
+	ex := Exchange{Step: req.Step, Session: req.Session, Start: time.Now()}
+	c := &call{ctx: ctx, cfg: cfg, req: req, ex: &ex}
+	c.run()
+	ex.Duration = time.Since(ex.Start)
+	return ex
+}
+
+// call is the state of one Do.
+type call struct {
+	ctx      context.Context
+	cfg      Config
+	req      Request
+	ex       *Exchange
+	deadline time.Time
+	dialTime time.Duration
+}
+
+func (c *call) timeout() time.Duration {
+	if c.cfg.RequestTimeout > 0 {
+		return c.cfg.RequestTimeout
+	}
+	return DefaultRequestTimeout
+}
+
+// fail records an outcome that is not an answer.
+func (c *call) fail(o Outcome, format string, args ...any) {
+	c.ex.Outcome = o
+	c.ex.Error = fmt.Sprintf(format, args...)
+}
+
+func (c *call) run() {
+	req := &c.req
+	u := req.URL
+	if u == nil {
+		u = c.cfg.Target
+	}
+	if req.Method == "" {
+		req.Method = http.MethodPost
+	}
+	if req.Proto == "" {
+		req.Proto = "HTTP/1.1"
+	}
+	rec := &c.ex.Request
+	rec.Method, rec.Proto = req.Method, req.Proto
+	if u == nil {
+		c.fail(OutcomeError, "no target URL")
+		return
+	}
+	rec.URL = u.String()
+	rec.Target = req.Target
+	if rec.Target == "" {
+		rec.Target = u.RequestURI()
+	}
+	head, planned := c.buildHead(u)
+	rec.BodyPlanned = planned
+
+	c.deadline = c.ex.Start.Add(c.timeout())
+	conn, err := c.dial(u)
+	if err != nil {
+		o, msg := c.classify(err, 0)
+		if o == OutcomeClosed {
+			o = OutcomeError
+		}
+		c.fail(o, "connect to %s: %s", u.Host, msg)
+		return
+	}
+	defer func() { _ = conn.Close() }()
+	c.ex.LocalAddr = conn.LocalAddr().String()
+
+	werr := c.write(conn, head, planned)
+	if c.ex.Outcome != "" { // aborted or a failed pause
+		return
+	}
+	c.read(conn, werr)
+}
+
+// buildHead writes the request head and fills in the request record. It returns the head
+// bytes and the planned body length.
+func (c *call) buildHead(u *url.URL) ([]byte, int64) {
+	req, rec := &c.req, &c.ex.Request
+	var hs []Header
+	if !req.NoDefaultHeaders && !hasHeader(req.Headers, "Host") {
+		hs = append(hs, Header{Name: "Host", Value: u.Host})
+	}
+	hs = append(hs, req.Headers...)
+	hs = append(hs, c.cfg.Headers...)
+
+	var planned int64
+	if req.Pattern != nil {
+		planned = max(req.BodyLen, 0)
+		rec.PatternBody = true
+		rec.Seed = req.Pattern.Seed
+		rec.BodyOffset = req.BodyOffset
+		rec.BodyHead = string(req.Pattern.Bytes(req.BodyOffset, min(planned, MaxBodyHead)))
+	} else {
+		planned = int64(len(req.Body))
+		rec.BodyHead = string(req.Body[:min(len(req.Body), MaxBodyHead)])
+		if len(req.Body) <= MaxKeptBody {
+			rec.BodyRaw = string(req.Body)
+		}
+	}
+	rec.BodyLen = -1
+	switch req.Length {
+	case LengthAuto:
+		rec.BodyLen = planned
+		hs = append(hs, Header{Name: "Content-Length", Value: strconv.FormatInt(planned, 10)})
+	case LengthExplicit:
+		rec.BodyLen = req.ContentLength
+		hs = append(hs, Header{Name: "Content-Length", Value: strconv.FormatInt(req.ContentLength, 10)})
+	}
+	if !req.NoDefaultHeaders && !hasHeader(req.Headers, "Connection") {
+		hs = append(hs, Header{Name: "Connection", Value: "close"})
+	}
+	rec.Headers = hs
+
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s %s %s\r\n", req.Method, rec.Target, req.Proto)
+	for _, h := range hs {
+		fmt.Fprintf(&b, "%s: %s\r\n", h.Name, h.Value)
+	}
+	b.WriteString("\r\n")
+	return b.Bytes(), planned
+}
+
+func hasHeader(hs []Header, name string) bool {
+	for _, h := range hs {
+		if strings.EqualFold(h.Name, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// longAgo returns a deadline in the past, used to unblock reads and writes.
+func longAgo() time.Time { return time.Unix(1, 0) }
+
+// dial connects (binding the source address when asked), arms the deadline and the context,
+// and does the TLS handshake for https.
+func (c *call) dial(u *url.URL) (net.Conn, error) {
+	d := net.Dialer{Deadline: c.deadline}
+	if c.req.LocalAddr != "" {
+		host, port, err := net.SplitHostPort(c.req.LocalAddr)
+		if err != nil {
+			host, port = c.req.LocalAddr, "0"
+		}
+		la, err := net.ResolveTCPAddr("tcp", net.JoinHostPort(host, port))
+		if err != nil {
+			return nil, fmt.Errorf("source address %q: %w", c.req.LocalAddr, err)
+		}
+		d.LocalAddr = la
+	}
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+	}
+	t0 := time.Now()
+	conn, err := d.DialContext(c.ctx, "tcp", net.JoinHostPort(u.Hostname(), port))
+	if err != nil {
+		return nil, err
+	}
+	c.dialTime = time.Since(t0)
+	if err := conn.SetDeadline(c.deadline); err != nil {
+		_ = conn.Close()
+		return nil, fmt.Errorf("set deadline: %w", err)
+	}
+	raw := conn
+	stop := context.AfterFunc(c.ctx, func() { _ = raw.SetDeadline(longAgo()) })
+	conn = &ctxConn{Conn: raw, stop: stop}
+	if u.Scheme != "https" {
+		return conn, nil
+	}
+	var tc *tls.Config
+	if c.cfg.TLS != nil {
+		tc = c.cfg.TLS.Clone()
+	} else {
+		tc = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	if tc.ServerName == "" {
+		tc.ServerName = u.Hostname()
+	}
+	tc.NextProtos = []string{"http/1.1"}
+	tconn := tls.Client(conn, tc)
+	if err := tconn.HandshakeContext(c.ctx); err != nil {
+		_ = conn.Close()
+		return nil, fmt.Errorf("TLS handshake: %w", err)
+	}
+	return tconn, nil
+}
+
+// Reach checks that the target accepts a connection (and completes a TLS handshake for
+// https) within cfg.RequestTimeout, so that an unreachable target can be reported once,
+// as a setup error, before any scenario runs.
+func Reach(ctx context.Context, cfg Config) error {
+	if cfg.Target == nil {
+		return errors.New("reach target: no target URL")
+	}
+	c := &call{ctx: ctx, cfg: cfg, ex: &Exchange{}}
+	c.deadline = time.Now().Add(c.timeout())
+	conn, err := c.dial(cfg.Target)
+	if err != nil {
+		return fmt.Errorf("reach target %s: %w", cfg.Target.Host, err)
+	}
+	if err := conn.Close(); err != nil {
+		return fmt.Errorf("reach target %s: close: %w", cfg.Target.Host, err)
+	}
+	return nil
+}
+
+// ctxConn stops the context watch when closed.
+type ctxConn struct {
+	net.Conn
+	stop func() bool
+}
+
+func (c *ctxConn) Close() error {
+	c.stop()
+	return c.Conn.Close()
+}
+
+// countWriter counts the bytes the connection accepted.
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (cw *countWriter) Write(b []byte) (int, error) {
+	n, err := cw.w.Write(b)
+	cw.n += int64(n)
+	return n, err
+}
+
+// write sends the head and the body, honouring the pause and interruption controls. It
+// returns the first write error; the caller still tries to read an answer after one (a
+// server may answer and close before reading the whole body).
+func (c *call) write(conn net.Conn, head []byte, planned int64) error {
+	req, rec := &c.req, &c.ex.Request
+	cw := &countWriter{w: conn}
+	bw := bufio.NewWriterSize(cw, 32*1024)
+	defer func() { rec.BodySent = max(cw.n-int64(len(head)), 0) }()
+
+	var body io.Reader
+	if req.Pattern != nil {
+		body = req.Pattern.Reader(req.BodyOffset, planned)
+	} else {
+		body = bytes.NewReader(req.Body)
+	}
+	send := planned
+	if req.Interrupt {
+		send = min(max(req.InterruptAfter, 0), planned)
+	}
+	pauseAt := int64(-1)
+	if req.Gate != nil {
+		pauseAt = min(max(req.PauseAfter, 0), send)
+	}
+	if _, err := bw.Write(head); err != nil {
+		return fmt.Errorf("write head: %w", err)
+	}
+	sent := int64(0)
+	if pauseAt >= 0 {
+		if _, err := io.CopyN(bw, body, pauseAt); err != nil {
+			return fmt.Errorf("write body: %w", err)
+		}
+		if err := bw.Flush(); err != nil {
+			return fmt.Errorf("write body: %w", err)
+		}
+		sent = pauseAt
+		if err := c.pause(conn); err != nil {
+			return err
+		}
+	}
+	if _, err := io.CopyN(bw, body, send-sent); err != nil {
+		return fmt.Errorf("write body: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write body: %w", err)
+	}
+	if req.Interrupt {
+		// The connection is closed by the caller (a FIN after the bytes written so far).
+		c.fail(OutcomeAborted, "interrupted by the client after %d of %d body bytes", send, planned)
+	}
+	return nil
+}
+
+// pause signals the gate and waits for Resume, the context, or the pause bound (three
+// request timeouts). The time spent paused does not count against the request's deadline.
+func (c *call) pause(conn net.Conn) error {
+	g := c.req.Gate
+	start := time.Now()
+	left := c.deadline.Sub(start)
+	g.markPaused(c.dialTime)
+	limit := time.NewTimer(3 * c.timeout())
+	defer limit.Stop()
+	select {
+	case <-g.resume:
+	case <-c.ctx.Done():
+		c.fail(OutcomeError, "paused request: %v", c.ctx.Err())
+		return c.ctx.Err()
+	case <-limit.C:
+		c.fail(OutcomeError, "paused request was never resumed within %v", 3*c.timeout())
+		return errors.New("pause not resumed")
+	}
+	c.ex.Request.Paused = time.Since(start)
+	c.deadline = time.Now().Add(left)
+	if err := conn.SetDeadline(c.deadline); err != nil {
+		return fmt.Errorf("set deadline after pause: %w", err)
+	}
+	return nil
+}
+
+// read reads the answer; werr is the error of the write phase, if any.
+func (c *call) read(conn net.Conn, werr error) {
+	cr := &countReader{r: conn}
+	br := bufio.NewReaderSize(cr, 16*1024)
+	method := c.req.Method
+	for {
+		head, err := readHead(br)
+		if err != nil {
+			o, msg := c.classify(err, cr.n)
+			if werr != nil && cr.n == 0 {
+				// The write failed and nothing came back: report the write error.
+				o2, msg2 := c.classify(werr, 0)
+				if o2 == OutcomeReset || o2 == OutcomeTimeout || o == OutcomeClosed {
+					o, msg = o2, msg2
+				}
+			}
+			c.fail(o, "%s", msg)
+			return
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(head)), &http.Request{Method: method})
+		if err != nil {
+			c.fail(OutcomeError, "malformed response head %s: %v", quoteText(clipText(string(head), 200)), err)
+			return
+		}
+		if resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols {
+			continue // interim response (100 Continue): read the next one
+		}
+		rr := &ResponseRecord{Status: resp.StatusCode, StatusLine: firstLine(head), Headers: rawHeaders(head)}
+		c.ex.Response = rr
+		c.ex.Outcome = OutcomeAnswered
+		if werr != nil {
+			c.ex.Error = fmt.Sprintf("answered before the request was fully written (%v)", werr)
+		}
+		c.readBody(br, resp, rr, method)
+		return
+	}
+}
+
+// readBody reads the response body by its framing, keeping MaxKeptBody bytes.
+func (c *call) readBody(br *bufio.Reader, resp *http.Response, rr *ResponseRecord, method string) {
+	var body io.Reader
+	switch {
+	case method == http.MethodHead || resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusNotModified:
+		return
+	case len(resp.TransferEncoding) > 0 && resp.TransferEncoding[0] == "chunked":
+		body = httputil.NewChunkedReader(br)
+	case resp.ContentLength >= 0:
+		body = io.LimitReader(br, resp.ContentLength)
+	default:
+		body = br // delimited by the end of the connection (bounded by the deadline)
+	}
+	limit := c.req.MaxBody
+	if limit <= 0 {
+		limit = DefaultMaxBody
+	}
+	kb := &keepBuffer{max: MaxKeptBody}
+	var w io.Writer = kb
+	if c.req.BodySink != nil {
+		w = io.MultiWriter(kb, c.req.BodySink)
+	}
+	n, err := io.Copy(w, io.LimitReader(body, limit+1))
+	rr.Body = kb.buf.String()
+	rr.BodyLen = min(n, limit)
+	rr.Truncated = rr.BodyLen > int64(len(rr.Body))
+	switch {
+	case n > limit:
+		c.ex.Error = fmt.Sprintf("response body longer than %d bytes; stopped reading", limit)
+	case err != nil:
+		_, msg := c.classify(err, 1)
+		c.ex.Error = fmt.Sprintf("response body cut short after %d bytes: %s", n, msg)
+	case resp.ContentLength >= 0 && n < resp.ContentLength:
+		c.ex.Error = fmt.Sprintf("response body cut short: %d of %d bytes", n, resp.ContentLength)
+	}
+}
+
+// keepBuffer keeps the first max bytes written to it and accepts the rest.
+type keepBuffer struct {
+	buf bytes.Buffer
+	max int
+}
+
+func (k *keepBuffer) Write(b []byte) (int, error) {
+	if room := k.max - k.buf.Len(); room > 0 {
+		k.buf.Write(b[:min(room, len(b))])
+	}
+	return len(b), nil
+}
+
+// countReader counts the bytes read from the connection.
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (cr *countReader) Read(b []byte) (int, error) {
+	n, err := cr.r.Read(b)
+	cr.n += int64(n)
+	return n, err
+}
+
+// readHead reads the status line and headers up to and including the empty line.
+func readHead(br *bufio.Reader) ([]byte, error) {
+	var head []byte
+	for {
+		line, err := br.ReadSlice('\n')
+		head = append(head, line...)
+		if err == bufio.ErrBufferFull {
+			if len(head) > MaxResponseHead {
+				return nil, fmt.Errorf("response head longer than %d bytes", MaxResponseHead)
+			}
+			continue
+		}
+		if err != nil {
+			if err == io.EOF && len(head) > 0 {
+				return nil, fmt.Errorf("response head cut off after %d bytes %s: %w", len(head), quoteText(clipText(string(head), 120)), io.ErrUnexpectedEOF)
+			}
+			return nil, err
+		}
+		if len(head) > MaxResponseHead {
+			return nil, fmt.Errorf("response head longer than %d bytes", MaxResponseHead)
+		}
+		if t := bytes.TrimRight(line, "\r\n"); len(t) == 0 {
+			if len(bytes.TrimSpace(head)) == 0 {
+				head = head[:0] // blank lines before the status line are ignored
+				continue
+			}
+			return head, nil
+		}
+	}
+}
+
+// firstLine returns the status line of a response head.
+func firstLine(head []byte) string {
+	line, _, _ := bytes.Cut(head, []byte("\n"))
+	return string(bytes.TrimRight(line, "\r"))
+}
+
+// rawHeaders returns the header fields of a response head exactly as written (names in
+// their letter case, values without the surrounding blanks), in order.
+func rawHeaders(head []byte) []Header {
+	lines := strings.Split(strings.TrimRight(string(head), "\r\n"), "\n")
+	var hs []Header
+	for _, l := range lines[1:] {
+		l = strings.TrimRight(l, "\r")
+		if l == "" {
+			continue
+		}
+		if (l[0] == ' ' || l[0] == '\t') && len(hs) > 0 { // obsolete line folding
+			hs[len(hs)-1].Value += " " + strings.TrimSpace(l)
+			continue
+		}
+		name, value, _ := strings.Cut(l, ":")
+		hs = append(hs, Header{Name: name, Value: strings.Trim(value, " \t")})
+	}
+	return hs
+}
+
+// classify maps an I/O error to an outcome class and a message; n is the number of
+// response bytes read before it.
+func (c *call) classify(err error, n int64) (Outcome, string) {
+	if c.ctx.Err() != nil {
+		if errors.Is(c.ctx.Err(), context.DeadlineExceeded) {
+			return OutcomeTimeout, fmt.Sprintf("the scenario's time ran out: %v", c.ctx.Err())
+		}
+		return OutcomeError, fmt.Sprintf("canceled: %v", c.ctx.Err())
+	}
+	var ne net.Error
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
+		return OutcomeTimeout, fmt.Sprintf("no complete answer within %v (%d response bytes read)", c.timeout(), n)
+	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNABORTED):
+		return OutcomeReset, err.Error()
+	case errors.Is(err, io.EOF) && n == 0:
+		return OutcomeClosed, "connection closed without a response"
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return OutcomeError, fmt.Sprintf("connection closed after %d bytes of a response: %v", n, err)
+	}
+	return OutcomeError, err.Error()
+}

@@ -1,0 +1,435 @@
+package scenarios
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// testServer is a loopback listener whose connections are handled by fn. Everything it
+// starts is stopped by the test's cleanup.
+type testServer struct {
+	ln   net.Listener
+	url  *url.URL
+	wg   sync.WaitGroup
+	done chan struct{}
+}
+
+func newTestServer(t *testing.T, fn func(c net.Conn, done <-chan struct{})) *testServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	s := &testServer{ln: ln, done: make(chan struct{})}
+	s.url = &url.URL{Scheme: "http", Host: ln.Addr().String(), Path: "/upload"}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				defer func() { _ = c.Close() }()
+				_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+				fn(c, s.done)
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		close(s.done)
+		_ = ln.Close()
+		s.wg.Wait()
+	})
+	return s
+}
+
+// readRequest reads one request head and the body its Content-Length announces (at most
+// bodyMax bytes: the rest is left unread).
+func readRequest(br *bufio.Reader, bodyMax int64) (*http.Request, []byte, error) {
+	req, err := http.ReadRequest(br)
+	if err != nil {
+		return nil, nil, err
+	}
+	n := req.ContentLength
+	if n > bodyMax {
+		n = bodyMax
+	}
+	body := make([]byte, max(n, 0))
+	_, err = io.ReadFull(br, body)
+	return req, body, err
+}
+
+func respond(c net.Conn, status int, headers []Header, body string) {
+	var b strings.Builder
+	b.WriteString("HTTP/1.1 " + strconv.Itoa(status) + " " + http.StatusText(status) + "\r\n")
+	for _, h := range headers {
+		b.WriteString(h.Name + ": " + h.Value + "\r\n")
+	}
+	b.WriteString("Content-Length: " + strconv.Itoa(len(body)) + "\r\nConnection: close\r\n\r\n" + body)
+	_, _ = io.WriteString(c, b.String())
+}
+
+func testConfig(u *url.URL, timeout time.Duration) Config {
+	return Config{Target: u, RequestTimeout: timeout, RunID: "test"}.WithDefaults()
+}
+
+func TestDoWritesExactBytes(t *testing.T) {
+	got := make(chan string, 1)
+	srv := newTestServer(t, func(c net.Conn, _ <-chan struct{}) {
+		br := bufio.NewReader(c)
+		var head bytes.Buffer
+		for {
+			line, err := br.ReadString('\n')
+			head.WriteString(line)
+			if err != nil || line == "\r\n" {
+				break
+			}
+		}
+		body := make([]byte, 4)
+		_, _ = io.ReadFull(br, body)
+		got <- head.String() + string(body)
+		respond(c, 416, nil, "length mismatch\n")
+	})
+	cfg := testConfig(srv.url, 2*time.Second)
+	cfg.Headers = []Header{{Name: "Authorization", Value: "Bearer x"}}
+	ex := Do(context.Background(), cfg, Request{
+		Step:    "exact",
+		Headers: []Header{{Name: "x-content-RANGE", Value: "bytes 0-3/10"}, {Name: "Session-ID", Value: "abc"}},
+		Length:  LengthExplicit, ContentLength: 10,
+		Body: []byte("wxyz"),
+	})
+	want := "POST /upload HTTP/1.1\r\nHost: " + srv.url.Host + "\r\nx-content-RANGE: bytes 0-3/10\r\nSession-ID: abc\r\n" +
+		"Authorization: Bearer x\r\nContent-Length: 10\r\nConnection: close\r\n\r\nwxyz"
+	if w := <-got; w != want {
+		t.Errorf("wire bytes:\n%q\nwant\n%q", w, want)
+	}
+	if ex.Outcome != OutcomeAnswered || ex.Response.Status != 416 || ex.Response.Body != "length mismatch\n" {
+		t.Errorf("exchange = %+v", ex)
+	}
+	if ex.Request.BodyLen != 10 || ex.Request.BodySent != 4 || ex.Request.BodyHead != "wxyz" {
+		t.Errorf("request record = %+v", ex.Request)
+	}
+	if ex.Step != "exact" || ex.LocalAddr == "" || ex.Duration <= 0 {
+		t.Errorf("exchange record = %+v", ex)
+	}
+	if len(ex.Response.Headers) != 2 || ex.Response.Headers[0].Name != "Content-Length" || ex.Response.StatusLine != "HTTP/1.1 416 Requested Range Not Satisfiable" {
+		t.Errorf("response record = %+v", ex.Response)
+	}
+}
+
+func TestDoOutcomes(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	tests := []struct {
+		name    string
+		handler func(c net.Conn, done <-chan struct{})
+		want    Outcome
+		errHas  string
+		status  int
+	}{
+		{"closed without a byte", func(c net.Conn, _ <-chan struct{}) {
+			_, _, _ = readRequest(bufio.NewReader(c), 1<<20)
+		}, OutcomeClosed, "without a response", 0},
+		{"reset", func(c net.Conn, _ <-chan struct{}) {
+			_, _, _ = readRequest(bufio.NewReader(c), 1<<20)
+			_ = c.(*net.TCPConn).SetLinger(0)
+		}, OutcomeReset, "reset", 0},
+		{"never answers", func(c net.Conn, done <-chan struct{}) {
+			_, _, _ = readRequest(bufio.NewReader(c), 1<<20)
+			<-done
+		}, OutcomeTimeout, "no complete answer", 0},
+		{"garbage", func(c net.Conn, _ <-chan struct{}) {
+			_, _, _ = readRequest(bufio.NewReader(c), 1<<20)
+			_, _ = io.WriteString(c, "hello there\r\n\r\n")
+		}, OutcomeError, "malformed response head", 0},
+		{"drips bytes", func(c net.Conn, done <-chan struct{}) {
+			_, _, _ = readRequest(bufio.NewReader(c), 1<<20)
+			for _, b := range []byte("HTTP/1.1 201 Created\r\nContent-Length: 5\r\n\r\nhello") {
+				select {
+				case <-done:
+					return
+				case <-time.After(50 * time.Millisecond):
+				}
+				if _, err := c.Write([]byte{b}); err != nil {
+					return
+				}
+			}
+		}, OutcomeTimeout, "", 0},
+		{"head cut off", func(c net.Conn, _ <-chan struct{}) {
+			_, _, _ = readRequest(bufio.NewReader(c), 1<<20)
+			_, _ = io.WriteString(c, "HTTP/1.1 201 Cre")
+		}, OutcomeError, "closed after 16 bytes", 0},
+		{"answer without closing", func(c net.Conn, done <-chan struct{}) {
+			_, _, _ = readRequest(bufio.NewReader(c), 1<<20)
+			_, _ = io.WriteString(c, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 3\r\n\r\nbad")
+			<-done
+		}, OutcomeAnswered, "", 400},
+		{"interim 100 then 201", func(c net.Conn, _ <-chan struct{}) {
+			_, _, _ = readRequest(bufio.NewReader(c), 1<<20)
+			_, _ = io.WriteString(c, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nRange: 0-1/4\r\nContent-Length: 5\r\n\r\n0-1/4")
+		}, OutcomeAnswered, "", 201},
+		{"chunked", func(c net.Conn, _ <-chan struct{}) {
+			_, _, _ = readRequest(bufio.NewReader(c), 1<<20)
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+		}, OutcomeAnswered, "", 200},
+		{"body cut short", func(c net.Conn, _ <-chan struct{}) {
+			_, _, _ = readRequest(bufio.NewReader(c), 1<<20)
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello")
+		}, OutcomeAnswered, "cut short", 200},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newTestServer(t, tc.handler)
+			start := time.Now()
+			ex := Do(context.Background(), testConfig(srv.url, timeout), Request{Body: []byte("abcd")})
+			if d := time.Since(start); d > 5*timeout {
+				t.Errorf("took %v with a %v timeout", d, timeout)
+			}
+			if ex.Outcome != tc.want {
+				t.Fatalf("outcome = %s (%s), want %s", ex.Outcome, ex.Error, tc.want)
+			}
+			if !strings.Contains(ex.Error, tc.errHas) {
+				t.Errorf("error = %q, want it to contain %q", ex.Error, tc.errHas)
+			}
+			if tc.status != 0 && (ex.Response == nil || ex.Response.Status != tc.status) {
+				t.Errorf("response = %+v, want status %d", ex.Response, tc.status)
+			}
+			if tc.want != OutcomeAnswered && ex.Response != nil {
+				t.Errorf("response recorded for outcome %s", ex.Outcome)
+			}
+		})
+	}
+}
+
+func TestDoReadsChunkedAndCapsBody(t *testing.T) {
+	big := strings.Repeat("x", 10_000)
+	srv := newTestServer(t, func(c net.Conn, _ <-chan struct{}) {
+		_, _, _ = readRequest(bufio.NewReader(c), 1<<20)
+		respond(c, 200, []Header{{Name: "X-One", Value: " spaced "}, {Name: "x-two", Value: "b"}}, big)
+	})
+	var sink bytes.Buffer
+	ex := Do(context.Background(), testConfig(srv.url, 2*time.Second), Request{Method: "GET", Length: LengthOmit, BodySink: &sink})
+	r := ex.Response
+	if ex.Outcome != OutcomeAnswered || len(r.Body) != MaxKeptBody || r.BodyLen != 10_000 || !r.Truncated || sink.Len() != 10_000 {
+		t.Fatalf("outcome %s, body kept %d, len %d, truncated %v, sink %d", ex.Outcome, len(r.Body), r.BodyLen, r.Truncated, sink.Len())
+	}
+	if v, _ := r.Header("x-ONE"); v != "spaced" || r.Headers[1].Name != "x-two" {
+		t.Errorf("headers = %+v", r.Headers)
+	}
+	if ex.Request.BodyLen != -1 {
+		t.Errorf("BodyLen = %d, want -1 without Content-Length", ex.Request.BodyLen)
+	}
+}
+
+func TestDoPauseAndResume(t *testing.T) {
+	type seen struct {
+		n   int
+		err error
+	}
+	partial := make(chan seen, 1)
+	srv := newTestServer(t, func(c net.Conn, _ <-chan struct{}) {
+		br := bufio.NewReader(c)
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			partial <- seen{err: err}
+			return
+		}
+		first := make([]byte, 3)
+		_, err = io.ReadFull(br, first)
+		// Nothing more may arrive while the client is paused.
+		_ = c.SetReadDeadline(time.Now().Add(150 * time.Millisecond))
+		extra, _ := br.Read(make([]byte, 10))
+		partial <- seen{n: 3 + extra, err: err}
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		rest := make([]byte, req.ContentLength-int64(3+extra))
+		if _, err := io.ReadFull(br, rest); err != nil {
+			return
+		}
+		respond(c, 201, nil, "")
+	})
+	g := NewGate()
+	done := make(chan Exchange, 1)
+	go func() {
+		done <- Do(context.Background(), testConfig(srv.url, 2*time.Second), Request{
+			Pattern: &Pattern{}, BodyOffset: 0, BodyLen: 10, Gate: g, PauseAfter: 3,
+		})
+	}()
+	select {
+	case <-g.Paused():
+	case <-time.After(5 * time.Second):
+		t.Fatal("request never paused")
+	}
+	if g.Settle() < 50*time.Millisecond {
+		t.Errorf("settle = %v", g.Settle())
+	}
+	s := <-partial
+	if s.err != nil || s.n != 3 {
+		t.Fatalf("server saw %d body bytes while paused (err %v), want 3", s.n, s.err)
+	}
+	g.Resume()
+	ex := <-done
+	if ex.Outcome != OutcomeAnswered || ex.Response.Status != 201 || ex.Request.BodySent != 10 || ex.Request.Paused <= 0 {
+		t.Fatalf("exchange = %+v", ex)
+	}
+}
+
+func TestDoPauseNeverResumedIsBounded(t *testing.T) {
+	srv := newTestServer(t, func(c net.Conn, done <-chan struct{}) {
+		_, _ = io.Copy(io.Discard, c)
+	})
+	ex := Do(context.Background(), testConfig(srv.url, 100*time.Millisecond), Request{
+		Body: []byte("abcdef"), Gate: NewGate(), PauseAfter: 2,
+	})
+	if ex.Outcome != OutcomeError || !strings.Contains(ex.Error, "never resumed") {
+		t.Fatalf("outcome %s (%s)", ex.Outcome, ex.Error)
+	}
+}
+
+func TestDoInterrupt(t *testing.T) {
+	got := make(chan int, 1)
+	srv := newTestServer(t, func(c net.Conn, _ <-chan struct{}) {
+		br := bufio.NewReader(c)
+		if _, err := http.ReadRequest(br); err != nil {
+			got <- -1
+			return
+		}
+		n, _ := io.Copy(io.Discard, br)
+		got <- int(n)
+	})
+	ex := Do(context.Background(), testConfig(srv.url, 2*time.Second), Request{
+		Pattern: &Pattern{}, BodyLen: 20, Interrupt: true, InterruptAfter: 5,
+	})
+	if ex.Outcome != OutcomeAborted || ex.Request.BodySent != 5 || ex.Request.BodyPlanned != 20 {
+		t.Fatalf("exchange = %+v", ex)
+	}
+	if n := <-got; n != 5 {
+		t.Errorf("server read %d body bytes, want 5", n)
+	}
+}
+
+func TestDoLocalAddress(t *testing.T) {
+	remote := make(chan string, 1)
+	srv := newTestServer(t, func(c net.Conn, _ <-chan struct{}) {
+		remote <- c.RemoteAddr().String()
+		_, _, _ = readRequest(bufio.NewReader(c), 1<<20)
+		respond(c, 201, nil, "")
+	})
+	ex := Do(context.Background(), testConfig(srv.url, 2*time.Second), Request{LocalAddr: "127.0.0.2"})
+	if ex.Outcome != OutcomeAnswered {
+		t.Fatalf("outcome %s: %s", ex.Outcome, ex.Error)
+	}
+	if r := <-remote; !strings.HasPrefix(r, "127.0.0.2:") || !strings.HasPrefix(ex.LocalAddr, "127.0.0.2:") {
+		t.Errorf("server saw %s, local %s; want 127.0.0.2", r, ex.LocalAddr)
+	}
+}
+
+func TestDoTLS(t *testing.T) {
+	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.WriteHeader(201)
+		_, _ = w.Write(b)
+	}))
+	ts.Config.ErrorLog = log.New(io.Discard, "", 0)
+	ts.StartTLS()
+	defer ts.Close()
+	u, _ := url.Parse(ts.URL + "/upload")
+	pool := x509.NewCertPool()
+	pool.AddCert(ts.Certificate())
+	cfg := testConfig(u, 2*time.Second)
+	cfg.TLS = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	ex := Do(context.Background(), cfg, Request{Body: []byte("hello")})
+	if ex.Outcome != OutcomeAnswered || ex.Response.Status != 201 || ex.Response.Body != "hello" {
+		t.Fatalf("exchange: %s %s %+v", ex.Outcome, ex.Error, ex.Response)
+	}
+	cfg.TLS = nil // the test CA is unknown to the system roots
+	ex = Do(context.Background(), cfg, Request{Body: []byte("hello")})
+	if ex.Outcome != OutcomeError || !strings.Contains(ex.Error, "TLS handshake") {
+		t.Fatalf("untrusted certificate: %s %s", ex.Outcome, ex.Error)
+	}
+}
+
+func TestDoRefusedAndCanceled(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	ex := Do(context.Background(), testConfig(&url.URL{Scheme: "http", Host: addr, Path: "/"}, time.Second), Request{})
+	if ex.Outcome != OutcomeError || !strings.Contains(ex.Error, "connect to") {
+		t.Errorf("refused: %s %s", ex.Outcome, ex.Error)
+	}
+
+	srv := newTestServer(t, func(c net.Conn, done <-chan struct{}) { <-done })
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	start := time.Now()
+	ex = Do(ctx, testConfig(srv.url, 5*time.Second), Request{})
+	if time.Since(start) > 2*time.Second || ex.Outcome != OutcomeError || !strings.Contains(ex.Error, "canceled") {
+		t.Errorf("canceled: %s %s after %v", ex.Outcome, ex.Error, time.Since(start))
+	}
+}
+
+func TestDoAnswerBeforeBody(t *testing.T) {
+	// The server answers after the head and closes without reading an 8 MiB body: the
+	// client either reads the answer or sees the reset, never hangs.
+	srv := newTestServer(t, func(c net.Conn, _ <-chan struct{}) {
+		br := bufio.NewReader(c)
+		if _, err := http.ReadRequest(br); err != nil {
+			return
+		}
+		respond(c, 416, nil, "no\n")
+	})
+	ex := Do(context.Background(), testConfig(srv.url, 2*time.Second), Request{Pattern: &Pattern{}, BodyLen: 8 << 20})
+	switch {
+	case ex.Outcome == OutcomeAnswered && ex.Response.Status == 416:
+	case ex.Outcome == OutcomeReset:
+	default:
+		t.Fatalf("outcome %s (%s)", ex.Outcome, ex.Error)
+	}
+}
+
+func TestClassifyWrappedErrors(t *testing.T) {
+	c := &call{ctx: context.Background()}
+	if o, _ := c.classify(errors.Join(errors.New("x"), io.EOF), 0); o != OutcomeClosed {
+		t.Errorf("EOF: %s", o)
+	}
+	if o, _ := c.classify(io.ErrUnexpectedEOF, 3); o != OutcomeError {
+		t.Errorf("unexpected EOF: %s", o)
+	}
+}
+
+func TestReach(t *testing.T) {
+	srv := newTestServer(t, func(c net.Conn, _ <-chan struct{}) {})
+	if err := Reach(context.Background(), testConfig(srv.url, time.Second)); err != nil {
+		t.Errorf("reachable: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	err = Reach(context.Background(), testConfig(&url.URL{Scheme: "http", Host: addr}, time.Second))
+	if err == nil || !strings.Contains(err.Error(), "reach target") {
+		t.Errorf("closed port: %v", err)
+	}
+}

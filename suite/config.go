@@ -1,0 +1,317 @@
+package suite
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/upspec/upspec/scenarios"
+)
+
+// Defaults of the suite flags.
+const (
+	DefaultRequestTimeout = 10 * time.Second
+	DefaultSpecTimeout    = 60 * time.Second
+	DefaultSegmentSize    = 64 << 10
+	// DialTimeout bounds the reachability check of a target (Precheck).
+	DialTimeout = 3 * time.Second
+	// MaxRunIDLen keeps session IDs (`<run-id>-<scenario-id>-<n>`) well under 200 characters.
+	MaxRunIDLen = 64
+)
+
+// Config holds every suite flag, as given on a command line. Register the flags with
+// RegisterFlags and turn the values into a scenarios.Config with Resolve. The zero value is
+// not useful: start from NewConfig, which sets the defaults.
+type Config struct {
+	Target         string        // segment endpoint URL; "" = the embedded reference server
+	Headers        []string      // extra request headers, each "Name: value"
+	Insecure       bool          // skip TLS certificate verification
+	CAFile         string        // PEM file of extra trusted CA certificates
+	RequestTimeout time.Duration // bound on each exchange
+	SpecTimeout    time.Duration // bound on each scenario
+	SegmentSize    int64         // bytes per segment for scenarios that cut a file
+	FinalStatus    int           // expected status of a completion; 0 = any 2xx/3xx
+	FinalBody      string        // expected body of a completion; "" = any body
+	FileURL        string        // URL template with {name} of a completed file; "" = none
+	RunID          string        // prefix of every session ID; "" = a fresh one (see Resolve)
+	Strict         bool          // a failed SHOULD check fails the run
+}
+
+// NewConfig returns a Config holding the defaults of every flag.
+func NewConfig() *Config {
+	return &Config{
+		RequestTimeout: DefaultRequestTimeout,
+		SpecTimeout:    DefaultSpecTimeout,
+		SegmentSize:    DefaultSegmentSize,
+	}
+}
+
+// RegisterFlags defines every suite flag on fs, bound to the fields of c. It is the one
+// definition of the flags: `upspec run` calls it on its own flag set and the test binary copies
+// the flags onto flag.CommandLine (a pflag.Value is a flag.Value). Call it once per flag set.
+func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&c.Target, "target", c.Target,
+		"segment endpoint URL, e.g. http://127.0.0.1:8080/upload (default: the embedded reference server; env UPSPEC_TARGET under go test)")
+	fs.StringArrayVar(&c.Headers, "header", c.Headers,
+		"extra request header `\"Name: value\"`, e.g. \"Authorization: Bearer x\" (repeatable)")
+	fs.BoolVar(&c.Insecure, "insecure", c.Insecure, "skip verification of the target's TLS certificate")
+	fs.StringVar(&c.CAFile, "ca-file", c.CAFile, "PEM `file` of CA certificates to trust for an https target")
+	fs.DurationVar(&c.RequestTimeout, "request-timeout", c.RequestTimeout, "bound on each request and its answer")
+	fs.DurationVar(&c.SpecTimeout, "spec-timeout", c.SpecTimeout, "bound on each scenario")
+	fs.Int64Var(&c.SegmentSize, "segment-size", c.SegmentSize, "segment size in `bytes` for scenarios that cut a file into segments")
+	fs.IntVar(&c.FinalStatus, "final-status", c.FinalStatus,
+		"expected HTTP `status` of the backend's answer to a completing segment (0: any 2xx/3xx)")
+	fs.StringVar(&c.FinalBody, "final-body", c.FinalBody,
+		"expected body of the backend's answer to a completing segment (default: any body)")
+	fs.StringVar(&c.FileURL, "file-url", c.FileURL,
+		"URL `template` of a completed file with {name} for its name, e.g. http://host/files/{name}; the file's bytes are compared with what was sent")
+	fs.StringVar(&c.RunID, "run-id", c.RunID,
+		"prefix of every session `ID`, [A-Za-z0-9_-] (default: a fresh ID per run, time + random)")
+	fs.BoolVar(&c.Strict, "strict", c.Strict, "a failed SHOULD check (NON-STRICT) fails the run")
+}
+
+// NewRunID returns a fresh run ID: UTC time to the second and 6 random hex digits, e.g.
+// "20261124T141444-3fa9c1". Two runs never share one, so session IDs of a run never collide with
+// those of an earlier run against a persistent server.
+func NewRunID() string {
+	var b [3]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		// crypto/rand does not fail on supported platforms; fall back to the clock.
+		return time.Now().UTC().Format("20060102T150405.000000000")
+	}
+	return time.Now().UTC().Format("20060102T150405") + "-" + hex.EncodeToString(b[:])
+}
+
+// Resolve validates every field and returns the configuration of the scenarios. Errors are one
+// line each and name the flag. An empty Target is valid and leaves the returned Target nil:
+// the caller then starts the embedded reference server. An empty RunID is replaced by
+// NewRunID() in c itself, so that every later call (and every caller holding c) uses the same
+// run ID.
+func (c *Config) Resolve() (scenarios.Config, error) {
+	var sc scenarios.Config
+	if c.Target != "" {
+		u, err := ParseTarget(c.Target)
+		if err != nil {
+			return sc, err
+		}
+		sc.Target = u
+		sc.Loopback = scenarios.IsLoopbackHost(u.Hostname())
+	}
+	for _, h := range c.Headers {
+		hd, err := parseHeader(h)
+		if err != nil {
+			return sc, err
+		}
+		sc.Headers = append(sc.Headers, hd)
+	}
+	tlsConf, err := c.tlsConfig(sc.Target)
+	if err != nil {
+		return sc, err
+	}
+	sc.TLS = tlsConf
+	if c.RequestTimeout <= 0 {
+		return sc, fmt.Errorf("--request-timeout %s: must be positive", c.RequestTimeout)
+	}
+	if c.SpecTimeout <= 0 {
+		return sc, fmt.Errorf("--spec-timeout %s: must be positive", c.SpecTimeout)
+	}
+	if c.SpecTimeout < c.RequestTimeout {
+		return sc, fmt.Errorf("--spec-timeout %s is shorter than --request-timeout %s: a scenario makes several requests", c.SpecTimeout, c.RequestTimeout)
+	}
+	sc.RequestTimeout = c.RequestTimeout
+	if c.SegmentSize <= 0 {
+		return sc, fmt.Errorf("--segment-size %d: must be a positive number of bytes", c.SegmentSize)
+	}
+	sc.SegmentSize = c.SegmentSize
+	if c.FinalStatus != 0 && (c.FinalStatus < 200 || c.FinalStatus > 399) {
+		return sc, fmt.Errorf("--final-status %d: want a 2xx or 3xx status, or 0 for any", c.FinalStatus)
+	}
+	sc.FinalStatus = c.FinalStatus
+	sc.FinalBody = c.FinalBody
+	if c.FileURL != "" {
+		if err := checkFileURL(c.FileURL); err != nil {
+			return sc, err
+		}
+	}
+	sc.FileURL = c.FileURL
+	if c.RunID == "" {
+		c.RunID = NewRunID()
+	}
+	if err := checkRunID(c.RunID); err != nil {
+		return sc, err
+	}
+	sc.RunID = c.RunID
+	sc.Strict = c.Strict
+	sc = sc.WithDefaults()
+	if sc.Target != nil {
+		if err := sc.Validate(); err != nil {
+			return sc, fmt.Errorf("configuration: %s", strings.ReplaceAll(err.Error(), "\n", "; "))
+		}
+	}
+	return sc, nil
+}
+
+// ParseTarget parses a target URL: http or https, a host, an optional port and path. A missing
+// path means "/".
+func ParseTarget(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("--target %q: malformed URL: %w", raw, unwrapURLError(err))
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("--target %q: want an http:// or https:// URL", raw)
+	}
+	if u.Hostname() == "" {
+		return nil, fmt.Errorf("--target %q: the URL has no host", raw)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("--target %q: port %q is not a number in 1-65535", raw, p)
+		}
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("--target %q: credentials in the URL are not sent; use --header \"Authorization: ...\"", raw)
+	}
+	if u.Fragment != "" {
+		return nil, fmt.Errorf("--target %q: a URL fragment (#...) has no meaning here", raw)
+	}
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	return u, nil
+}
+
+// unwrapURLError drops the *url.Error wrapper, whose text repeats the URL.
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// parseHeader reads a --header value, "Name: value".
+func parseHeader(h string) (scenarios.Header, error) {
+	hd, err := scenarios.ParseHeader(strings.TrimLeft(h, " \t"))
+	if err != nil || strings.ContainsRune(hd.Value, 0) {
+		return scenarios.Header{}, fmt.Errorf("--header %q: want \"Name: value\" with a token name and no line break in the value", h)
+	}
+	return hd, nil
+}
+
+// tlsConfig builds the TLS configuration for an https target (also returned for http targets,
+// where it is unused).
+func (c *Config) tlsConfig(target *url.URL) (*tls.Config, error) {
+	// InsecureSkipVerify only when the user asked for it with --insecure.
+	conf := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: c.Insecure}
+	if target != nil {
+		conf.ServerName = target.Hostname()
+	}
+	if c.CAFile != "" {
+		pem, err := os.ReadFile(c.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("--ca-file: cannot read %s: %w", c.CAFile, unwrapPathError(err))
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--ca-file: %s holds no PEM certificate", c.CAFile)
+		}
+		conf.RootCAs = pool
+	}
+	return conf, nil
+}
+
+// unwrapPathError drops the *fs.PathError wrapper, whose text repeats the path.
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func checkFileURL(tmpl string) error {
+	if !strings.Contains(tmpl, "{name}") {
+		return fmt.Errorf("--file-url %q: the template has no {name}", tmpl)
+	}
+	u, err := url.Parse(strings.ReplaceAll(tmpl, "{name}", "x"))
+	if err != nil {
+		return fmt.Errorf("--file-url %q: malformed URL: %w", tmpl, unwrapURLError(err))
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("--file-url %q: want an http:// or https:// URL with a host", tmpl)
+	}
+	return nil
+}
+
+func checkRunID(id string) error {
+	if len(id) > MaxRunIDLen {
+		return fmt.Errorf("--run-id %q: longer than %d characters", id, MaxRunIDLen)
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '-':
+		default:
+			return fmt.Errorf("--run-id %q: only letters, digits, '_' and '-' are allowed", id)
+		}
+	}
+	return nil
+}
+
+// Precheck makes sure the target can be reached before any scenario runs: a TCP dial within
+// DialTimeout (and, for https, a TLS handshake with the configured certificates). Its error is
+// one line, meant for a person: what failed and what to check.
+func Precheck(ctx context.Context, sc scenarios.Config) error {
+	if sc.Target == nil {
+		return errors.New("no target")
+	}
+	ctx, cancel := context.WithTimeout(ctx, DialTimeout)
+	defer cancel()
+	addr := hostPort(sc.Target)
+	d := net.Dialer{}
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("target %s cannot be reached: %w; check --target and that the server is running", sc.Target, err)
+	}
+	defer conn.Close()
+	if sc.Target.Scheme != "https" {
+		return nil
+	}
+	conf := sc.TLS
+	if conf == nil {
+		conf = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: sc.Target.Hostname()}
+	}
+	tc := tls.Client(conn, conf)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return fmt.Errorf("target %s: TLS handshake failed: %w; check --ca-file or use --insecure", sc.Target, err)
+	}
+	return nil
+}
+
+// hostPort returns host:port of u, with the scheme's default port.
+func hostPort(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+	}
+	return net.JoinHostPort(u.Hostname(), port)
+}

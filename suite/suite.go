@@ -1,0 +1,308 @@
+// Package suite binds the scenarios of package scenarios to Ginkgo v2: one spec per scenario,
+// labelled with its family and labels, bounded by a spec timeout, its Result attached to the
+// spec's report. The same specs run three ways:
+//
+//	go test ./suite -count=1 -args --target=URL
+//	go tool ginkgo run [-p] [--label-filter=EXPR] ./suite -- --target=URL
+//	upspec run --target URL
+//
+// Without a target the suite starts the in-process reference server (package fakeserver) and
+// runs against it, so a plain `go test ./...` checks the reference server against every
+// scenario.
+//
+// # Process-wide state
+//
+// Ginkgo keeps one global tree of specs per process and runs it once (a second RunSpecs exits
+// the process). This package adds no state of its own at package level: Run registers the
+// specs into Ginkgo's global tree, with closures over one run value that holds the Config,
+// the configuration resolved by the suite setup, and (on parallel process 1 only) the embedded
+// reference server. Hence Run may be called once per process, and the specs exist only in a
+// process that calls it.
+package suite
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/gomega"
+
+	"github.com/upspec/upspec/fakeserver"
+	"github.com/upspec/upspec/scenarios"
+)
+
+// Description is the name of the suite in Ginkgo's output and reports.
+const Description = "upspec conformance suite"
+
+// Names of the report entries the suite attaches.
+const (
+	// EntryName is the report entry of every spec that ran its scenario: its value is the
+	// scenarios.Result (as JSON in Ginkgo's JSON report, Representation: a short summary).
+	EntryName = "upspec"
+	// SetupEntryName is the report entry of the suite setup node (SynchronizedBeforeSuite): its
+	// value is the RunInfo of the run.
+	SetupEntryName = "upspec-run"
+)
+
+// setupTimeout bounds the suite setup: resolving the flags, starting the embedded server or
+// checking that the target can be reached (DialTimeout).
+const setupTimeout = 15 * time.Second
+
+// RunInfo describes the target a run was pointed at, as the suite setup resolved it. With
+// `ginkgo -p`, process 1 resolves it and shares it with the other processes.
+type RunInfo struct {
+	Target      string `json:"target"`   // the segment endpoint
+	Embedded    bool   `json:"embedded"` // the target is the in-process reference server
+	RunID       string `json:"run_id"`   // prefix of every session ID of the run
+	FileURL     string `json:"file_url,omitempty"`
+	FinalStatus int    `json:"final_status,omitempty"`
+	FinalBody   string `json:"final_body,omitempty"`
+	Strict      bool   `json:"strict"`
+}
+
+// String describes the run in one line.
+func (i RunInfo) String() string {
+	s := "target " + i.Target
+	if i.Embedded {
+		s += " (the embedded reference server)"
+	}
+	s += ", run ID " + i.RunID
+	if i.FileURL != "" {
+		s += ", file URL " + i.FileURL
+	}
+	if i.FinalStatus != 0 || i.FinalBody != "" {
+		s += fmt.Sprintf(", final answer %d %q", i.FinalStatus, i.FinalBody)
+	}
+	if i.Strict {
+		s += ", strict"
+	}
+	return s
+}
+
+// Run registers the specs of every scenario (scenarios.All()) and the suite setup in Ginkgo's
+// global tree, registers Gomega's fail handler and runs the specs with RunSpecs. args are passed
+// to RunSpecs: a types.SuiteConfig, a types.ReporterConfig, suite Labels, AroundNode... It
+// returns whether the suite passed. Call it once per process, after the flags bound to cfg have
+// been parsed: cfg.SpecTimeout is read here, the other fields in the suite setup.
+func Run(t ginkgo.GinkgoTestingT, cfg *Config, args ...any) bool {
+	gomega.RegisterFailHandler(ginkgo.Fail)
+	register(cfg)
+	return ginkgo.RunSpecs(t, Description, args...)
+}
+
+// run is the state of one run of the suite in one process.
+type run struct {
+	cfg    *Config
+	sc     scenarios.Config   // resolved by the setup node of this process
+	ready  bool               // sc holds a resolved configuration
+	server *fakeserver.Server // the embedded reference server (process 1 only)
+}
+
+// register adds the suite setup, teardown and one It per scenario to Ginkgo's tree.
+func register(cfg *Config) {
+	r := &run{cfg: cfg}
+	ginkgo.SynchronizedBeforeSuite(r.setupFirst, r.setupAll, ginkgo.NodeTimeout(setupTimeout))
+	ginkgo.SynchronizedAfterSuite(func() {}, r.teardown)
+	timeout := cfg.SpecTimeout
+	if timeout <= 0 { // rejected by Resolve in the setup; keep the tree buildable
+		timeout = DefaultSpecTimeout
+	}
+	for _, s := range scenarios.All() {
+		ginkgo.It(SpecText(s), ginkgo.Label(s.AllLabels()...), ginkgo.SpecTimeout(timeout),
+			func(ctx ginkgo.SpecContext) { r.runScenario(ctx, s) })
+	}
+}
+
+// SpecText is the text of the spec of a scenario: "<ID> <Title>".
+func SpecText(s scenarios.Scenario) string {
+	return s.ID + " " + s.Title
+}
+
+// setupFirst runs on process 1 only: it resolves the flags, then starts the embedded
+// reference server when there is no target, or checks that the target can be reached. Its
+// answer (a RunInfo as JSON) goes to setupAll on every process.
+func (r *run) setupFirst(ctx ginkgo.SpecContext) []byte {
+	sc, err := r.cfg.Resolve()
+	if err != nil {
+		ginkgo.Fail("upspec setup: " + err.Error())
+	}
+	info := RunInfo{RunID: sc.RunID, Strict: sc.Strict, FileURL: sc.FileURL, FinalStatus: sc.FinalStatus, FinalBody: sc.FinalBody}
+	if sc.Target == nil {
+		srv, err := fakeserver.NewServer(fakeserver.Options{})
+		if err != nil {
+			ginkgo.Fail(fmt.Sprintf("upspec setup: start the embedded reference server: %v", err))
+		}
+		r.server = srv
+		info.Target = srv.UploadURL()
+		info.Embedded = true
+		// The built-in backend of the reference server: its answer to a completion and where it
+		// serves a completed file, unless the flags say otherwise.
+		if info.FileURL == "" {
+			info.FileURL = strings.TrimSuffix(srv.URL, "/") + "/file/{name}"
+		}
+		if info.FinalStatus == 0 && info.FinalBody == "" {
+			info.FinalStatus, info.FinalBody = EmbeddedFinalStatus, EmbeddedFinalBody
+		}
+	} else {
+		if err := Precheck(ctx, sc); err != nil {
+			ginkgo.Fail("upspec setup: " + err.Error())
+		}
+		info.Target = sc.Target.String()
+	}
+	data, err := json.Marshal(info)
+	if err != nil {
+		ginkgo.Fail(fmt.Sprintf("upspec setup: encode run info: %v", err))
+	}
+	return data
+}
+
+// Answer of the reference server's built-in backend to a completion.
+const (
+	EmbeddedFinalStatus = 200
+	EmbeddedFinalBody   = "completed"
+)
+
+// setupAll runs on every process with the RunInfo of process 1 and resolves this process's
+// configuration from it.
+func (r *run) setupAll(_ ginkgo.SpecContext, data []byte) {
+	var info RunInfo
+	if err := json.Unmarshal(data, &info); err != nil {
+		ginkgo.Fail(fmt.Sprintf("upspec setup: decode run info: %v", err))
+	}
+	c := *r.cfg
+	c.Target, c.RunID = info.Target, info.RunID
+	c.FileURL, c.FinalStatus, c.FinalBody = info.FileURL, info.FinalStatus, info.FinalBody
+	sc, err := c.Resolve()
+	if err != nil {
+		ginkgo.Fail("upspec setup: " + err.Error())
+	}
+	r.sc, r.ready = sc, true
+	ginkgo.AddReportEntry(SetupEntryName, info, ginkgo.ReportEntryVisibilityFailureOrVerbose)
+}
+
+// teardown runs on process 1 after every process has finished: it stops the embedded server.
+func (r *run) teardown() {
+	if r.server != nil {
+		if err := r.server.Close(); err != nil {
+			ginkgo.Fail(fmt.Sprintf("upspec teardown: stop the embedded reference server: %v", err))
+		}
+		r.server = nil
+	}
+}
+
+// runScenario is the body of the spec of s: run it, attach the Result, map the verdict.
+func (r *run) runScenario(ctx context.Context, s scenarios.Scenario) {
+	if !r.ready {
+		ginkgo.Fail("upspec: the suite setup did not resolve a configuration")
+	}
+	res := scenarios.Run(ctx, r.sc, s)
+	_, rc := ginkgo.GinkgoConfiguration()
+	verbose := rc.Verbose || rc.VeryVerbose
+	// The console shows the entry: always for NON-STRICT and INFO (their findings and notes
+	// are the point, and the spec passes); for FAIL only in verbose runs (the failure message
+	// already lists the findings); else in verbose runs.
+	visibility := ginkgo.ReportEntryVisibilityFailureOrVerbose
+	switch {
+	case res.Verdict == scenarios.VerdictNonStrict || res.Verdict == scenarios.VerdictInfo:
+		visibility = ginkgo.ReportEntryVisibilityAlways
+	case res.Verdict == scenarios.VerdictFail && !verbose:
+		visibility = ginkgo.ReportEntryVisibilityNever
+	}
+	ginkgo.AddReportEntry(EntryName, resultEntry{Result: res, exchanges: verbose}, visibility)
+	switch res.Verdict {
+	case scenarios.VerdictFail:
+		ginkgo.Fail(FailureMessage(s, res))
+	case scenarios.VerdictSkipped:
+		ginkgo.Skip(res.SkipReason)
+	}
+}
+
+// resultEntry is the value of an "upspec" report entry: a scenarios.Result (its JSON is the
+// Result's own) whose String is a summary for the console.
+type resultEntry struct {
+	scenarios.Result
+	exchanges bool // String lists the exchanges too (verbose runs)
+}
+
+// String summarises the result: verdict, findings, notes, skip reason and, in verbose runs,
+// one line per exchange.
+func (e resultEntry) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s (%s)", e.Verdict, e.ScenarioID, e.Duration.Round(time.Millisecond))
+	for _, f := range e.Findings {
+		b.WriteString("\n")
+		writeFinding(&b, f)
+	}
+	for _, n := range e.Notes {
+		b.WriteString("\nnote: " + n)
+	}
+	if e.SkipReason != "" {
+		b.WriteString("\nskipped: " + e.SkipReason)
+	}
+	if e.exchanges {
+		for _, x := range e.Exchanges {
+			b.WriteString("\n" + exchangeLine(x))
+		}
+	}
+	return b.String()
+}
+
+// exchangeLine describes one exchange in a line: step, request line, range and session
+// headers, and how it ended.
+func exchangeLine(x scenarios.Exchange) string {
+	var b strings.Builder
+	b.WriteString("> ")
+	if x.Step != "" {
+		b.WriteString(x.Step + ": ")
+	}
+	b.WriteString(x.Request.Method + " " + x.Request.Target)
+	for _, h := range x.Request.Headers {
+		switch strings.ToLower(h.Name) {
+		case "content-range", "x-content-range", "session-id", "x-session-id":
+			fmt.Fprintf(&b, " [%s: %s]", h.Name, h.Value)
+		}
+	}
+	if x.Request.BodyLen >= 0 && x.Request.BodySent != x.Request.BodyLen {
+		fmt.Fprintf(&b, " (body %d of %d bytes)", x.Request.BodySent, x.Request.BodyLen)
+	}
+	fmt.Fprintf(&b, " → %s (%s)", x.Describe(), x.Duration.Round(10*time.Microsecond))
+	return b.String()
+}
+
+// FailureMessage is the message of a failed scenario: one block per finding with the clause,
+// its level, the requirement, expected and got.
+func FailureMessage(s scenarios.Scenario, res scenarios.Result) string {
+	var b strings.Builder
+	n := len(res.Findings)
+	fmt.Fprintf(&b, "%s %s: %s, %d finding", s.ID, s.Title, res.Verdict, n)
+	if n != 1 {
+		b.WriteString("s")
+	}
+	for _, f := range res.Findings {
+		b.WriteString("\n\n")
+		writeFinding(&b, f)
+	}
+	return b.String()
+}
+
+// writeFinding writes one finding: its message when it has one (scenarios writes the clause,
+// level, title, requirement, expected, got and step), else the same from its fields.
+func writeFinding(b *strings.Builder, f scenarios.Finding) {
+	if f.Message != "" {
+		b.WriteString(f.Message)
+		return
+	}
+	fmt.Fprintf(b, "%s (%s)", f.Clause, f.Level)
+	if f.Requirement != "" {
+		b.WriteString("\n  " + f.Requirement)
+	}
+	if f.Expected != "" {
+		b.WriteString("\n  Expected: " + f.Expected)
+	}
+	if f.Got != "" {
+		b.WriteString("\n  Got: " + f.Got)
+	}
+}
