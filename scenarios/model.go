@@ -215,6 +215,7 @@ type flight struct {
 	holding    bool        // paused mid-body by the caller
 	concurrent *ranges.Set // ranges of every request in flight at some time during this one
 	ackedStart *ranges.Set // the acknowledged bytes when this one started
+	afterDone  bool        // the file was already complete when this one started
 }
 
 // sessionIDChars matches the characters not allowed in a session ID.
@@ -429,7 +430,7 @@ func firstNonEmpty(vs ...string) string {
 func (s *Session) begin(r ranges.Range, holding bool) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	fl := &flight{r: r, holding: holding, concurrent: ranges.NewSet(s.Total), ackedStart: s.acked.Clone()}
+	fl := &flight{r: r, holding: holding, concurrent: ranges.NewSet(s.Total), ackedStart: s.acked.Clone(), afterDone: s.completed}
 	fl.valid = r.Start >= 0 && r.Start <= r.End && r.End < s.Total
 	for _, other := range s.flights {
 		if other.valid {
@@ -548,7 +549,7 @@ func (s *Session) checkBackendAnswer(a *Answer) {
 // check201 checks a 201 and its range list against the model.
 func (s *Session) check201(fl *flight, a *Answer, o *sendOpts) {
 	t := s.t
-	if s.completed {
+	if s.completed && fl.afterDone {
 		t.failStep("rob.completion-idempotent", "the completion again, or a 4xx that says the session is complete",
 			a.Describe(), "The file was already completed; a 201 means the server started the session over.", a)
 		return
