@@ -30,10 +30,12 @@ func builtinAnswer() *answer {
 	}
 }
 
-// hopHeaders are the hop-by-hop headers a proxy neither forwards nor relays.
-var hopHeaders = [...]string{
-	"Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Proxy-Connection",
-	"Te", "Trailer", "Transfer-Encoding", "Upgrade",
+// hopHeaders returns the hop-by-hop headers a proxy neither forwards nor relays.
+func hopHeaders() [9]string {
+	return [...]string{
+		"Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Proxy-Connection",
+		"Te", "Trailer", "Transfer-Encoding", "Upgrade",
+	}
 }
 
 // backendRequest builds the POST to UploadPass with form as its body: the client's headers
@@ -47,7 +49,7 @@ func (h *handler) backendRequest(ctx context.Context, r *http.Request, form *byt
 	for k, vs := range r.Header {
 		req.Header[k] = append([]string(nil), vs...)
 	}
-	for _, k := range hopHeaders {
+	for _, k := range hopHeaders() {
 		req.Header.Del(k)
 	}
 	req.Header.Del("Expect")
@@ -117,7 +119,7 @@ func (h *handler) post(ctx context.Context, r *http.Request, form *bytes.Buffer,
 		return nil, fmt.Errorf("the answer of %s is larger than %d bytes", h.opts.UploadPass, maxBackendAnswer)
 	}
 	header := resp.Header.Clone()
-	for _, k := range hopHeaders {
+	for _, k := range hopHeaders() {
 		header.Del(k)
 	}
 	header.Del("Content-Length")

@@ -57,7 +57,8 @@ type Options struct {
 	// Quirks selects deviations of the real module; the zero value selects none.
 	Quirks QuirkSet
 	// Logf, when non-nil, receives one line per request: method, path, session, range,
-	// status, body bytes and duration.
+	// status, body bytes read and written, and duration. It is called from many goroutines
+	// at once.
 	Logf func(format string, args ...any)
 }
 
