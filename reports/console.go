@@ -6,6 +6,10 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/upspec/upspec/scenarios"
 )
 
 // Console prints the console output of `upspec run`: a line per finished scenario, the
@@ -296,4 +300,30 @@ func FormatDuration(d time.Duration) string {
 	}
 	d = d.Round(time.Second)
 	return fmt.Sprintf("%dm%02ds", int(d/time.Minute), int(d%time.Minute/time.Second))
+}
+
+// SpecDone prints the line of a finished Ginkgo spec (for a ReportAfterEach node or the run
+// command's per-spec hook), and with verbose its exchanges. Specs that are not scenarios
+// (setup nodes) and specs that did not run (filtered out) print nothing. An entry that cannot
+// be decoded prints a line saying so.
+func (c Console) SpecDone(spec types.SpecReport, verbose bool) {
+	s, ok, err := ScenarioFromSpec(spec)
+	if err != nil {
+		c.printf("%s\n", c.paint(ansiRed, "upspec: "+err.Error()))
+		return
+	}
+	if !ok {
+		return
+	}
+	c.ScenarioLine(s)
+	if verbose {
+		for _, x := range s.Exchanges {
+			c.ExchangeLines(x)
+		}
+	}
+}
+
+// ResultLine prints the line of a result of scenarios.Run (with the default catalogue).
+func (c Console) ResultLine(r scenarios.Result) {
+	c.ScenarioLine(ScenarioFromResult(r))
 }

@@ -6,6 +6,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/upspec/upspec/scenarios"
 )
 
 func TestScenarioLine(t *testing.T) {
@@ -120,5 +124,38 @@ func TestFormatDuration(t *testing.T) {
 		if got := FormatDuration(tt.d); got != tt.want {
 			t.Errorf("FormatDuration(%v) = %q, want %q", tt.d, got, tt.want)
 		}
+	}
+}
+
+func TestSpecDone(t *testing.T) {
+	res := scenarios.Result{ScenarioID: "RS-01", Verdict: scenarios.VerdictPass, Duration: 2 * time.Millisecond,
+		Exchanges: []scenarios.Exchange{{Step: "segment A", Outcome: scenarios.OutcomeClosed,
+			Request: scenarios.RequestRecord{Method: "POST", Target: "/upload", Proto: "HTTP/1.1"}}}}
+	tests := []struct {
+		name    string
+		spec    types.SpecReport
+		verbose bool
+		want    []string
+		empty   bool
+	}{
+		{name: "scenario", spec: types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "RS-01 x", State: types.SpecStatePassed,
+			ReportEntries: types.ReportEntries{{Name: EntryName, Value: types.WrapEntryValue(res)}}}, want: []string{"PASS        RS-01"}},
+		{name: "verbose", verbose: true, spec: types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "RS-01 x", State: types.SpecStatePassed,
+			ReportEntries: types.ReportEntries{{Name: EntryName, Value: types.WrapEntryValue(res)}}}, want: []string{"PASS        RS-01", "▸ segment A", "> POST /upload HTTP/1.1"}},
+		{name: "setup node", spec: types.SpecReport{LeafNodeType: types.NodeTypeSynchronizedBeforeSuite}, empty: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			Console{W: &buf}.SpecDone(tt.spec, tt.verbose)
+			if tt.empty != (buf.Len() == 0) {
+				t.Errorf("output %q", buf.String())
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(buf.String(), w) {
+					t.Errorf("output lacks %q:\n%s", w, buf.String())
+				}
+			}
+		})
 	}
 }

@@ -41,22 +41,28 @@ const (
 	NotRun Verdict = "NOT-RUN"
 )
 
-// Verdicts lists the scenario verdicts in the order reports show them: worst first.
-var verdictOrder = [...]Verdict{Fail, NonStrict, Pass, Info, Skipped, NotRun}
-
 // ScenarioVerdicts returns the five scenario verdicts, worst first.
 func ScenarioVerdicts() []Verdict {
 	return []Verdict{Fail, NonStrict, Pass, Info, Skipped}
 }
 
-// rank orders verdicts from worst (0) to least telling.
+// rank orders verdicts from worst (0) to least telling; unknown verdicts come last.
 func (v Verdict) rank() int {
-	for i, o := range verdictOrder {
-		if o == v {
-			return i
-		}
+	switch v {
+	case Fail:
+		return 0
+	case NonStrict:
+		return 1
+	case Pass:
+		return 2
+	case Info:
+		return 3
+	case Skipped:
+		return 4
+	case NotRun:
+		return 5
 	}
-	return len(verdictOrder)
+	return 6
 }
 
 // Failed reports whether the verdict fails the run.
