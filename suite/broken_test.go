@@ -302,26 +302,6 @@ func runAll(t *testing.T, sc scenarios.Config) map[string]scenarios.Result {
 	return byID
 }
 
-// knownRaces are findings a scenario may make against any server under load, whatever is
-// broken: PA-05 sends eight segments at once and may read a 201 that the server sent before
-// the completion after it, which its model takes for a restarted session.
-func knownRace(id string) (clause string, ok bool) {
-	if id == "PA-05" {
-		return "rob.completion-idempotent", true
-	}
-	return "", false
-}
-
-// onlyClause reports whether every finding of r names clause.
-func onlyClause(r scenarios.Result, clause string) bool {
-	for _, f := range r.Findings {
-		if f.Clause != clause {
-			return false
-		}
-	}
-	return len(r.Findings) > 0
-}
-
 // namesClause reports whether a finding of r names clause.
 func namesClause(r scenarios.Result, clause string) bool {
 	for _, f := range r.Findings {
@@ -409,10 +389,6 @@ func TestBrokenServersAreCaught(t *testing.T) {
 					continue
 				}
 				if r.Verdict == scenarios.VerdictFail || r.Verdict == scenarios.VerdictNonStrict {
-					if clause, ok := knownRace(id); ok && onlyClause(r, clause) {
-						t.Logf("%s: %s for %s only: a known race of the scenario, not the broken server", id, r.Verdict, clause)
-						continue
-					}
 					t.Errorf("%s: %s (clauses %s), not in the table of %q\n%s", id, r.Verdict, clausesOf(r), b.name, r.Message())
 				}
 			}

@@ -65,7 +65,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Target, "target", c.Target,
 		"segment endpoint URL, e.g. http://127.0.0.1:8080/upload (default: the embedded reference server; env UPSPEC_TARGET under go test)")
 	fs.StringArrayVar(&c.Headers, "header", c.Headers,
-		"extra request header `\"Name: value\"`, e.g. \"Authorization: Bearer x\" (repeatable)")
+		"extra request header `\"Name: value\"` on every request, e.g. \"Authorization: Bearer x\" (repeatable)")
 	fs.BoolVar(&c.Insecure, "insecure", c.Insecure, "skip verification of the target's TLS certificate")
 	fs.StringVar(&c.CAFile, "ca-file", c.CAFile, "PEM `file` of CA certificates to trust for an https target")
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", c.RequestTimeout, "bound on each request and its answer")

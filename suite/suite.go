@@ -141,7 +141,7 @@ func (r *run) setupFirst(ctx ginkgo.SpecContext) []byte {
 		// The built-in backend of the reference server: its answer to a completion and where it
 		// serves a completed file, unless the flags say otherwise.
 		if info.FileURL == "" {
-			info.FileURL = strings.TrimSuffix(srv.URL, "/") + "/file/{name}"
+			info.FileURL = strings.TrimSuffix(srv.URL, "/") + fakeserver.DefaultFilePrefix + "{name}"
 		}
 		if info.FinalStatus == 0 && info.FinalBody == "" {
 			info.FinalStatus, info.FinalBody = EmbeddedFinalStatus, EmbeddedFinalBody

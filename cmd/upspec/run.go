@@ -66,6 +66,7 @@ type runFlags struct {
 	junitReport string
 	verbose     bool
 	noColor     bool
+	expect      string // --expect FILE or built-in list (run_expect.go)
 }
 
 // runMain is `upspec run`.
@@ -87,6 +88,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	fs.Int64Var(&rf.seed, "seed", 0, "seed of the scenario order (default: time)")
 	fs.StringVar(&rf.jsonReport, "json-report", "", "write the JSON report to `FILE`")
 	fs.StringVar(&rf.junitReport, "junit-report", "", "write a JUnit XML report to `FILE`")
+	registerExpectFlag(fs, &rf.expect)
 	if writers.registerFlags != nil {
 		writers.registerFlags(fs)
 	}
@@ -132,9 +134,22 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	if rf.timeout <= 0 {
 		return usageErrorf(stderr, "--timeout %s: must be positive", rf.timeout)
 	}
+	for _, out := range []struct{ flag, path string }{{"--json-report", rf.jsonReport}, {"--junit-report", rf.junitReport}} {
+		if out.path == "" {
+			continue
+		}
+		if fi, err := os.Stat(filepath.Dir(out.path)); err != nil || !fi.IsDir() {
+			return usageErrorf(stderr, "%s %s: the directory %s does not exist; create it or choose another path",
+				out.flag, out.path, filepath.Dir(out.path))
+		}
+	}
 	sc, err := cfg.Resolve() // fills cfg.RunID: the suite then uses the same run ID
 	if err != nil {
 		return usageErrorf(stderr, "%v; run 'upspec run --help' for the flags", err)
+	}
+	expect, err := loadExpect(rf.expect)
+	if err != nil {
+		return usageErrorf(stderr, "%v; give an expectations file or the name of a built-in list", err)
 	}
 	if sc.Target != nil && !rf.dryRun {
 		if err := suite.Precheck(context.Background(), sc); err != nil {
@@ -198,7 +213,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "upspec run: read the report of the run: %v\n", err)
 		return exitUsage
 	}
-	counts := countResults(reports, sc.Strict)
+	counts := countResults(reports, sc.Strict, expect)
 	if info, ok := runInfoOf(reports); ok {
 		meta.Target, meta.Embedded = info.Target, info.Embedded
 	}
@@ -207,7 +222,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	switch {
 	case counts.setupFailure != "":
 		status = exitUsage
-	case counts.failed > 0 || !passed:
+	case counts.failed > 0 || (!passed && counts.known == 0):
 		status = exitNotConform
 	}
 
@@ -224,7 +239,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 
 	if counts.setupFailure != "" {
 		fmt.Fprintf(stdout, "\nupspec run: setup failed: %s\n", counts.setupFailure)
-	} else if counts.failed == 0 && !passed {
+	} else if counts.failed == 0 && !passed && counts.known == 0 {
 		// Failed outside any scenario (suite timeout, interruption): say so before the count.
 		fmt.Fprintln(stdout, "\nupspec run: the run did not complete (timeout or interruption)")
 		counts.failed = 1
@@ -233,6 +248,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "\ndry run: %d scenarios selected, none run\n", counts.passed)
 		counts.passed = 0
 	}
+	printExpected(stdout, expect, classifyExpected(reports, expect))
 	fmt.Fprintf(stdout, "\n%s\n", counts.line())
 	return status
 }
@@ -310,6 +326,7 @@ func readGinkgoReports(path string) ([]types.Report, error) {
 // resultCounts are the closing counts of a run.
 type resultCounts struct {
 	passed, failed, skipped int
+	known, stale            int // scenarios of --expect: failed as listed; listed but passed (counted in failed)
 	verdicts                map[scenarios.Verdict]int
 	setupFailure            string // one line: why the suite setup failed, "" when it did not
 }
@@ -317,6 +334,12 @@ type resultCounts struct {
 // line is the last line of the output: "N passed, N failed[, N skipped]".
 func (c resultCounts) line() string {
 	s := fmt.Sprintf("%d passed, %d failed", c.passed, c.failed)
+	if c.stale > 0 {
+		s += fmt.Sprintf(" (%d stale)", c.stale)
+	}
+	if c.known > 0 {
+		s += fmt.Sprintf(", %d known", c.known)
+	}
 	if c.skipped > 0 {
 		s += fmt.Sprintf(", %d skipped", c.skipped)
 	}
@@ -327,7 +350,10 @@ func (c resultCounts) line() string {
 // (in strict mode a NON-STRICT scenario is a FAIL); failed: FAIL and any spec that failed
 // without a verdict (timeout, panic, interruption); skipped: scenarios skipped at run time
 // (SKIPPED, a precondition not met). Scenarios not selected by the filters are not counted.
-func countResults(reports []types.Report, strict bool) resultCounts {
+//
+// With expectations (--expect), a listed scenario that failed (FAIL or NON-STRICT) counts as
+// known, not failed; a listed scenario that passed is stale and counts as failed.
+func countResults(reports []types.Report, strict bool, expect *scenarios.Expectations) resultCounts {
 	c := resultCounts{verdicts: map[scenarios.Verdict]int{}}
 	for _, r := range reports {
 		for _, spec := range r.SpecReports {
@@ -344,6 +370,15 @@ func countResults(reports []types.Report, strict bool) resultCounts {
 			res, hasResult := suite.ResultOf(spec)
 			if hasResult {
 				c.verdicts[res.Verdict]++
+				switch out, _ := expect.Classify(res); out {
+				case scenarios.ExpectKnown:
+					c.known++
+					continue
+				case scenarios.ExpectStale:
+					c.stale++
+					c.failed++
+					continue
+				}
 			}
 			switch {
 			case spec.State.Is(types.SpecStateFailureStates):

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/upspec/upspec/fakeserver"
 )
 
 // The upspec binary is built once per test process by TestMain (serve_test.go) and found with
@@ -98,6 +101,7 @@ func TestRunUsageErrors(t *testing.T) {
 		{"unreachable target", []string{"--target", closed}, "cannot be reached"},
 		{"bad segment size", []string{"--segment-size", "0"}, "--segment-size"},
 		{"bad timeout", []string{"--timeout", "0s"}, "--timeout"},
+		{"report in a missing directory", []string{"--junit-report", "/nonexistent/dir/junit.xml"}, "--junit-report"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -212,5 +216,80 @@ func TestRunNotConforming(t *testing.T) {
 	}
 	if !strings.Contains(r.stdout, "ack.final-only-when-complete") {
 		t.Errorf("the output does not name the clause ack.final-only-when-complete")
+	}
+}
+
+// dropOnMalformed is the reference server with one SHOULD deviation: where the reference
+// answers 400 to a malformed header, it closes the connection without a byte.
+func dropOnMalformed() http.Handler {
+	ref := fakeserver.New(fakeserver.Options{})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &recorder{orig: w, header: http.Header{}}
+		ref.ServeHTTP(rec, r)
+		if rec.status == http.StatusBadRequest {
+			if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+				conn.Close()
+				return
+			}
+		}
+		maps.Copy(w.Header(), rec.header)
+		w.WriteHeader(rec.status)
+		_, _ = w.Write(rec.body.Bytes())
+	})
+}
+
+// recorder keeps a handler's answer; Unwrap lets the handler reach the connection's deadlines.
+type recorder struct {
+	orig   http.ResponseWriter
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (c *recorder) Header() http.Header { return c.header }
+func (c *recorder) WriteHeader(status int) {
+	if c.status == 0 {
+		c.status = status
+	}
+}
+func (c *recorder) Write(b []byte) (int, error) {
+	if c.status == 0 {
+		c.status = http.StatusOK
+	}
+	return c.body.Write(b)
+}
+func (c *recorder) Unwrap() http.ResponseWriter { return c.orig }
+
+// TestRunStrict: a SHOULD deviation is NON-STRICT (counted as passed, exit 0), and fails the
+// run with --strict (exit 1).
+func TestRunStrict(t *testing.T) {
+	srv := httptest.NewServer(dropOnMalformed())
+	defer srv.Close()
+	tests := []struct {
+		name   string
+		strict bool
+		code   int
+		last   *regexp.Regexp
+	}{
+		{"not strict", false, exitOK, regexp.MustCompile(`^[1-9]\d* passed, 0 failed$`)},
+		{"strict", true, exitNotConform, regexp.MustCompile(`^0 passed, [1-9]\d* failed$`)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := []string{"--no-color", "--target", srv.URL + "/upload", "--label-filter", "malformed"}
+			if tt.strict {
+				args = append(args, "--strict")
+			}
+			r := upspecRun(t, 2*time.Minute, nil, args...)
+			if r.code != tt.code {
+				t.Fatalf("exit status %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, tt.code, r.stdout, r.stderr)
+			}
+			if last := lastLine(r.stdout); !tt.last.MatchString(last) {
+				t.Errorf("last line %q, want %s", last, tt.last)
+			}
+			if !strings.Contains(r.stdout, "rob.malformed-4xx") {
+				t.Errorf("the output does not name the clause rob.malformed-4xx")
+			}
+		})
 	}
 }

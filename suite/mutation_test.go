@@ -1,0 +1,172 @@
+package suite_test
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/upspec/upspec/fakeserver"
+	"github.com/upspec/upspec/scenarios"
+)
+
+// mutation is one row of the mutation test: a quirk switched on in the reference server and
+// the scenarios that must fail because of it. A quirk that shows only together with another
+// (needs) runs with it, and must fail at least one scenario more than that other quirk alone.
+// hole, when set, says why no scenario can catch the quirk yet: the test reports it in the
+// matrix and fails when the hole is closed (a scenario catches the quirk) without the row
+// being updated.
+type mutation struct {
+	quirk fakeserver.Quirk
+	needs []fakeserver.Quirk
+	fail  []string // scenario IDs that fail (FAIL, or NON-STRICT: the run is strict)
+	hole  string
+}
+
+// mutations is the table of the mutation test (issue 5 item 2), one row per quirk.
+func mutations() []mutation {
+	return []mutation{
+		{quirk: fakeserver.DropOnMalformed,
+			fail: []string{"MF-01", "MF-02", "MF-03", "MF-04", "MF-05", "MF-06", "MF-07", "MF-08", "MF-09", "MF-10", "MF-11"}},
+		{quirk: fakeserver.FalseSuccess, fail: []string{"CO-01", "CO-02"}},
+		{quirk: fakeserver.NoOverlapRejection, fail: []string{"PA-01", "PA-02"}},
+		{quirk: fakeserver.RangeListCut, fail: []string{"RS-06"}},
+		{quirk: fakeserver.StateWindow, fail: []string{"RS-06"}},
+		{quirk: fakeserver.RestartAfterComplete, fail: []string{"RB-04", "RB-05"}},
+		{quirk: fakeserver.NoTruncateOnReuse, needs: []fakeserver.Quirk{fakeserver.RestartAfterComplete},
+			fail: []string{"RB-04", "RB-05"},
+			hole: "no scenario reuses a completed session ID for a shorter file and checks the stored bytes"},
+		{quirk: fakeserver.SingleByteStateBug, fail: []string{"PR-03", "PR-04"}},
+		{quirk: fakeserver.SizeFromLastSegment,
+			hole: "only the backend sees the form's size field; the suite has no backend of its own"},
+		{quirk: fakeserver.EmptyDigests,
+			hole: "only the backend sees the form's md5 and sha1 fields; the suite has no backend of its own"},
+		{quirk: fakeserver.CleanupOnDisconnect, fail: []string{"RB-01", "RB-02", "RB-03"}},
+	}
+}
+
+// mutationTimeout bounds the whole mutation test.
+const mutationTimeout = 8 * time.Minute
+
+// runAgainst runs every scenario against a reference server with quirks and returns the IDs
+// of the scenarios that failed, sorted, with their first message.
+func runAgainst(ctx context.Context, t *testing.T, quirks fakeserver.QuirkSet) map[string]string {
+	t.Helper()
+	srv, err := fakeserver.NewServer(fakeserver.Options{Quirks: quirks})
+	if err != nil {
+		t.Fatalf("start the reference server with %s: %v", quirks, err)
+	}
+	defer func() {
+		if err := srv.Close(); err != nil {
+			t.Errorf("close the reference server: %v", err)
+		}
+	}()
+	target, err := url.Parse(srv.UploadURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := scenarios.Config{
+		Target:         target,
+		FileURL:        srv.URL + fakeserver.DefaultFilePrefix + "{name}",
+		FinalStatus:    200,
+		FinalBody:      "completed",
+		Strict:         true,
+		RequestTimeout: 5 * time.Second,
+	}.WithDefaults()
+	failed := map[string]string{}
+	for _, s := range scenarios.All() {
+		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		res := scenarios.Run(sctx, cfg, s)
+		cancel()
+		if res.Verdict == scenarios.VerdictFail || res.Verdict == scenarios.VerdictNonStrict {
+			msg := res.Message()
+			if i := strings.IndexByte(msg, '\n'); i >= 0 {
+				msg = msg[:i]
+			}
+			failed[s.ID] = msg
+		}
+	}
+	return failed
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// TestMutation switches each quirk on alone in the reference server and runs the whole
+// suite against it: every quirk must be caught by the scenarios its row names, and by no
+// other. It prints the matrix and the mutation score.
+func TestMutation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the mutation test runs the suite once per quirk")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), mutationTimeout)
+	defer cancel()
+
+	base := runAgainst(ctx, t, fakeserver.QuirkSet{})
+	if len(base) > 0 {
+		t.Fatalf("the reference server fails %v; fix it before the mutation test means anything", sortedKeys(base))
+	}
+	rows := mutations()
+	if got, want := len(rows), len(fakeserver.Quirks()); got != want {
+		t.Errorf("the table has %d rows for %d quirks", got, want)
+	}
+	var matrix strings.Builder
+	caught := 0
+	alone := map[fakeserver.Quirk]map[string]string{}
+	for _, m := range rows {
+		set := fakeserver.NewQuirkSet(m.needs...).With(m.quirk)
+		failed := runAgainst(ctx, t, set)
+		alone[m.quirk] = failed
+		own := failed
+		if len(m.needs) > 0 {
+			pre := runAgainst(ctx, t, fakeserver.NewQuirkSet(m.needs...))
+			own = map[string]string{}
+			for id, msg := range failed {
+				if _, ok := pre[id]; !ok {
+					own[id] = msg
+				}
+			}
+		}
+		ids := sortedKeys(failed)
+		label := string(m.quirk)
+		if len(m.needs) > 0 {
+			label += fmt.Sprintf(" (with %s; its own: %s)", fakeserver.NewQuirkSet(m.needs...), strings.Join(sortedKeys(own), " "))
+		}
+		fmt.Fprintf(&matrix, "  %-24s %2d  %s\n", label, len(ids), strings.Join(ids, " "))
+		switch {
+		case len(own) > 0 && m.hole != "":
+			t.Errorf("quirk %s: listed as a hole (%s) but caught by %v: update its row", m.quirk, m.hole, sortedKeys(own))
+		case len(own) > 0:
+			caught++
+		case m.hole != "":
+			fmt.Fprintf(&matrix, "  %-24s     HOLE: %s\n", "", m.hole)
+		default:
+			t.Errorf("quirk %s: no scenario catches it", m.quirk)
+		}
+		want := slices.Clone(m.fail)
+		sort.Strings(want)
+		for _, id := range want {
+			if _, ok := failed[id]; !ok {
+				t.Errorf("quirk %s: scenario %s is listed but passed", m.quirk, id)
+			}
+		}
+		for _, id := range ids {
+			if !slices.Contains(want, id) {
+				t.Errorf("quirk %s: scenario %s failed without being listed: %s", m.quirk, id, failed[id])
+			}
+		}
+	}
+	score := float64(caught) / float64(len(rows)) * 100
+	report := fmt.Sprintf("mutation matrix (quirk, number of failing scenarios, their IDs):\n%smutation score: %d/%d quirks caught (%.0f%%)", matrix.String(), caught, len(rows), score)
+	t.Log(report) // shown with -v, and whenever the test fails
+}

@@ -1,0 +1,108 @@
+package suite
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/upspec/upspec/scenarios"
+)
+
+func sampleResult() scenarios.Result {
+	return scenarios.Result{
+		ScenarioID: "RS-02",
+		Title:      "Segments out of order",
+		Verdict:    scenarios.VerdictFail,
+		Duration:   12 * time.Millisecond,
+		Findings: []scenarios.Finding{{
+			Clause: "ack.list-exact", Level: scenarios.MUST,
+			Requirement: "The listed ranges are exactly the bytes received so far.",
+			Expected:    "0-5/24,9-15/24", Got: "0-5/24",
+		}},
+		Notes: []string{"ack.list-format: module form"},
+		Exchanges: []scenarios.Exchange{{
+			Step:    "segment 9-15/24",
+			Request: scenarios.RequestRecord{Method: "POST", Target: "/upload", BodyLen: 7, BodySent: 7},
+			Outcome: scenarios.OutcomeAnswered,
+			Response: &scenarios.ResponseRecord{Status: 201, StatusLine: "HTTP/1.1 201 Created",
+				Headers: []scenarios.Header{{Name: "Range", Value: "0-5/24"}}},
+		}},
+	}
+}
+
+// TestReportEntriesRoundTrip: the entries the suite attaches come back from Ginkgo's JSON
+// report as the same Result and RunInfo.
+func TestReportEntriesRoundTrip(t *testing.T) {
+	res := sampleResult()
+	info := RunInfo{Target: "http://127.0.0.1:1/upload", Embedded: true, RunID: "r1"}
+	report := types.Report{SpecReports: types.SpecReports{
+		{LeafNodeType: types.NodeTypeSynchronizedBeforeSuite, ReportEntries: types.ReportEntries{
+			{Name: SetupEntryName, Value: types.WrapEntryValue(info)},
+		}},
+		{LeafNodeType: types.NodeTypeIt, LeafNodeText: "RS-02 Segments out of order", ReportEntries: types.ReportEntries{
+			{Name: EntryName, Value: types.WrapEntryValue(resultEntry{Result: res})},
+		}},
+	}}
+	tests := []struct {
+		name   string
+		report func(t *testing.T) types.Report
+	}{
+		{"in process", func(*testing.T) types.Report { return report }},
+		{"from JSON", func(t *testing.T) types.Report {
+			data, err := json.Marshal([]types.Report{report})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back []types.Report
+			if err := json.Unmarshal(data, &back); err != nil {
+				t.Fatal(err)
+			}
+			return back[0]
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := tt.report(t)
+			got, ok := ResultOf(r.SpecReports[1])
+			if !ok {
+				t.Fatal("ResultOf found no result")
+			}
+			want, _ := json.Marshal(res)
+			have, _ := json.Marshal(got)
+			if string(want) != string(have) {
+				t.Errorf("result:\n got %s\nwant %s", have, want)
+			}
+			if _, ok := ResultOf(r.SpecReports[0]); ok {
+				t.Error("ResultOf found a result on the setup node")
+			}
+			gotInfo, ok := RunInfoOf(r)
+			if !ok || gotInfo != info {
+				t.Errorf("RunInfoOf = %+v, %v; want %+v", gotInfo, ok, info)
+			}
+		})
+	}
+}
+
+func TestMessages(t *testing.T) {
+	res := sampleResult()
+	s := scenarios.Scenario{ID: res.ScenarioID, Title: res.Title}
+	msg := FailureMessage(s, res)
+	for _, want := range []string{"RS-02 Segments out of order: FAIL, 1 finding", "ack.list-exact", "MUST",
+		"exactly the bytes received", "Expected: 0-5/24,9-15/24", "Got: 0-5/24"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("failure message does not hold %q:\n%s", want, msg)
+		}
+	}
+	short := resultEntry{Result: res}.String()
+	if !strings.HasPrefix(short, "FAIL RS-02 (12ms)") || !strings.Contains(short, "note: ack.list-format") ||
+		strings.Contains(short, "POST /upload") {
+		t.Errorf("entry summary:\n%s", short)
+	}
+	long := resultEntry{Result: res, exchanges: true}.String()
+	if !strings.Contains(long, "> segment 9-15/24: POST /upload") || !strings.Contains(long, "201 Created, Range: 0-5/24") {
+		t.Errorf("verbose entry does not list the exchange:\n%s", long)
+	}
+}
