@@ -66,13 +66,14 @@ func (h *handler) passToBackend(ctx context.Context, r *http.Request, hd *segmen
 	if err != nil {
 		return nil, err
 	}
+	size, md5sum, sha1sum := h.formFields(hd, f.Size(), md5sum, sha1sum)
 	var form bytes.Buffer
 	mw := multipart.NewWriter(&form)
 	for _, kv := range [...][2]string{
 		{"name", hd.fileName},
 		{"content_type", hd.contentType},
 		{"path", f.Path()},
-		{"size", strconv.FormatInt(f.Size(), 10)},
+		{"size", strconv.FormatInt(size, 10)},
 		{"md5", md5sum},
 		{"sha1", sha1sum},
 	} {

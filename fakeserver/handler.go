@@ -95,9 +95,9 @@ const (
 	falseSuccess
 )
 
-// outcomeOf is the decision point where quirks change how a failure is answered; the
-// reference answers every failure with its status.
-func (h *handler) outcomeOf(*failure) outcome { return answerStatus }
+// outcomeOf is the decision point where quirks change how a failure is answered
+// (quirkOutcome, quirks_handler.go); without quirks every failure is answered with its status.
+func (h *handler) outcomeOf(f *failure) outcome { return h.quirkOutcome(f) }
 
 // phase is where a session stands.
 type phase int
@@ -127,12 +127,16 @@ type session struct {
 	done     chan struct{} // closed when that hand-off ends
 	stored   string        // name of the completed file once Finish succeeded
 	answer   *answer       // the completion answer, in phaseDone
+
+	modState  []byte // the module's state file, emulated for the state quirks (quirks_state.go)
+	modLoaded bool   // modState was built from the acknowledged ranges
 }
 
 // reset forgets everything of the session (an expired completion).
 func (s *session) reset() {
 	s.upload, s.total, s.acked, s.list, s.inflight = nil, 0, nil, "", nil
 	s.phase, s.handing, s.done, s.stored, s.answer = phaseActive, false, nil, "", nil
+	s.modState, s.modLoaded = nil, false
 	s.expires.Store(0)
 }
 
@@ -145,6 +149,8 @@ type handler struct {
 	mu        sync.Mutex // guards sessions and lastSweep; never held while waiting for a session
 	sessions  map[string]*session
 	lastSweep time.Time
+
+	quirks quirkState // what the quirks keep beside the sessions (quirks_handler.go)
 
 	activeN    atomic.Int64 // requests in ServeHTTP
 	activeMu   sync.Mutex
@@ -235,7 +241,7 @@ func (h *handler) serveUpload(x *exchange) {
 		h.fail(x, fail(kindMethod, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed: segments are POSTed", x.r.Method)))
 		return
 	}
-	hd, f := parseSegmentHeaders(x.r, &h.opts)
+	hd, f := h.segmentHeadersFor(x)
 	x.session, x.rng = hd.session, hd.rangeValue
 	if f != nil {
 		h.fail(x, f)
@@ -250,6 +256,7 @@ type ticket struct {
 	upload Upload
 	gaps   []ranges.Range // the bytes of the segment not yet acknowledged: written
 	after  bool           // the session is already complete: discard the body, then answer the completion
+	classC bool           // false-success: store the bytes, change nothing else, answer as the module's class C
 }
 
 // serveSegment runs a segment whose headers passed: admit, stream, commit, answer.
@@ -276,9 +283,15 @@ func (h *handler) serveSegment(x *exchange, hd *segmentHeaders) {
 	s.mu.Lock()
 	s.release(r)
 	if err != nil {
+		h.cleanupOnDisconnect(s, err)
 		h.dropIfEmpty(s)
 		s.mu.Unlock()
 		h.fail(x, bodyFailure(err))
+		return
+	}
+	if t.classC {
+		s.mu.Unlock()
+		h.fail(x, fail(kindClassC, http.StatusConflict, fmt.Sprintf("total %d differs from the session's total %d", hd.seg.Total, s.total)))
 		return
 	}
 	if s.phase != phaseActive {
@@ -287,7 +300,15 @@ func (h *handler) serveSegment(x *exchange, hd *segmentHeaders) {
 		h.answerCompleted(x, s, hd)
 		return
 	}
-	if len(t.gaps) > 0 {
+	moduleList, complete := "", false
+	if h.stateQuirks() {
+		var f *failure
+		if moduleList, complete, f = h.moduleCommit(s, hd.seg); f != nil {
+			s.mu.Unlock()
+			h.fail(x, f)
+			return
+		}
+	} else if len(t.gaps) > 0 {
 		next := s.acked.Clone()
 		if next == nil {
 			next = ranges.NewSet(s.total)
@@ -302,11 +323,20 @@ func (h *handler) serveSegment(x *exchange, hd *segmentHeaders) {
 			s.acked, s.list = next, ""
 		}
 	}
-	if s.acked.Complete() {
+	if !h.stateQuirks() {
+		complete = s.acked.Complete()
+	}
+	if complete {
 		s.phase, s.handing, s.done = phaseComplete, true, make(chan struct{})
+		h.detachCompleted(s)
 		u, stored := s.upload, s.stored
 		s.mu.Unlock()
 		h.handOff(x, s, hd, u, stored)
+		return
+	}
+	if moduleList != "" {
+		s.mu.Unlock()
+		h.write201(x, moduleList)
 		return
 	}
 	if s.list == "" {
@@ -415,6 +445,15 @@ func (h *handler) admit(hd *segmentHeaders) (ticket, *failure) {
 		s.reset()
 	}
 	seg := hd.seg
+	if s.total != 0 && seg.Total != s.total && h.opts.Quirks.Has(FalseSuccess) && s.upload != nil && s.phase == phaseActive {
+		// Class C (module-behavior.md §3.6): the bytes go into the data file, the state
+		// stays as it is, the backend's answer is relayed.
+		var gaps []ranges.Range
+		if r := seg.Range(); r.Start < s.total {
+			gaps = []ranges.Range{{Start: r.Start, End: min(r.End, s.total-1)}}
+		}
+		return ticket{s: s, upload: s.upload, gaps: gaps, classC: true}, nil
+	}
 	if s.total != 0 && seg.Total != s.total {
 		f := fail(kindTotalMismatch, http.StatusConflict, fmt.Sprintf("total %d differs from the session's total %d", seg.Total, s.total))
 		h.dropIfEmpty(s)
@@ -425,11 +464,15 @@ func (h *handler) admit(hd *segmentHeaders) (ticket, *failure) {
 	}
 	r := seg.Range()
 	for _, c := range s.inflight {
+		if h.opts.Quirks.Has(NoOverlapRejection) {
+			break // module-behavior.md §4: never a 409
+		}
 		if c.Start <= r.End && r.Start <= c.End {
 			return ticket{}, fail(kindOverlap, http.StatusConflict, fmt.Sprintf("range %d-%d overlaps segment %d-%d of the session, still in flight", r.Start, r.End, c.Start, c.End))
 		}
 	}
 	if s.upload == nil {
+		h.reuseStarted(s.id)
 		u, err := h.opts.Store.Create(s.id, seg.Total)
 		if err != nil {
 			h.dropIfEmpty(s)
@@ -439,7 +482,8 @@ func (h *handler) admit(hd *segmentHeaders) (ticket, *failure) {
 	}
 	var gaps []ranges.Range
 	switch {
-	case s.acked == nil || !s.acked.Overlaps(r):
+	case s.acked == nil || !s.acked.Overlaps(r) || h.opts.Quirks.Has(NoOverlapRejection):
+		// (no-overlap-rejection: every byte is written again, the last write wins, §3.2)
 		gaps = []ranges.Range{r}
 	case s.acked.Contains(r):
 		// nothing new: read and discard
@@ -598,6 +642,8 @@ func (h *handler) completion(x *exchange, s *session, hd *segmentHeaders, u Uplo
 		if file, err = u.Finish(name); err != nil {
 			return nil, fail(kindStorage, http.StatusInternalServerError, oneLine(fmt.Sprintf("cannot finish the file: %v", err)))
 		}
+		h.completed(s.id, name, u.Total())
+		file = h.withTail(name, file)
 		*stored = name
 	}
 	if h.opts.UploadPass == "" {
@@ -644,6 +690,7 @@ func (h *handler) drop(x *exchange) {
 // falseSuccess answers a rejected request the way the module's class C does: the backend
 // gets a form without the file and its answer is relayed.
 func (h *handler) falseSuccess(x *exchange) {
+	h.drainBody(x)
 	if h.opts.UploadPass == "" {
 		h.writeAnswer(x, builtinAnswer())
 		return
@@ -719,6 +766,7 @@ func (h *handler) serveFile(x *exchange, name string) {
 		h.writeError(x, http.StatusInternalServerError, oneLine(fmt.Sprintf("cannot open the file: %v", err)))
 		return
 	}
+	f = h.withTail(name, f)
 	defer f.Close()
 	sw := &statusWriter{ResponseWriter: x.w, status: http.StatusOK}
 	http.ServeContent(sw, x.r, name, time.Time{}, io.NewSectionReader(f, 0, f.Size()))

@@ -79,6 +79,15 @@ func (c *orderConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// CloseWrite shuts down the writing side when the underlying connection can; net/http uses
+// it to end a connection cleanly after an answer.
+func (c *orderConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
 // feed follows the framing over b; c.mu is held.
 func (c *orderConn) feed(b []byte) {
 	for len(b) > 0 && !c.lost {

@@ -57,6 +57,9 @@ func serveHandler(h *handler) (*Server, error) {
 		},
 		served: make(chan error, 1),
 	}
+	if h.opts.Quirks.Has(DropOnMalformed) {
+		ln = RecordHeaderOrder(s.srv, ln) // the module's last-header-wins needs the arrival order
+	}
 	go func() { s.served <- s.srv.Serve(ln) }()
 	return s, nil
 }

@@ -171,6 +171,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		Args:        append([]string(nil), args...),
 		JSONReport:  rf.jsonReport,
 		JUnitReport: rf.junitReport,
+		Expect:      expect,
 	}
 	if meta.Embedded {
 		fmt.Fprintf(stdout, "upspec run: no --target given: running against the embedded reference server (run ID %s)\n", meta.RunID)
@@ -472,6 +473,9 @@ type runMeta struct {
 	JSONReport  string // --json-report, "" when not asked
 	JUnitReport string // --junit-report, "" when not asked
 	GinkgoJSON  string // Ginkgo's JSON report of this run (a temporary file)
+	// Expect is the --expect list (nil without it): Expect.Classify(result) tells a KNOWN
+	// failure or a STALE entry from a plain verdict.
+	Expect *scenarios.Expectations
 }
 
 // reportWriters is the seam where the writers plug in.

@@ -46,6 +46,8 @@ type serveConfig struct {
 	rangeFormat    rangeFormatFlag
 	completionTTL  time.Duration
 	verbose        bool
+	quirks         quirkFlags // --profile, --quirk, --no-quirk, --list-quirks (serve_quirks.go)
+	profileName    string     // the profile (or quirk set) resolved from quirks
 }
 
 // serveUsageError is a usage or setup problem: printed as one line, exit status 2.
@@ -82,6 +84,7 @@ func newServeFlagSet(cfg *serveConfig) *pflag.FlagSet {
 	fs.Var(&cfg.rangeFormat, "range-format", "range list form in 201 answers: module (0-5/24,9-15/24) or compact (0-5,9-15/24)")
 	fs.DurationVar(&cfg.completionTTL, "completion-ttl", 10*time.Minute, "how long a retry after completion gets the completion answer again")
 	fs.BoolVarP(&cfg.verbose, "verbose", "v", false, "log one line per request on stderr")
+	registerQuirkFlags(fs, &cfg.quirks)
 	return fs
 }
 
@@ -105,6 +108,8 @@ Examples:
   upspec serve --data-dir /tmp/uploads --fsync   # sessions survive restarts and power loss
   upspec serve --upload-pass http://127.0.0.1:9000/done --max-file-size 1GiB
   upspec serve --range-format compact --max-segment-size 10M
+  upspec serve --profile nginx-upload-module     # the real module, bugs included (see --list-quirks)
+  upspec serve --profile nginx-upload-module --no-quirk drop-on-malformed --quirk cleanup-on-disconnect
 
   curl -i -X POST http://127.0.0.1:8080/upload -H 'Content-Type: application/octet-stream' \
        -H 'Content-Disposition: attachment; filename="a.txt"' -H 'Session-ID: s1' \
@@ -123,6 +128,10 @@ func serveMain(args []string, stdout, stderr io.Writer) int {
 			return exitOK
 		}
 		return serveFail(stderr, &serveUsageError{what: oneLine(err.Error()), fix: serveHelpHint})
+	}
+	if cfg.quirks.list {
+		listQuirks(stdout)
+		return exitOK
 	}
 	if err := cfg.validate(fs); err != nil {
 		return serveFail(stderr, err)
@@ -149,9 +158,12 @@ func serveMain(args []string, stdout, stderr io.Writer) int {
 		MaxHeaderBytes:    serveMaxHeaderBytes,
 	}
 
+	if opts.Quirks.Has(fakeserver.DropOnMalformed) {
+		ln = fakeserver.RecordHeaderOrder(srv, ln) // the module's last-header-wins needs the arrival order
+	}
 	base := "http://" + ln.Addr().String()
-	fmt.Fprintf(stdout, "upspec serve: listening on %s%s (storage: %s; backend: %s)\n",
-		base, cfg.path, cfg.storageText(), cfg.backendText(base))
+	fmt.Fprintf(stdout, "upspec serve: listening on %s%s (storage: %s; backend: %s; profile: %s)\n",
+		base, cfg.path, cfg.storageText(), cfg.backendText(base), cfg.profileName)
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -231,6 +243,11 @@ func (c *serveConfig) options(stderr io.Writer) (fakeserver.Options, error) {
 		RangeFormat:    ranges.Format(c.rangeFormat),
 		CompletionTTL:  c.completionTTL,
 	}
+	quirks, name, err := c.quirks.resolve()
+	if err != nil {
+		return opts, err
+	}
+	opts.Quirks, c.profileName = quirks, name
 	if c.dataDir != "" {
 		st, err := fakeserver.NewDirStore(c.dataDir, c.fsync)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -510,6 +511,99 @@ func TestServeSeedFlowAndSignals(t *testing.T) {
 	}
 }
 
+// TestServeFlagsReachTheServer checks that the limits and the completion TTL given as flags
+// are the ones the server applies.
+func TestServeFlagsReachTheServer(t *testing.T) {
+	type step struct {
+		start, end, total int64
+		pause             time.Duration // before the step: lets a completion TTL run out
+		status            int
+		body              string
+	}
+	tests := []struct {
+		name  string
+		args  []string
+		steps []step
+	}{
+		{"segment above --max-segment-size", []string{"--max-segment-size", "1K"},
+			[]step{{0, 1024, 4096, 0, http.StatusRequestEntityTooLarge, ""}, {0, 1023, 4096, 0, http.StatusCreated, "0-1023/4096"}}},
+		{"total above --max-file-size", []string{"--max-file-size", "2KiB"},
+			[]step{{0, 9, 2049, 0, http.StatusRequestEntityTooLarge, ""}, {0, 9, 2048, 0, http.StatusCreated, "0-9/2048"}}},
+		{"retry within the completion TTL", nil,
+			[]step{{0, 5, 12, 0, http.StatusCreated, "0-5/12"}, {6, 11, 12, 0, http.StatusOK, "completed"},
+				{0, 5, 12, 0, http.StatusOK, "completed"}}},
+		{"retry after a short --completion-ttl", []string{"--completion-ttl", "1ms"},
+			[]step{{0, 5, 12, 0, http.StatusCreated, "0-5/12"}, {6, 11, 12, 0, http.StatusOK, "completed"},
+				{0, 5, 12, 50 * time.Millisecond, http.StatusCreated, "0-5/12"}}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := startServe(t, tt.args...)
+			sid := fmt.Sprintf("serve-flags-%d-%d", os.Getpid(), i)
+			for _, st := range tt.steps {
+				time.Sleep(st.pause)
+				a := p.send(t, "/upload", segmentRequest{session: sid, file: sid + ".bin", start: st.start, end: st.end,
+					total: st.total, body: servePattern(0, st.start, st.end)})
+				if a.status != st.status || (st.body != "" && a.body != st.body) {
+					t.Fatalf("bytes %d-%d/%d: %d %q, want %d %q", st.start, st.end, st.total, a.status, a.body, st.status, st.body)
+				}
+			}
+		})
+	}
+}
+
+// TestServeUploadPass completes a file with --upload-pass and checks what the backend got and
+// that its answer is relayed.
+func TestServeUploadPass(t *testing.T) {
+	type got struct {
+		fields map[string]string
+		err    error
+	}
+	received := make(chan got, 1)
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g := got{fields: map[string]string{}}
+		if err := r.ParseMultipartForm(1 << 20); err != nil {
+			g.err = err
+		} else {
+			for k, v := range r.MultipartForm.Value {
+				g.fields[k] = v[0]
+			}
+		}
+		received <- g
+		w.Header().Set("X-Backend", "yes")
+		w.WriteHeader(http.StatusAccepted)
+		_, _ = io.WriteString(w, "stored by the backend")
+	}))
+	defer backend.Close()
+
+	p := startServe(t, "--upload-pass", backend.URL+"/done")
+	first, _ := p.stdout.firstLine(0, p.done)
+	if !strings.Contains(first, "backend: upload-pass "+backend.URL+"/done") {
+		t.Errorf("first line %q does not name the backend", first)
+	}
+	sid := fmt.Sprintf("serve-pass-%d", os.Getpid())
+	if a := p.send(t, "/upload", segmentRequest{session: sid, file: "a.txt", start: 0, end: 5, total: 10,
+		body: servePattern(3, 0, 5)}); a.status != http.StatusCreated {
+		t.Fatalf("first segment: %d %q", a.status, a.body)
+	}
+	a := p.send(t, "/upload", segmentRequest{session: sid, file: "a.txt", start: 6, end: 9, total: 10, body: servePattern(3, 6, 9)})
+	if a.status != http.StatusAccepted || a.body != "stored by the backend" || a.header.Get("X-Backend") != "yes" {
+		t.Fatalf("last segment: %d %q %v, want the backend's 202 relayed", a.status, a.body, a.header)
+	}
+	select {
+	case g := <-received:
+		if g.err != nil {
+			t.Fatalf("backend: %v", g.err)
+		}
+		if g.fields["name"] != "a.txt" || g.fields["size"] != "10" || g.fields["md5"] == "" {
+			t.Errorf("backend form %v: want name a.txt, size 10 and an md5", g.fields)
+		}
+	case <-time.After(requestTimeout):
+		t.Fatal("the backend got no request")
+	}
+}
+
 // TestServeSignalWhileUploading checks that a signal ends the server within the grace period
 // even while a segment body hangs half sent.
 func TestServeSignalWhileUploading(t *testing.T) {
@@ -536,12 +630,13 @@ func TestServeSignalWhileUploading(t *testing.T) {
 	t.Logf("exit in %v with a half-sent segment", took)
 }
 
-// TestServeRestartKeepsAcknowledgedRanges kills the server (SIGKILL) while a segment body is
+// TestServeRestartKeepsAcknowledgedRanges kills the server (SIGKILL) while segment bodies are
 // half sent, twice, restarts it on the same data directory, and checks that a 2-byte probe
 // lists exactly the ranges acknowledged before each kill; then it finishes the file and
-// compares the stored bytes.
+// compares the stored bytes. The half-sent bodies carry other bytes than the file's, so that a
+// server that kept any of them would store a wrong file.
 func TestServeRestartKeepsAcknowledgedRanges(t *testing.T) {
-	// Segments larger than the server's body buffer (256 KiB), so that the half body of the
+	// Segments larger than the server's body buffer (256 KiB), so that the half body of a
 	// segment in flight at the kill can already be in the data file, unacknowledged.
 	const (
 		seg   = 1 << 20
@@ -550,27 +645,27 @@ func TestServeRestartKeepsAcknowledgedRanges(t *testing.T) {
 	)
 	dir := t.TempDir()
 	sid := fmt.Sprintf("serve-restart-%d", os.Getpid())
+	other := sid + "-other" // a second session whose only segment is cut by the kill
 	name := sid + ".bin"
-	segment := func(i int64) segmentRequest {
-		return segmentRequest{session: sid, file: name, start: i * seg, end: (i+1)*seg - 1, total: total,
+	segment := func(session string, i int64, seed int) segmentRequest {
+		return segmentRequest{session: session, file: session + ".bin", start: i * seg, end: (i+1)*seg - 1, total: total,
 			body: servePattern(seed, i*seg, (i+1)*seg-1)}
 	}
 	acked := ranges.NewSet(total)
-	probe := func(p *serveProc) {
+	probe := func(p *serveProc, session, want string) {
 		t.Helper()
-		a := p.send(t, "/upload", segmentRequest{session: sid, file: name, start: 0, end: 1, total: total,
+		a := p.send(t, "/upload", segmentRequest{session: session, file: session + ".bin", start: 0, end: 1, total: total,
 			body: servePattern(seed, 0, 1)})
-		want := acked.Format(ranges.FormatModule)
 		if a.status != http.StatusCreated || a.body != want || a.header.Get("Range") != want {
-			t.Fatalf("probe bytes 0-1/%d after restart: %d Range %q body %q; want 201 %q (every range acknowledged before the kill)",
-				total, a.status, a.header.Get("Range"), a.body, want)
+			t.Fatalf("session %s: probe bytes 0-1/%d after restart: %d Range %q body %q; want 201 %q (the ranges acknowledged before the kill)",
+				session, total, a.status, a.header.Get("Range"), a.body, want)
 		}
 	}
-	// round sends the segments, answers 201 each, then half of the body of `half`, and kills.
-	round := func(p *serveProc, segments []int64, half int64) {
+	// round sends the segments of sid (201 each), then half of each body of halves, and kills.
+	round := func(p *serveProc, segments []int64, halves ...segmentRequest) {
 		t.Helper()
 		for _, i := range segments {
-			s := segment(i)
+			s := segment(sid, i, seed)
 			a := p.send(t, "/upload", s)
 			acked.Add(ranges.Range{Start: s.start, End: s.end})
 			if want := acked.Format(ranges.FormatModule); a.status != http.StatusCreated || a.body != want {
@@ -578,26 +673,31 @@ func TestServeRestartKeepsAcknowledgedRanges(t *testing.T) {
 			}
 		}
 		before := procIO(p.cmd.Process.Pid, "wchar")
-		conn := p.sendHalf(t, "/upload", segment(half))
-		defer conn.Close()
-		// Give the server the chance to store part of the half body before the kill, so that
+		for _, h := range halves {
+			conn := p.sendHalf(t, "/upload", h)
+			defer conn.Close()
+		}
+		// Give the server the chance to store part of the half bodies before the kill, so that
 		// the kill finds unacknowledged bytes on disk; the verdict does not depend on it.
-		wrote := serveWaitUntil(2*time.Second, func() bool { return procIO(p.cmd.Process.Pid, "wchar") >= before+seg/2 })
-		t.Logf("kill -9 with half of bytes %d-%d in flight (server wrote them: %v)", half*seg, (half+1)*seg-1, wrote)
+		wrote := serveWaitUntil(2*time.Second, func() bool {
+			return procIO(p.cmd.Process.Pid, "wchar") >= before+int64(len(halves))*seg/2
+		})
+		t.Logf("kill -9 with %d half-sent segments in flight (their first halves written by the server: %v)", len(halves), wrote)
 		p.kill()
 	}
 
 	p := startServe(t, "--data-dir", dir)
-	round(p, []int64{0, 2, 4, 10}, 6)
+	round(p, []int64{0, 2, 4, 10}, segment(sid, 6, seed+1))
 
 	p = startServe(t, "--data-dir", dir)
-	probe(p)
-	round(p, []int64{1, 3, 12}, 5)
+	probe(p, sid, acked.Format(ranges.FormatModule))
+	round(p, []int64{1, 3, 12}, segment(sid, 5, seed+2), segment(sid, 7, seed+3), segment(other, 0, seed))
 
 	p = startServe(t, "--data-dir", dir)
-	probe(p)
+	probe(p, sid, acked.Format(ranges.FormatModule))
+	probe(p, other, fmt.Sprintf("0-1/%d", total))
 	for _, i := range []int64{5, 6, 7, 8, 9, 11, 13, 14, 15} {
-		s := segment(i)
+		s := segment(sid, i, seed)
 		a := p.send(t, "/upload", s)
 		acked.Add(ranges.Range{Start: s.start, End: s.end})
 		if acked.Complete() {
