@@ -185,6 +185,23 @@ func (c Catalogue) SpecScenario(spec types.SpecReport) (s Scenario, ok bool, err
 	return s, true, nil
 }
 
+// PlannedScenario returns the catalogue's record of a scenario that a dry run selected: an It
+// that passed without running its scenario (no "upspec" entry). ok is false for every other
+// spec.
+func (c Catalogue) PlannedScenario(spec types.SpecReport) (s Scenario, ok bool) {
+	if spec.LeafNodeType != types.NodeTypeIt || !spec.State.Is(types.SpecStatePassed) {
+		return Scenario{}, false
+	}
+	if _, found, _ := resultOf(spec); found {
+		return Scenario{}, false
+	}
+	id := c.idFromText(spec.LeafNodeText)
+	if id == "" {
+		return Scenario{}, false
+	}
+	return c.Scenario(scenarios.Result{ScenarioID: id}), true
+}
+
 func ginkgoFailure(spec types.SpecReport) string {
 	msg := oneLine(spec.Failure.Message)
 	if msg == "" {
@@ -381,9 +398,7 @@ func (c Catalogue) assemble(meta Meta, ss []Scenario, suiteErrs []string) *Run {
 	if run.SuiteErrors == nil {
 		run.SuiteErrors = []string{}
 	}
-	for _, s := range ss {
-		run.Counts.add(s.Verdict)
-	}
+	run.recount()
 	byID := map[string]int{}
 	addClause := func(cl Clause) int {
 		if i, ok := byID[cl.ID]; ok {

@@ -20,6 +20,9 @@ type Console struct {
 	W io.Writer
 	// Color adds ANSI colours; see ColorWanted.
 	Color bool
+	// Expect, when set, classifies each scenario of SpecDone as KNOWN or STALE as it
+	// finishes (the run's --expect list; see Run.ApplyExpectations).
+	Expect *scenarios.Expectations
 }
 
 // NewConsole returns a console on w with colours when ColorWanted(w, noColor).
@@ -50,6 +53,7 @@ const (
 	ansiGreen  = "\x1b[32m"
 	ansiYellow = "\x1b[33m"
 	ansiBlue   = "\x1b[34m"
+	ansiPurple = "\x1b[35m"
 	ansiGrey   = "\x1b[90m"
 )
 
@@ -78,20 +82,54 @@ func (c Console) verdict(v Verdict) string {
 	return c.paint(verdictColor(v), fmt.Sprintf("%-10s", v))
 }
 
+// outcome is the scenario's outcome column: KNOWN, STALE or the verdict, padded and coloured.
+func (c Console) outcome(s *Scenario) string {
+	switch {
+	case s.Known():
+		return c.paint(ansiPurple, fmt.Sprintf("%-10s", Known))
+	case s.Stale():
+		return c.paint(ansiBold+ansiRed, fmt.Sprintf("%-10s", Stale))
+	}
+	return c.verdict(s.Verdict)
+}
+
 func (c Console) printf(format string, args ...any) {
 	fmt.Fprintf(c.W, format, args...)
 }
 
-// ScenarioLine prints one line for a finished scenario: verdict, ID, title and duration, and
-// the skip reason of a skipped one. For example:
+// ScenarioLine prints one line for a finished scenario: verdict, ID, title and duration, the
+// skip reason of a skipped one, and for an expected deviation its outcome (KNOWN or STALE) in
+// place of the verdict, followed by the verdict. For example:
 //
 //	FAIL        RS-03  The list names exactly the bytes received  (14ms)
+//	KNOWN       PA-01  Overlapping parallel segments  (30ms) FAIL, an expected deviation (#10)
+//	STALE       RB-04  A retry after completion  (5ms) PASS, but listed as an expected deviation (#46)
 func (c Console) ScenarioLine(s Scenario) {
-	line := fmt.Sprintf("%s  %-6s %s  %s", c.verdict(s.Verdict), s.ID, s.Title, c.paint(ansiGrey, "("+FormatDuration(s.Duration)+")"))
+	line := fmt.Sprintf("%s  %-6s %s  %s", c.outcome(&s), s.ID, s.Title, c.paint(ansiGrey, "("+FormatDuration(s.Duration)+")"))
 	if s.Verdict == Skipped && s.SkipReason != "" {
 		line += c.paint(ansiGrey, " skipped: "+oneLine(s.SkipReason))
 	}
+	switch {
+	case s.Known():
+		line += c.paint(ansiGrey, " "+string(s.Verdict)+", an expected deviation"+issueSuffix(s.Expectation.Issue))
+	case s.Stale():
+		line += c.paint(ansiRed, " "+string(s.Verdict)+", but listed as an expected deviation"+issueSuffix(s.Expectation.Issue))
+	}
 	c.printf("%s\n", line)
+}
+
+func issueSuffix(issue string) string {
+	if issue == "" {
+		return ""
+	}
+	return " (" + issue + ")"
+}
+
+// PlannedLine prints the line of a scenario a dry run selected: `would run`, ID, title and
+// labels.
+func (c Console) PlannedLine(s Scenario) {
+	c.printf("%s  %-6s %s  %s\n", c.paint(ansiGrey, fmt.Sprintf("%-10s", "would run")), s.ID, s.Title,
+		c.paint(ansiGrey, "["+strings.Join(s.Labels, ", ")+"]"))
 }
 
 // ExchangeLines prints an exchange in a few indented lines (for -v): the step, the request
@@ -135,30 +173,101 @@ func bodySummary(r Request) string {
 	return s
 }
 
-// Summary prints the verdict counts by family and by level, then every failing and every
-// NON-STRICT scenario again with its findings (clause, requirement, expected and got) and
-// the path of its reproducer, then the suite errors.
+// Summary prints the verdict counts by family and by level; the expected deviations (KNOWN
+// and STALE) when the run applied a list; then every scenario that fails the run or is
+// NON-STRICT again, with its findings (clause, requirement, expected and got) and the path of
+// its reproducer; then the suite errors.
 func (c Console) Summary(run *Run) {
 	c.printf("\n%s\n", c.paint(ansiBold, "Summary"))
 	c.printf("  target %s", run.Meta.Target)
 	if run.Meta.Embedded {
 		c.printf(" (embedded reference server)")
 	}
-	if run.Meta.Profile != "" {
+	if run.Meta.Profile != "" && run.Meta.Profile != run.Meta.Expectations {
 		c.printf(", profile %s", run.Meta.Profile)
 	}
-	c.printf(", %d scenarios in %s\n\n", run.Counts.Total, FormatDuration(run.Meta.Duration))
-	c.table("family", run.ByFamily())
-	c.printf("\n")
-	c.table("level", run.ByLevel())
-	problems := run.Problems()
-	if len(problems) > 0 {
-		head := fmt.Sprintf("Failures: %d FAIL", run.Counts.Fail)
-		if run.Counts.NonStrict > 0 {
-			head += fmt.Sprintf(", %d NON-STRICT", run.Counts.NonStrict)
-		}
-		c.printf("\n%s\n", c.paint(ansiBold, head))
+	if run.Meta.Expectations != "" {
+		c.printf(", expected deviations %s", run.Meta.Expectations)
 	}
+	if run.Meta.Strict {
+		c.printf(", strict")
+	}
+	c.printf(", %d scenarios in %s\n", run.Counts.Total, FormatDuration(run.Meta.Duration))
+	if run.Counts.Total > 0 {
+		withExpect := run.Meta.Expectations != "" || run.Counts.Known+run.Counts.Stale > 0
+		c.printf("\n")
+		c.table("family", run.ByFamily(), withExpect)
+		c.printf("\n")
+		c.table("level", run.ByLevel(), withExpect)
+		if withExpect {
+			c.printf("  %s\n", c.paint(ansiGrey, "known and stale scenarios are counted under their verdicts too"))
+		}
+	}
+	c.expected(run)
+	c.failures(run)
+	if len(run.SuiteErrors) > 0 {
+		c.printf("\n%s\n", c.paint(ansiBold+ansiRed, "Suite errors"))
+		for _, e := range run.SuiteErrors {
+			c.printf("  %s\n", oneLine(e))
+		}
+	}
+	c.printf("\n")
+}
+
+// expected prints the KNOWN and STALE scenarios, one line each, under the list's name.
+func (c Console) expected(run *Run) {
+	if run.Meta.Expectations == "" && run.Counts.Known+run.Counts.Stale == 0 {
+		return
+	}
+	name := run.Meta.Expectations
+	if name == "" {
+		name = "expectations"
+	}
+	c.printf("\n%s\n", c.paint(ansiBold, fmt.Sprintf("Expected deviations (%s): %d known, %d stale", name, run.Counts.Known, run.Counts.Stale)))
+	for _, s := range run.Expected() {
+		x := s.Expectation
+		entry := s.ID + issueSuffix(x.Issue) + ": " + x.Reason
+		switch x.Outcome {
+		case Known:
+			c.printf("  %s  %-10s %s\n", c.paint(ansiPurple, string(Known)), s.Verdict, entry)
+		case Stale:
+			c.printf("  %s  %-10s %s; it passed: remove it from %s\n", c.paint(ansiBold+ansiRed, string(Stale)), s.Verdict, entry, name)
+		}
+	}
+}
+
+// failures prints every scenario that fails the run or is NON-STRICT (KNOWN ones excepted),
+// with its findings and reproducer; STALE ones say what to do.
+func (c Console) failures(run *Run) {
+	problems := run.Problems()
+	var stale []*Scenario
+	for _, s := range run.Failures() {
+		if s.Stale() {
+			stale = append(stale, s)
+		}
+	}
+	if len(problems)+len(stale) == 0 {
+		return
+	}
+	var parts []string
+	nFail := len(problems)
+	nNonStrict := 0
+	for _, s := range problems {
+		if s.Verdict == NonStrict {
+			nNonStrict++
+		}
+	}
+	nFail -= nNonStrict
+	if nFail > 0 {
+		parts = append(parts, fmt.Sprintf("%d FAIL", nFail))
+	}
+	if nNonStrict > 0 {
+		parts = append(parts, fmt.Sprintf("%d NON-STRICT", nNonStrict))
+	}
+	if len(stale) > 0 {
+		parts = append(parts, fmt.Sprintf("%d STALE", len(stale)))
+	}
+	c.printf("\n%s\n", c.paint(ansiBold, "Failures: "+strings.Join(parts, ", ")))
 	for _, s := range problems {
 		c.printf("\n%s %s %s\n", c.verdict(s.Verdict), c.paint(ansiBold, s.ID), s.Title)
 		for _, f := range s.Findings {
@@ -168,13 +277,11 @@ func (c Console) Summary(run *Run) {
 			c.printf("  reproducer: %s\n", s.Reproducer)
 		}
 	}
-	if len(run.SuiteErrors) > 0 {
-		c.printf("\n%s\n", c.paint(ansiBold+ansiRed, "Suite errors"))
-		for _, e := range run.SuiteErrors {
-			c.printf("  %s\n", oneLine(e))
-		}
+	for _, s := range stale {
+		c.printf("\n%s %s %s\n", c.outcome(s), c.paint(ansiBold, s.ID), s.Title)
+		c.printf("  %s, but %s lists it as an expected deviation%s: %s\n", s.Verdict, run.Meta.Expectations, issueSuffix(s.Expectation.Issue), s.Expectation.Reason)
+		c.printf("  the implementation may have been fixed: remove the entry from the list\n")
 	}
-	c.printf("\n")
 }
 
 func (c Console) finding(f Finding) {
@@ -202,24 +309,35 @@ func (c Console) finding(f Finding) {
 	}
 }
 
-func (c Console) table(title string, groups []Group) {
-	width := len(title)
+func (c Console) table(title string, groups []Group, withExpect bool) {
+	width := len(title) + 3
 	for _, g := range groups {
 		width = max(width, len(g.Name))
 	}
-	c.printf("  %-*s  %5s  %5s  %5s  %10s  %5s  %7s\n", width, "by "+title, "total", "pass", "fail", "non-strict", "info", "skipped")
+	head := fmt.Sprintf("  %-*s  %5s  %5s  %5s  %10s  %5s  %7s", width, "by "+title, "total", "pass", "fail", "non-strict", "info", "skipped")
+	if withExpect {
+		head += fmt.Sprintf("  %5s  %5s", "known", "stale")
+	}
+	c.printf("%s\n", head)
 	for _, g := range groups {
 		fail := fmt.Sprintf("%5d", g.Counts.Fail)
-		if g.Counts.Fail > 0 {
+		if g.Failed > 0 {
 			fail = c.paint(ansiRed, fail)
 		}
-		c.printf("  %-*s  %5d  %5d  %s  %10d  %5d  %7d\n", width, g.Name, g.Counts.Total, g.Counts.Pass, fail, g.Counts.NonStrict, g.Counts.Info, g.Counts.Skipped)
+		line := fmt.Sprintf("  %-*s  %5d  %5d  %s  %10d  %5d  %7d", width, g.Name, g.Counts.Total, g.Counts.Pass, fail, g.Counts.NonStrict, g.Counts.Info, g.Counts.Skipped)
+		if withExpect {
+			stale := fmt.Sprintf("%5d", g.Counts.Stale)
+			if g.Counts.Stale > 0 {
+				stale = c.paint(ansiRed, stale)
+			}
+			line += fmt.Sprintf("  %5d  %s", g.Counts.Known, stale)
+		}
+		c.printf("%s\n", line)
 	}
 }
 
-// ClosingLine prints the last line of a run: `N passed, N failed`, with `, N skipped` when
-// scenarios were skipped. Passed counts PASS, NON-STRICT and INFO; failed counts FAIL (or 1
-// when only the suite itself failed).
+// ClosingLine prints the last line of a run (see the function ClosingLine), green when the
+// run conforms, red when not.
 func (c Console) ClosingLine(run *Run) {
 	line := ClosingLine(run)
 	color := ansiGreen
@@ -229,10 +347,20 @@ func (c Console) ClosingLine(run *Run) {
 	c.printf("%s\n", c.paint(ansiBold+color, line))
 }
 
-// ClosingLine returns `N passed, N failed` (with `, N skipped` when there are skips), without
-// a newline.
+// ClosingLine returns the last line of a run, without a newline: `N passed, N failed`, then
+// ` (N stale)` when STALE expected deviations are among the failed, `, N known` when KNOWN
+// ones were set aside, and `, N skipped` when scenarios were skipped. Passed counts PASS,
+// NON-STRICT and INFO scenarios that are not expected deviations; failed counts what fails
+// the run (Run.FailedCount). For example `51 passed, 18 failed (18 stale)` or
+// `51 passed, 0 failed, 18 known`.
 func ClosingLine(run *Run) string {
-	line := fmt.Sprintf("%d passed, %d failed", run.Counts.Passed(), run.FailedCount())
+	line := fmt.Sprintf("%d passed, %d failed", run.PassedCount(), run.FailedCount())
+	if run.Counts.Stale > 0 {
+		line += fmt.Sprintf(" (%d stale)", run.Counts.Stale)
+	}
+	if run.Counts.Known > 0 {
+		line += fmt.Sprintf(", %d known", run.Counts.Known)
+	}
 	if run.Counts.Skipped > 0 {
 		line += fmt.Sprintf(", %d skipped", run.Counts.Skipped)
 	}
@@ -243,6 +371,8 @@ func ClosingLine(run *Run) string {
 type Group struct {
 	Name   string
 	Counts Counts
+	// Failed is the number of its scenarios that fail the run (Scenario.Gates).
+	Failed int
 }
 
 // ByFamily counts the scenarios by family, in the order families first appear.
@@ -275,7 +405,10 @@ func (r *Run) group(key func(Scenario) string, order []string) []Group {
 			idx[k] = i
 			gs = append(gs, Group{Name: k})
 		}
-		gs[i].Counts.add(s.Verdict)
+		gs[i].Counts.add(&s)
+		if s.Gates() {
+			gs[i].Failed++
+		}
 	}
 	out := gs[:0]
 	for _, g := range gs {
@@ -303,9 +436,10 @@ func FormatDuration(d time.Duration) string {
 }
 
 // SpecDone prints the line of a finished Ginkgo spec (for a ReportAfterEach node or the run
-// command's per-spec hook), and with verbose its exchanges. Specs that are not scenarios
-// (setup nodes) and specs that did not run (filtered out) print nothing. An entry that cannot
-// be decoded prints a line saying so.
+// command's per-spec hook), and with verbose its exchanges; with Expect set, an expected
+// deviation shows as KNOWN or STALE. A scenario a dry run selected prints its PlannedLine.
+// Specs that are not scenarios (setup nodes) and specs that did not run (filtered out) print
+// nothing. An entry that cannot be decoded prints a line saying so.
 func (c Console) SpecDone(spec types.SpecReport, verbose bool) {
 	s, ok, err := ScenarioFromSpec(spec)
 	if err != nil {
@@ -313,7 +447,13 @@ func (c Console) SpecDone(spec types.SpecReport, verbose bool) {
 		return
 	}
 	if !ok {
+		if p, planned := DefaultCatalogue().PlannedScenario(spec); planned {
+			c.PlannedLine(p)
+		}
 		return
+	}
+	if c.Expect != nil {
+		s.applyExpectations(c.Expect)
 	}
 	c.ScenarioLine(s)
 	if verbose {

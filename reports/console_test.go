@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -47,7 +48,7 @@ func TestSummaryAndClosingLine(t *testing.T) {
 	c.ClosingLine(run)
 	out := buf.String()
 	for _, want := range []string{
-		"by family", "completion         1      0      1", "by level", "MUST        4      1      2",
+		"by family", "completion         1      0      1", "by level", "MUST          4      1      2",
 		"Failures: 2 FAIL, 1 NON-STRICT",
 		"ack.201-while-incomplete (MUST): Every accepted segment",
 		"expected: 201 Created", `got:      200 OK, body "completed"`,
@@ -71,14 +72,34 @@ func TestSummaryAndClosingLine(t *testing.T) {
 }
 
 func TestClosingLine(t *testing.T) {
+	// scenarios builds a run of scenarios with these verdicts and expectation outcomes.
+	scenarios := func(vs ...string) Run {
+		var r Run
+		for i, v := range vs {
+			s := Scenario{ID: "S-" + strconv.Itoa(i)}
+			verdict, outcome, _ := strings.Cut(v, "/")
+			s.Verdict = Verdict(verdict)
+			if outcome != "" {
+				s.Expectation = &Expectation{Outcome: ExpectOutcome(outcome)}
+			}
+			r.Scenarios = append(r.Scenarios, s)
+		}
+		r.recount()
+		return r
+	}
+	withErr := scenarios("PASS", "PASS")
+	withErr.SuiteErrors = []string{"BeforeSuite failed"}
 	tests := []struct {
 		name string
 		run  Run
 		want string
 	}{
-		{"no skips", Run{Counts: Counts{Pass: 3, NonStrict: 1, Info: 1, Fail: 0}}, "5 passed, 0 failed"},
-		{"skips", Run{Counts: Counts{Pass: 1, Fail: 2, Skipped: 4}}, "1 passed, 2 failed, 4 skipped"},
-		{"suite error only", Run{Counts: Counts{Pass: 2}, SuiteErrors: []string{"BeforeSuite failed"}}, "2 passed, 1 failed"},
+		{"no skips", scenarios("PASS", "PASS", "PASS", "NON-STRICT", "INFO"), "5 passed, 0 failed"},
+		{"skips", scenarios("PASS", "FAIL", "FAIL", "SKIPPED", "SKIPPED", "SKIPPED", "SKIPPED"), "1 passed, 2 failed, 4 skipped"},
+		{"suite error only", withErr, "2 passed, 1 failed"},
+		{"known", scenarios("PASS", "FAIL/KNOWN", "NON-STRICT/KNOWN", "SKIPPED"), "1 passed, 0 failed, 2 known, 1 skipped"},
+		{"stale", scenarios("PASS/STALE", "INFO/STALE", "PASS", "FAIL"), "1 passed, 3 failed (2 stale)"},
+		{"all stale", scenarios("PASS/STALE", "PASS/STALE"), "0 passed, 2 failed (2 stale)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -143,6 +164,9 @@ func TestSpecDone(t *testing.T) {
 		{name: "verbose", verbose: true, spec: types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "RS-01 x", State: types.SpecStatePassed,
 			ReportEntries: types.ReportEntries{{Name: EntryName, Value: types.WrapEntryValue(res)}}}, want: []string{"PASS        RS-01", "▸ segment A", "> POST /upload HTTP/1.1"}},
 		{name: "setup node", spec: types.SpecReport{LeafNodeType: types.NodeTypeSynchronizedBeforeSuite}, empty: true},
+		{name: "dry run", spec: types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "RS-01 x", State: types.SpecStatePassed},
+			want: []string{"would run   RS-01  ", "[range-strings]"}},
+		{name: "filtered out", spec: types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "RS-01 x", State: types.SpecStateSkipped}, empty: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -157,5 +181,34 @@ func TestSpecDone(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSpecDoneExpect: with the run's expectations, a listed scenario shows as KNOWN or STALE
+// as soon as it finishes.
+func TestSpecDoneExpect(t *testing.T) {
+	e, err := scenarios.ParseExpectations("list", strings.NewReader("RS-01 #46 listed\nPA-01 - listed\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := func(id string, v scenarios.Verdict) types.SpecReport {
+		res := scenarios.Result{ScenarioID: id, Verdict: v}
+		return types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: id, State: types.SpecStatePassed,
+			ReportEntries: types.ReportEntries{{Name: EntryName, Value: types.WrapEntryValue(res)}}}
+	}
+	tests := []struct {
+		spec types.SpecReport
+		want string
+	}{
+		{spec("RS-01", scenarios.VerdictPass), "STALE       RS-01 "},
+		{spec("PA-01", scenarios.VerdictFail), "KNOWN       PA-01 "},
+		{spec("CP-01", scenarios.VerdictFail), "FAIL        CP-01 "},
+	}
+	for _, tt := range tests {
+		var buf bytes.Buffer
+		Console{W: &buf, Expect: e}.SpecDone(tt.spec, false)
+		if !strings.HasPrefix(buf.String(), tt.want) {
+			t.Errorf("line %q, want it to start %q", buf.String(), tt.want)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package reports
 import (
 	"strconv"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/upspec/upspec/scenarios"
@@ -159,4 +160,21 @@ func testRun() *Run {
 		Target: "http://127.0.0.1:8080/upload", Profile: "nginx-upload-module", UpspecVersion: "v0.1.0",
 		GoVersion: "go1.26.8", Seed: 1700000000, RunID: testRunID, Start: testStart, Duration: 41 * time.Millisecond,
 	}, testResults())
+}
+
+// testExpectations lists three scenarios of the fixture run that ran and one that was
+// skipped: PA-01 (FAIL) and MF-01 (NON-STRICT) become KNOWN, RS-01 (PASS) STALE, SS-01
+// (SKIPPED) neither.
+func testExpectations(t *testing.T) *scenarios.Expectations {
+	t.Helper()
+	e, err := scenarios.ParseExpectations("test-list", strings.NewReader(`# expected deviations of the fixture
+PA-01 #10 overlapping segments are never rejected
+MF-01 - a malformed range closes the connection
+RS-01 #46 the list is cut short
+SS-01 - one address only
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
 }

@@ -46,7 +46,7 @@ func htmlFuncs() template.FuncMap {
 		"add":      func(a, b int) int { return a + b },
 		"body":     bodySummary,
 		"hasBody":  func(r Request) bool { return r.BodySent > 0 || r.BodyLen > 0 },
-		"problems": func(r *Run) int { return r.Counts.Fail + r.Counts.NonStrict },
+		"problems": func(r *Run) int { return len(r.Problems()) + r.Counts.Stale },
 		"failedAt": func(s Scenario, x Exchange) bool { return len(findingsOf(&s, x)) > 0 },
 	}
 }

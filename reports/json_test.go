@@ -55,6 +55,7 @@ func TestSchemaDocumentsEveryField(t *testing.T) {
 	var buf bytes.Buffer
 	run := testRun()
 	run.Scenarios[0].Reproducer = "out/repro-CP-01.sh"
+	run.ApplyExpectations(testExpectations(t)) // writes the expectation objects too
 	if err := WriteJSON(&buf, run); err != nil {
 		t.Fatal(err)
 	}
@@ -117,6 +118,7 @@ func TestSchemaExampleRoundTrips(t *testing.T) {
 
 func TestJSONRoundTrip(t *testing.T) {
 	run := testRun()
+	run.ApplyExpectations(testExpectations(t))
 	var a, b bytes.Buffer
 	if err := WriteJSON(&a, run); err != nil {
 		t.Fatal(err)
@@ -131,8 +133,29 @@ func TestJSONRoundTrip(t *testing.T) {
 	if a.String() != b.String() {
 		t.Error("a report read back writes out differently")
 	}
-	if strings.Contains(a.String(), "null") && strings.Count(a.String(), `"response": null`) != strings.Count(a.String(), "null") {
-		t.Error("the report has a null other than a missing response")
+	nulls := strings.Count(a.String(), `"response": null`) + strings.Count(a.String(), `"expectation": null`)
+	if strings.Count(a.String(), "null") != nulls {
+		t.Error("the report has a null other than a missing response or expectation")
+	}
+	if back.Counts != run.Counts || back.Meta.Expectations != "test-list" {
+		t.Errorf("read back: counts %+v, expectations %q; want %+v, test-list", back.Counts, back.Meta.Expectations, run.Counts)
+	}
+	if pa, _ := back.Scenario("PA-01"); !pa.Known() || pa.Expectation.Issue != "#10" {
+		t.Errorf("PA-01 read back with expectation %+v, want KNOWN #10", pa.Expectation)
+	}
+}
+
+// TestReadJSONBeforeExpectations: a version 1 report written before the expected deviations
+// were added reads as a run without them.
+func TestReadJSONBeforeExpectations(t *testing.T) {
+	in := `{"schema_version": 1, "run": {"target": "http://x/upload"}, "counts": {"total": 1, "fail": 1},
+	"scenarios": [{"id": "CP-01", "verdict": "FAIL"}]}`
+	run, err := ReadJSON(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Counts.Known != 0 || run.Scenarios[0].Expectation != nil || run.Conforming() || ClosingLine(run) != "0 passed, 1 failed" {
+		t.Errorf("run = %+v, closing line %q", run, ClosingLine(run))
 	}
 }
 

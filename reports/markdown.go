@@ -32,6 +32,7 @@ func WriteMarkdown(w io.Writer, run *Run) error {
 		}
 	}
 	add("profile", mdInline(run.Meta.Profile))
+	add("expected deviations", mdInline(run.Meta.Expectations))
 	if run.Meta.Strict {
 		add("mode", "strict")
 	}
@@ -54,6 +55,10 @@ func WriteMarkdown(w io.Writer, run *Run) error {
 	for _, v := range ScenarioVerdicts() {
 		p("| %s %s | %d |\n", verdictEmoji(v), v, run.Counts.Of(v))
 	}
+	if run.Meta.Expectations != "" || run.Counts.Known+run.Counts.Stale > 0 {
+		p("| %s KNOWN (listed deviation, failed as listed; does not fail the run) | %d |\n", outcomeEmoji(Known), run.Counts.Known)
+		p("| %s STALE (listed deviation that passed; fails the run) | %d |\n", outcomeEmoji(Stale), run.Counts.Stale)
+	}
 	p("\n")
 
 	if len(run.SuiteErrors) > 0 {
@@ -64,8 +69,21 @@ func WriteMarkdown(w io.Writer, run *Run) error {
 		p("\n")
 	}
 
-	if problems := run.Problems(); len(problems) > 0 {
+	problems := run.Problems()
+	var stale []*Scenario
+	for _, s := range run.Failures() {
+		if s.Stale() {
+			stale = append(stale, s)
+		}
+	}
+	if len(problems)+len(stale) > 0 {
 		p("### Failures\n\n")
+		for _, s := range stale {
+			p("#### %s STALE %s: %s\n\n", outcomeEmoji(Stale), mdInline(s.ID), mdInline(s.Title))
+			p("- %s, but listed in %s as an expected deviation%s: %s\n", s.Verdict, mdCodeSpan(run.Meta.Expectations),
+				mdInline(issueSuffix(s.Expectation.Issue)), mdInline(oneLine(s.Expectation.Reason)))
+			p("- the implementation may have been fixed: remove the entry from the list\n\n")
+		}
 		for _, s := range problems {
 			p("#### %s %s %s: %s\n\n", verdictEmoji(s.Verdict), s.Verdict, mdInline(s.ID), mdInline(s.Title))
 			if len(s.Findings) == 0 {
@@ -102,14 +120,30 @@ func WriteMarkdown(w io.Writer, run *Run) error {
 		}
 	}
 
+	if known := run.filter((*Scenario).Known); len(known) > 0 {
+		p("<details><summary>Expected deviations: %d known</summary>\n\n", len(known))
+		p("| ID | title | verdict | issue | reason |\n|---|---|---|---|---|\n")
+		for _, s := range known {
+			p("| %s %s | %s | %s | %s | %s |\n", outcomeEmoji(Known), mdCell(s.ID), mdCell(s.Title), s.Verdict,
+				mdCell(s.Expectation.Issue), mdCell(s.Expectation.Reason))
+		}
+		p("\n</details>\n\n")
+	}
+
 	p("### Scenarios\n\n")
 	p("| | ID | title | level | clauses | verdict | time |\n|---|---|---|---|---|---|---:|\n")
-	for _, s := range run.Scenarios {
+	for i := range run.Scenarios {
+		s := &run.Scenarios[i]
 		verdict := string(s.Verdict)
 		if s.Verdict == Skipped && s.SkipReason != "" {
 			verdict += ": " + oneLine(s.SkipReason)
 		}
-		p("| %s | %s | %s | %s | %s | %s | %s |\n", verdictEmoji(s.Verdict), mdCell(s.ID), mdCell(s.Title), s.Level,
+		emoji := verdictEmoji(s.Verdict)
+		if x := s.Expectation; x != nil {
+			verdict = string(x.Outcome) + " (" + verdict + issueSuffix(x.Issue) + ")"
+			emoji = outcomeEmoji(x.Outcome)
+		}
+		p("| %s | %s | %s | %s | %s | %s | %s |\n", emoji, mdCell(s.ID), mdCell(s.Title), s.Level,
 			mdCell(strings.Join(s.Clauses, ", ")), mdCell(verdict), FormatDuration(s.Duration))
 	}
 	p("\n")
@@ -141,6 +175,13 @@ func WriteMarkdown(w io.Writer, run *Run) error {
 // WriteMarkdownFile writes the Markdown report to a file.
 func WriteMarkdownFile(path string, run *Run) error {
 	return writeFile(path, func(w io.Writer) error { return WriteMarkdown(w, run) })
+}
+
+func outcomeEmoji(o ExpectOutcome) string {
+	if o == Stale {
+		return "🔴"
+	}
+	return "🟣"
 }
 
 func verdictEmoji(v Verdict) string {

@@ -114,6 +114,9 @@ type Meta struct {
 	Embedded bool `json:"embedded"`
 	// Profile names the quirk profile of the embedded server or the expectations used.
 	Profile string `json:"profile"`
+	// Expectations names the list of expected deviations the run applied (`upspec run
+	// --expect`: a built-in name or a file path); empty when none.
+	Expectations string `json:"expectations"`
 	// Strict is true when SHOULD failures fail the run.
 	Strict bool `json:"strict"`
 	// LabelFilter is the label filter expression that selected the scenarios.
@@ -132,7 +135,7 @@ type Meta struct {
 	Duration time.Duration `json:"duration_ns"`
 }
 
-// Counts are scenarios by verdict.
+// Counts are scenarios by verdict, and the expected deviations among them.
 type Counts struct {
 	Total     int `json:"total"`
 	Pass      int `json:"pass"`
@@ -140,16 +143,24 @@ type Counts struct {
 	NonStrict int `json:"non_strict"`
 	Info      int `json:"info"`
 	Skipped   int `json:"skipped"`
+	// Known are the scenarios the expectations list that failed as listed (FAIL or
+	// NON-STRICT); they are counted in Fail and NonStrict too.
+	Known int `json:"known"`
+	// Stale are the scenarios the expectations list that passed (PASS or INFO); they are
+	// counted in Pass and Info too.
+	Stale int `json:"stale"`
 }
 
-// Passed is the number of scenarios that did not fail and were not skipped (PASS,
-// NON-STRICT, INFO).
-func (c Counts) Passed() int { return c.Pass + c.NonStrict + c.Info }
-
-// add counts one verdict.
-func (c *Counts) add(v Verdict) {
+// add counts one scenario: its verdict and its expectation outcome.
+func (c *Counts) add(s *Scenario) {
+	switch {
+	case s.Known():
+		c.Known++
+	case s.Stale():
+		c.Stale++
+	}
 	c.Total++
-	switch v {
+	switch s.Verdict {
 	case Pass:
 		c.Pass++
 	case Fail:
@@ -199,8 +210,66 @@ type Scenario struct {
 	SkipReason string   `json:"skip_reason"`
 	// Reproducer is the path of the curl script written for a failing scenario (see
 	// WriteReproducers); empty otherwise.
-	Reproducer string     `json:"reproducer"`
-	Exchanges  []Exchange `json:"exchanges"`
+	Reproducer string `json:"reproducer"`
+	// Expectation is set when the run's expected deviations list the scenario and it ran
+	// (see ApplyExpectations): KNOWN or STALE, with the entry's issue and reason; nil
+	// otherwise.
+	Expectation *Expectation `json:"expectation"`
+	Exchanges   []Exchange   `json:"exchanges"`
+}
+
+// ExpectOutcome is how the run's expected deviations classify a scenario.
+type ExpectOutcome string
+
+// The outcomes of an expected deviation.
+const (
+	// Known: listed, and failed as listed (FAIL or NON-STRICT); it does not fail the run.
+	Known ExpectOutcome = "KNOWN"
+	// Stale: listed, but passed (PASS or INFO); the list is out of date and the run fails.
+	Stale ExpectOutcome = "STALE"
+)
+
+// Class is a lower-case word for the outcome, used for CSS classes.
+func (o ExpectOutcome) Class() string { return strings.ToLower(string(o)) }
+
+// Expectation is the entry of the expected deviations that names a scenario, and what became
+// of it in the run.
+type Expectation struct {
+	Outcome ExpectOutcome `json:"outcome"`
+	// Issue is the upstream issue (`#112`, a URL), empty when the entry names none.
+	Issue string `json:"issue"`
+	// Reason says why the implementation fails the scenario.
+	Reason string `json:"reason"`
+}
+
+// Known reports whether the scenario failed as its expected deviation says (KNOWN).
+func (s *Scenario) Known() bool { return s.Expectation != nil && s.Expectation.Outcome == Known }
+
+// Stale reports whether the scenario is listed as an expected deviation but passed (STALE).
+func (s *Scenario) Stale() bool { return s.Expectation != nil && s.Expectation.Outcome == Stale }
+
+// Gates reports whether the scenario fails the run: a FAIL that is not KNOWN, or a STALE
+// entry. (In strict mode a failed SHOULD check is already a FAIL.)
+func (s *Scenario) Gates() bool {
+	return s.Stale() || (s.Verdict == Fail && !s.Known())
+}
+
+// Outcome is what the scenario came to in the run: KNOWN or STALE when the expected
+// deviations say so, otherwise its verdict.
+func (s *Scenario) Outcome() string {
+	if s.Expectation != nil {
+		return string(s.Expectation.Outcome)
+	}
+	return string(s.Verdict)
+}
+
+// OutcomeClass is Outcome as a lower-case word for CSS classes: known, stale, or the
+// verdict's class.
+func (s *Scenario) OutcomeClass() string {
+	if s.Expectation != nil {
+		return s.Expectation.Outcome.Class()
+	}
+	return s.Verdict.Class()
 }
 
 // Finding is one failed check.
@@ -348,15 +417,24 @@ type ClauseResult struct {
 	Verdict  Verdict `json:"verdict"`
 }
 
-// Failures returns the failing scenarios (verdict FAIL), in order.
+// Failures returns the scenarios that fail the run (see Scenario.Gates): FAIL that are not
+// KNOWN, then STALE, each in order.
 func (r *Run) Failures() []*Scenario {
-	return r.filter(func(s *Scenario) bool { return s.Verdict == Fail })
+	out := r.filter(func(s *Scenario) bool { return s.Verdict == Fail && !s.Known() })
+	return append(out, r.filter((*Scenario).Stale)...)
 }
 
-// Problems returns the scenarios that failed or are NON-STRICT: FAIL first, then NON-STRICT.
+// Problems returns the scenarios whose checks failed and that no expected deviation lists as
+// KNOWN: FAIL first, then NON-STRICT. These get reproducers.
 func (r *Run) Problems() []*Scenario {
-	out := r.Failures()
-	return append(out, r.filter(func(s *Scenario) bool { return s.Verdict == NonStrict })...)
+	out := r.filter(func(s *Scenario) bool { return s.Verdict == Fail && !s.Known() })
+	return append(out, r.filter(func(s *Scenario) bool { return s.Verdict == NonStrict && !s.Known() })...)
+}
+
+// Expected returns the scenarios that the expected deviations classified (KNOWN or STALE),
+// in order.
+func (r *Run) Expected() []*Scenario {
+	return r.filter(func(s *Scenario) bool { return s.Expectation != nil })
 }
 
 func (r *Run) filter(keep func(*Scenario) bool) []*Scenario {
@@ -379,18 +457,37 @@ func (r *Run) Scenario(id string) (*Scenario, bool) {
 	return nil, false
 }
 
-// Conforming reports whether the run passed: no scenario failed and no suite error.
+// Conforming reports whether the run passed: no scenario fails the run (a FAIL that is not
+// KNOWN, or a STALE expected deviation) and no suite error. KNOWN failures do not gate.
 func (r *Run) Conforming() bool {
-	return r.Counts.Fail == 0 && len(r.SuiteErrors) == 0
+	return len(r.Failures()) == 0 && len(r.SuiteErrors) == 0
 }
 
-// FailedCount is the number the closing line calls failed: failing scenarios, or 1 when only
-// the suite itself failed (a setup error, a timeout).
+// FailedCount is the number the closing line calls failed: the scenarios that fail the run
+// (FAIL that are not KNOWN, and STALE), or 1 when only the suite itself failed (a setup error,
+// a timeout).
 func (r *Run) FailedCount() int {
-	if r.Counts.Fail == 0 && len(r.SuiteErrors) > 0 {
+	n := len(r.Failures())
+	if n == 0 && len(r.SuiteErrors) > 0 {
 		return 1
 	}
-	return r.Counts.Fail
+	return n
+}
+
+// PassedCount is the number the closing line calls passed: PASS, NON-STRICT and INFO
+// scenarios that are neither KNOWN nor STALE.
+func (r *Run) PassedCount() int {
+	return len(r.filter(func(s *Scenario) bool {
+		return s.Expectation == nil && (s.Verdict == Pass || s.Verdict == NonStrict || s.Verdict == Info)
+	}))
+}
+
+// recount recomputes Counts from the scenarios.
+func (r *Run) recount() {
+	r.Counts = Counts{}
+	for i := range r.Scenarios {
+		r.Counts.add(&r.Scenarios[i])
+	}
 }
 
 // Describe says in a few words how the exchange ended, e.g. `201 Created, Range: 0-5/24` or

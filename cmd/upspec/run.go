@@ -2,23 +2,22 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/formatter"
-	"github.com/onsi/ginkgo/v2/reporters"
 	"github.com/onsi/ginkgo/v2/types"
 	"github.com/spf13/pflag"
 
-	"github.com/upspec/upspec/scenarios"
+	"github.com/upspec/upspec/reports"
 	"github.com/upspec/upspec/suite"
 )
 
@@ -27,6 +26,8 @@ const (
 	defaultSuiteTimeout = 30 * time.Minute
 	// specGracePeriod is how long a scenario that overran its spec timeout may take to return.
 	specGracePeriod = 5 * time.Second
+	// defaultReproDir is where reproducers go unless --repro-dir says otherwise.
+	defaultReproDir = "upspec-repro"
 )
 
 const runUsageHead = `Usage: upspec run [--target URL] [flags]
@@ -42,11 +43,22 @@ Examples:
              --ca-file ca.pem --final-status 200 --final-body completed
   upspec run --target http://127.0.0.1:8080/upload --label-filter 'range-strings && !slow'
   upspec run --target http://127.0.0.1:8080/upload --focus RS-03 --junit-report junit.xml
+  upspec run --target http://127.0.0.1:8080/upload --json-report run.json \
+             --html-report run.html --markdown-report "$GITHUB_STEP_SUMMARY"
+  upspec run --target http://nginx:8080/upload --expect nginx-upload-module
   upspec run --dry-run --label-filter parallel      # list what would run
+
+Output: one line per scenario as it finishes (-v adds every exchange), then a summary by
+family and by level, every failure again (clause, requirement, expected, got, reproducer),
+and last "N passed, N failed". Every scenario that failed gets a reproducer, a shell script of
+curl commands, in --repro-dir (default ./upspec-repro; written only when something failed).
 
 Labels: each scenario carries its family (range-strings, completion, re-upload, probe,
 collision, parallel, headers, ...) and needs-loopback, needs-file-access or slow where they apply
 (see 'upspec list').
+
+Expected deviations (--expect): a listed scenario that fails is KNOWN and does not fail the
+run; a listed scenario that passes is STALE and fails it (the list needs updating).
 
 Exit status: 0 conforming, 1 not conforming (a scenario failed), 2 usage or setup error.
 
@@ -64,6 +76,9 @@ type runFlags struct {
 	seed        int64
 	jsonReport  string
 	junitReport string
+	mdReport    string
+	htmlReport  string
+	reproDir    string
 	verbose     bool
 	noColor     bool
 	expect      string // --expect FILE or built-in list (run_expect.go)
@@ -73,7 +88,6 @@ type runFlags struct {
 func runMain(args []string, stdout, stderr io.Writer) int {
 	cfg := suite.NewConfig()
 	var rf runFlags
-	writers := newReportWriters()
 
 	fs := pflag.NewFlagSet("upspec run", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -86,12 +100,13 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&rf.failFast, "fail-fast", false, "stop after the first failed scenario")
 	fs.DurationVar(&rf.timeout, "timeout", defaultSuiteTimeout, "bound on the whole run")
 	fs.Int64Var(&rf.seed, "seed", 0, "seed of the scenario order (default: time)")
-	fs.StringVar(&rf.jsonReport, "json-report", "", "write the JSON report to `FILE`")
+	fs.StringVar(&rf.jsonReport, "json-report", "", "write the JSON report to `FILE` (upspec's schema, version "+
+		strconv.Itoa(reports.SchemaVersion)+"; 'upspec report' renders it again)")
+	fs.StringVar(&rf.mdReport, "markdown-report", "", "write a Markdown summary to `FILE` (appended when FILE is $GITHUB_STEP_SUMMARY)")
+	fs.StringVar(&rf.htmlReport, "html-report", "", "write a self-contained HTML report to `FILE`")
 	fs.StringVar(&rf.junitReport, "junit-report", "", "write a JUnit XML report to `FILE`")
+	fs.StringVar(&rf.reproDir, "repro-dir", defaultReproDir, "write a reproducer (curl script) of every failed scenario into `DIR`, only when something failed; '' for none")
 	registerExpectFlag(fs, &rf.expect)
-	if writers.registerFlags != nil {
-		writers.registerFlags(fs)
-	}
 	fs.BoolVarP(&rf.verbose, "verbose", "v", false, "print every scenario and its exchanges as it runs")
 	fs.BoolVar(&rf.noColor, "no-color", false, "no colours in the output (also when NO_COLOR is set)")
 	help := fs.BoolP("help", "h", false, "print this help")
@@ -134,13 +149,22 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	if rf.timeout <= 0 {
 		return usageErrorf(stderr, "--timeout %s: must be positive", rf.timeout)
 	}
-	for _, out := range []struct{ flag, path string }{{"--json-report", rf.jsonReport}, {"--junit-report", rf.junitReport}} {
+	for _, out := range []struct{ flag, path string }{{"--json-report", rf.jsonReport}, {"--markdown-report", rf.mdReport},
+		{"--html-report", rf.htmlReport}, {"--junit-report", rf.junitReport}} {
 		if out.path == "" {
 			continue
 		}
 		if fi, err := os.Stat(filepath.Dir(out.path)); err != nil || !fi.IsDir() {
 			return usageErrorf(stderr, "%s %s: the directory %s does not exist; create it or choose another path",
 				out.flag, out.path, filepath.Dir(out.path))
+		}
+		if fi, err := os.Stat(out.path); err == nil && fi.IsDir() {
+			return usageErrorf(stderr, "%s %s: is a directory; give a file name", out.flag, out.path)
+		}
+	}
+	if rf.reproDir != "" {
+		if fi, err := os.Stat(rf.reproDir); err == nil && !fi.IsDir() {
+			return usageErrorf(stderr, "--repro-dir %s: not a directory; choose another path, or --repro-dir '' for no reproducers", rf.reproDir)
 		}
 	}
 	sc, err := cfg.Resolve() // fills cfg.RunID: the suite then uses the same run ID
@@ -163,15 +187,15 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		RunID:       sc.RunID,
 		Strict:      sc.Strict,
 		LabelFilter: rf.labelFilter,
-		Focus:       rf.focus,
-		Skip:        rf.skip,
 		DryRun:      rf.dryRun,
-		Verbose:     rf.verbose,
-		NoColor:     rf.noColor,
-		Args:        append([]string(nil), args...),
-		JSONReport:  rf.jsonReport,
-		JUnitReport: rf.junitReport,
-		Expect:      expect,
+		Outputs: reports.Outputs{
+			JSON:     rf.jsonReport,
+			HTML:     rf.htmlReport,
+			ReproDir: rf.reproDir,
+		},
+		Markdown: rf.mdReport,
+		JUnit:    rf.junitReport,
+		Expect:   expect,
 	}
 	if meta.Embedded {
 		fmt.Fprintf(stdout, "upspec run: no --target given: running against the embedded reference server (run ID %s)\n", meta.RunID)
@@ -184,74 +208,34 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		return usageErrorf(stderr, "create a temporary directory: %v; check TMPDIR", err)
 	}
 	defer os.RemoveAll(tmp)
-	meta.GinkgoJSON = filepath.Join(tmp, "ginkgo-report.json")
+	ginkgoJSON := filepath.Join(tmp, "ginkgo-report.json")
 
-	suiteConf, repConf := ginkgoConfig(rf, meta.GinkgoJSON)
+	suiteConf, repConf := ginkgoConfig(rf, ginkgoJSON)
 	meta.Seed = suiteConf.RandomSeed
 
-	// Ginkgo writes its console output to these writers (it has no other way to be told).
+	// Ginkgo's own console output is not shown: the run prints its lines from the result
+	// model. Ginkgo writes to these writers (it has no other way to be told).
 	formatter.ColorableStdErr = stderr
-	if writers.ginkgoConsole {
-		formatter.ColorableStdOut = stdout
-	} else {
-		formatter.ColorableStdOut = io.Discard
-	}
-	if writers.specDone != nil {
-		ginkgo.ReportAfterEach(func(spec types.SpecReport) {
-			if selected(spec) {
-				writers.specDone(stdout, &meta, spec)
-			}
-		})
-	}
+	formatter.ColorableStdOut = io.Discard
+	console := reports.NewConsole(stdout, rf.noColor)
+	console.Expect = expect
+	ginkgo.ReportAfterEach(func(spec types.SpecReport) {
+		if rf.dryRun && spec.LeafNodeType == types.NodeTypeIt && spec.State == types.SpecStatePassed {
+			meta.Planned++
+		}
+		console.SpecDone(spec, rf.verbose)
+	})
 
 	meta.Start = time.Now()
-	t := &runT{}
-	passed := suite.Run(t, cfg, suiteConf, repConf) && !t.failed
+	suite.Run(&runT{}, cfg, suiteConf, repConf) // the verdict comes from the result model
 	meta.Duration = time.Since(meta.Start)
 
-	reports, err := readGinkgoReports(meta.GinkgoJSON)
+	ginkgoReports, err := reports.ReadGinkgoJSON(ginkgoJSON)
 	if err != nil {
 		fmt.Fprintf(stderr, "upspec run: read the report of the run: %v\n", err)
 		return exitUsage
 	}
-	counts := countResults(reports, sc.Strict, expect)
-	if info, ok := runInfoOf(reports); ok {
-		meta.Target, meta.Embedded = info.Target, info.Embedded
-	}
-
-	status := exitOK
-	switch {
-	case counts.setupFailure != "":
-		status = exitUsage
-	case counts.failed > 0 || (!passed && counts.known == 0):
-		status = exitNotConform
-	}
-
-	if err := writeGinkgoReports(meta, reports); err != nil {
-		fmt.Fprintf(stderr, "upspec run: %v\n", err)
-		status = exitUsage
-	}
-	if writers.finish != nil {
-		if err := writers.finish(stdout, meta, reports); err != nil {
-			fmt.Fprintf(stderr, "upspec run: %v\n", err)
-			status = exitUsage
-		}
-	}
-
-	if counts.setupFailure != "" {
-		fmt.Fprintf(stdout, "\nupspec run: setup failed: %s\n", counts.setupFailure)
-	} else if counts.failed == 0 && !passed && counts.known == 0 {
-		// Failed outside any scenario (suite timeout, interruption): say so before the count.
-		fmt.Fprintln(stdout, "\nupspec run: the run did not complete (timeout or interruption)")
-		counts.failed = 1
-	}
-	if meta.DryRun {
-		fmt.Fprintf(stdout, "\ndry run: %d scenarios selected, none run\n", counts.passed)
-		counts.passed = 0
-	}
-	printExpected(stdout, expect, classifyExpected(reports, expect))
-	fmt.Fprintf(stdout, "\n%s\n", counts.line())
-	return status
+	return finishRun(stdout, stderr, console, meta, ginkgoReports)
 }
 
 // ginkgoConfig builds Ginkgo's configuration from the run flags, starting from Ginkgo's
@@ -270,16 +254,17 @@ func ginkgoConfig(rf runFlags, jsonPath string) (types.SuiteConfig, types.Report
 	sc.GracePeriod = specGracePeriod
 	rc := types.NewDefaultReporterConfig()
 	rc.NoColor = rf.noColor
-	rc.Verbose = rf.verbose || rf.dryRun // a dry run lists the scenarios
-	rc.JSONReport = jsonPath             // always: the counts come from it
+	rc.Verbose = rf.verbose
+	rc.JSONReport = jsonPath // always: the result model is built from it
 	return sc, rc
 }
 
-// runT is the GinkgoTestingT of the binary: it remembers whether the suite failed.
-type runT struct{ failed bool }
+// runT is the GinkgoTestingT of the binary. Whether the run conforms is the result model's
+// to say (KNOWN failures fail Ginkgo's suite but not the run), so Fail records nothing.
+type runT struct{}
 
-// Fail marks the run as failed.
-func (t *runT) Fail() { t.failed = true }
+// Fail is called by Ginkgo when the suite failed.
+func (*runT) Fail() {}
 
 // usageError prints a command-line error as one line, with the pointer to --help, and returns
 // the usage exit status.
@@ -309,193 +294,4 @@ func ginkgoErrorLine(err error) string {
 	}
 	msg = ginkgoMarkup.ReplaceAllString(msg, "")
 	return strings.TrimSuffix(strings.Join(strings.Fields(msg), " "), ".")
-}
-
-// readGinkgoReports reads Ginkgo's JSON report: one types.Report per suite.
-func readGinkgoReports(path string) ([]types.Report, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read Ginkgo's JSON report: %w", err)
-	}
-	var reports []types.Report
-	if err := json.Unmarshal(data, &reports); err != nil {
-		return nil, fmt.Errorf("decode Ginkgo's JSON report %s: %w", path, err)
-	}
-	return reports, nil
-}
-
-// resultCounts are the closing counts of a run.
-type resultCounts struct {
-	passed, failed, skipped int
-	known, stale            int // scenarios of --expect: failed as listed; listed but passed (counted in failed)
-	verdicts                map[scenarios.Verdict]int
-	setupFailure            string // one line: why the suite setup failed, "" when it did not
-}
-
-// line is the last line of the output: "N passed, N failed[, N skipped]".
-func (c resultCounts) line() string {
-	s := fmt.Sprintf("%d passed, %d failed", c.passed, c.failed)
-	if c.stale > 0 {
-		s += fmt.Sprintf(" (%d stale)", c.stale)
-	}
-	if c.known > 0 {
-		s += fmt.Sprintf(", %d known", c.known)
-	}
-	if c.skipped > 0 {
-		s += fmt.Sprintf(", %d skipped", c.skipped)
-	}
-	return s
-}
-
-// countResults counts the scenarios of Ginkgo's reports. passed: PASS, INFO and NON-STRICT
-// (in strict mode a NON-STRICT scenario is a FAIL); failed: FAIL and any spec that failed
-// without a verdict (timeout, panic, interruption); skipped: scenarios skipped at run time
-// (SKIPPED, a precondition not met). Scenarios not selected by the filters are not counted.
-//
-// With expectations (--expect), a listed scenario that failed (FAIL or NON-STRICT) counts as
-// known, not failed; a listed scenario that passed is stale and counts as failed.
-func countResults(reports []types.Report, strict bool, expect *scenarios.Expectations) resultCounts {
-	c := resultCounts{verdicts: map[scenarios.Verdict]int{}}
-	for _, r := range reports {
-		for _, spec := range r.SpecReports {
-			if spec.LeafNodeType != types.NodeTypeIt {
-				if spec.State.Is(types.SpecStateFailureStates) {
-					if spec.LeafNodeType.Is(types.NodeTypeBeforeSuite | types.NodeTypeSynchronizedBeforeSuite) {
-						c.setupFailure = firstLine(spec.Failure.Message)
-					} else {
-						c.failed++
-					}
-				}
-				continue
-			}
-			res, hasResult := suite.ResultOf(spec)
-			if hasResult {
-				c.verdicts[res.Verdict]++
-				switch out, _ := expect.Classify(res); out {
-				case scenarios.ExpectKnown:
-					c.known++
-					continue
-				case scenarios.ExpectStale:
-					c.stale++
-					c.failed++
-					continue
-				}
-			}
-			switch {
-			case spec.State.Is(types.SpecStateFailureStates):
-				c.failed++
-			case spec.State == types.SpecStatePassed:
-				if hasResult && res.Verdict == scenarios.VerdictNonStrict && strict {
-					c.failed++
-				} else {
-					c.passed++
-				}
-			case spec.State == types.SpecStateSkipped:
-				if selected(spec) {
-					c.skipped++
-				}
-			}
-		}
-	}
-	return c
-}
-
-// selected reports whether a spec's scenario was selected to run (not left out by a filter,
-// --focus, --skip or a failed setup); a skip at run time (a precondition not met) counts as
-// selected.
-func selected(spec types.SpecReport) bool {
-	if spec.State != types.SpecStateSkipped {
-		return true
-	}
-	_, hasResult := suite.ResultOf(spec)
-	return hasResult || spec.Failure.Message != ""
-}
-
-// runInfoOf returns the RunInfo the suite setup attached to its report.
-func runInfoOf(reports []types.Report) (suite.RunInfo, bool) {
-	for _, r := range reports {
-		if info, ok := suite.RunInfoOf(r); ok {
-			return info, true
-		}
-	}
-	return suite.RunInfo{}, false
-}
-
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
-}
-
-// writeGinkgoReports writes the report files Ginkgo provides: the JSON report (Ginkgo's
-// []types.Report, copied from the run's own) and the JUnit report, whose test case names are
-// "[It] <ID> <Title>" without labels, so that they stay stable.
-func writeGinkgoReports(meta runMeta, reports []types.Report) error {
-	if meta.JSONReport != "" {
-		data, err := os.ReadFile(meta.GinkgoJSON)
-		if err != nil {
-			return fmt.Errorf("--json-report: %w", err)
-		}
-		if err := os.WriteFile(meta.JSONReport, data, 0o644); err != nil {
-			return fmt.Errorf("--json-report: %w", err)
-		}
-	}
-	if meta.JUnitReport != "" && len(reports) > 0 {
-		conf := reporters.JunitReportConfig{OmitSpecLabels: true}
-		if err := reporters.GenerateJUnitReportWithConfig(reports[0], meta.JUnitReport, conf); err != nil {
-			return fmt.Errorf("--junit-report: %w", err)
-		}
-	}
-	return nil
-}
-
-// ---------------------------------------------------------------------------------------------
-// Hook points for the writers of package reports (console lines, JSON/Markdown/HTML reports,
-// reproducers). They plug in through newReportWriters; the rest of runMain does not change.
-
-// runMeta is the run as the writers need it, besides Ginkgo's reports.
-type runMeta struct {
-	Target      string   // the segment endpoint (the embedded server's URL once the run started)
-	Embedded    bool     // the target is the embedded reference server
-	RunID       string   // prefix of every session ID
-	Strict      bool     // NON-STRICT fails the run
-	LabelFilter string   // --label-filter
-	Focus, Skip []string // --focus, --skip
-	DryRun      bool
-	Verbose     bool // -v: print every exchange
-	NoColor     bool
-	Args        []string // the arguments of `upspec run`
-	Seed        int64    // Ginkgo's random seed (the scenario order)
-	Start       time.Time
-	Duration    time.Duration
-	JSONReport  string // --json-report, "" when not asked
-	JUnitReport string // --junit-report, "" when not asked
-	GinkgoJSON  string // Ginkgo's JSON report of this run (a temporary file)
-	// Expect is the --expect list (nil without it): Expect.Classify(result) tells a KNOWN
-	// failure or a STALE entry from a plain verdict.
-	Expect *scenarios.Expectations
-}
-
-// reportWriters is the seam where the writers plug in.
-type reportWriters struct {
-	// registerFlags adds the writers' flags (e.g. --html-report FILE) to the run's flag set.
-	registerFlags func(fs *pflag.FlagSet)
-	// ginkgoConsole sends Ginkgo's own console output (progress, failures, "Ran N of M Specs")
-	// to stdout; false discards it, for writers that print their own lines.
-	ginkgoConsole bool
-	// specDone is called as each selected scenario finishes (from a ReportAfterEach), with
-	// the spec's report; suite.ResultOf(spec) gives its scenarios.Result. Specs left out by
-	// the filters are not passed.
-	specDone func(stdout io.Writer, meta *runMeta, spec types.SpecReport)
-	// finish is called once after the run with Ginkgo's reports (one per suite; ResultOf on
-	// each It spec gives the scenario's Result), before the closing line. An error is printed
-	// and turns the exit status to 2.
-	finish func(stdout io.Writer, meta runMeta, reports []types.Report) error
-}
-
-// newReportWriters returns the writers of this build: Ginkgo's console output, no more.
-func newReportWriters() reportWriters {
-	return reportWriters{ginkgoConsole: true}
 }

@@ -13,11 +13,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/upspec/upspec/fakeserver"
+	"github.com/upspec/upspec/reports"
 )
 
 // The upspec binary is built once per test process by TestMain (serve_test.go) and found with
@@ -28,6 +30,7 @@ type runResult struct {
 	code           int
 	stdout, stderr string
 	took           time.Duration
+	dir            string // the working directory of the run
 }
 
 // lastLine returns the last non-empty line of s.
@@ -42,14 +45,15 @@ func upspecRun(t *testing.T, timeout time.Duration, env []string, args ...string
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, upspecBinary(t), append([]string{"run"}, args...)...)
-	cmd.Dir = t.TempDir()
+	dir := t.TempDir()
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	cmd.WaitDelay = 5 * time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
 	err := cmd.Run()
-	res := runResult{stdout: stdout.String(), stderr: stderr.String(), took: time.Since(start)}
+	res := runResult{stdout: stdout.String(), stderr: stderr.String(), took: time.Since(start), dir: dir}
 	var exit *exec.ExitError
 	switch {
 	case err == nil:
@@ -102,6 +106,9 @@ func TestRunUsageErrors(t *testing.T) {
 		{"bad segment size", []string{"--segment-size", "0"}, "--segment-size"},
 		{"bad timeout", []string{"--timeout", "0s"}, "--timeout"},
 		{"report in a missing directory", []string{"--junit-report", "/nonexistent/dir/junit.xml"}, "--junit-report"},
+		{"HTML report in a missing directory", []string{"--html-report", "/nonexistent/dir/run.html"}, "--html-report"},
+		{"Markdown report is a directory", []string{"--markdown-report", os.TempDir()}, "--markdown-report"},
+		{"repro dir is a file", []string{"--repro-dir", notPEM}, "--repro-dir"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -137,7 +144,8 @@ func TestRunHelp(t *testing.T) {
 	for _, want := range []string{"Usage: upspec run", "Examples:", "--target", "--header", "--insecure", "--ca-file",
 		"--request-timeout", "--spec-timeout", "--segment-size", "--final-status", "--final-body", "--file-url",
 		"--run-id", "--strict", "--label-filter", "--focus", "--skip", "--dry-run", "--fail-fast", "--timeout",
-		"--json-report", "--junit-report", "--verbose", "--no-color", "Exit status"} {
+		"--json-report", "--junit-report", "--markdown-report", "--html-report", "--repro-dir", "--expect",
+		"--verbose", "--no-color", "Exit status"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("help does not mention %q", want)
 		}
@@ -145,7 +153,7 @@ func TestRunHelp(t *testing.T) {
 }
 
 // lastLineRE is the closing line of every run.
-var lastLineRE = regexp.MustCompile(`^(\d+) passed, (\d+) failed(, \d+ skipped)?$`)
+var lastLineRE = regexp.MustCompile(`^(\d+) passed, (\d+) failed( \(\d+ stale\))?(, \d+ known)?(, \d+ skipped)?$`)
 
 func TestRunEmbeddedConforms(t *testing.T) {
 	dir := t.TempDir()
@@ -175,7 +183,36 @@ func TestRunEmbeddedConforms(t *testing.T) {
 	if data, err := os.ReadFile(junit); err == nil && bytes.Contains(data, []byte("[range-strings")) {
 		t.Errorf("JUnit test case names carry labels")
 	}
+	// --json-report is upspec's schema, and says what the console said.
+	run, err := reports.ReadJSONFile(jsonReport)
+	if err != nil {
+		t.Fatalf("the JSON report does not read as an upspec report: %v", err)
+	}
+	if got := reports.ClosingLine(run); got != last {
+		t.Errorf("the JSON report's closing line %q, the console's %q", got, last)
+	}
+	if !run.Meta.Embedded || run.Meta.Profile != "reference" || run.Meta.RunID == "" || run.Meta.UpspecVersion == "" ||
+		run.Meta.Seed == 0 || run.Meta.Start.IsZero() || run.Meta.Duration == 0 || !strings.HasPrefix(run.Meta.Target, "http://127.0.0.1:") {
+		t.Errorf("the JSON report's metadata is incomplete: %+v", run.Meta)
+	}
+	if !strings.Contains(r.stdout, "Summary") || !strings.Contains(r.stdout, "by family") || !strings.Contains(r.stdout, "by level") {
+		t.Errorf("no summary by family and by level:\n%s", r.stdout)
+	}
+	if strings.Contains(r.stdout, "[It]") || strings.Contains(r.stdout, "Ran ") {
+		t.Errorf("Ginkgo's own console output is shown:\n%s", r.stdout)
+	}
+	// A scenario line per scenario, e.g. "PASS        RS-01  <title>  (2ms)".
+	if n := len(scenarioLineRE.FindAllString(r.stdout, -1)); n != len(run.Scenarios) {
+		t.Errorf("%d scenario lines, %d scenarios in the report", n, len(run.Scenarios))
+	}
+	// Nothing failed: no reproducers.
+	if _, err := os.Stat(filepath.Join(r.dir, "upspec-repro")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a conforming run wrote reproducers (%v)", err)
+	}
 }
+
+// scenarioLineRE is the line of a finished scenario.
+var scenarioLineRE = regexp.MustCompile(`(?m)^(PASS|FAIL|NON-STRICT|INFO|SKIPPED|KNOWN|STALE) +[A-Z]{2}-\d{2} .*\((\d|[0-9.]+(ms|µs|s))`)
 
 func TestRunDryRun(t *testing.T) {
 	r := upspecRun(t, time.Minute, nil, "--dry-run", "--no-color")
@@ -184,6 +221,11 @@ func TestRunDryRun(t *testing.T) {
 	}
 	if !strings.Contains(r.stdout, "dry run: ") || lastLine(r.stdout) != "0 passed, 0 failed" {
 		t.Errorf("dry run output ends %q", lastLine(r.stdout))
+	}
+	planned := regexp.MustCompile(`(?m)^would run +[A-Z]{2}-\d{2} `).FindAllString(r.stdout, -1)
+	want := regexp.MustCompile(`dry run: (\d+) scenarios selected, none run`).FindStringSubmatch(r.stdout)
+	if len(planned) == 0 || want == nil || want[1] != strconv.Itoa(len(planned)) {
+		t.Errorf("a dry run lists %d scenarios, and says %q:\n%s", len(planned), want, r.stdout)
 	}
 }
 
@@ -197,11 +239,17 @@ func alwaysOK() http.Handler {
 	})
 }
 
+// TestRunNotConforming runs against a broken server with every output at once: the JSON,
+// Markdown, HTML and JUnit reports are written, and the reproducers the summary names exist.
 func TestRunNotConforming(t *testing.T) {
 	srv := httptest.NewServer(alwaysOK())
 	defer srv.Close()
+	out := t.TempDir()
+	jsonPath, mdPath := filepath.Join(out, "run.json"), filepath.Join(out, "run.md")
+	htmlPath, junitPath := filepath.Join(out, "run.html"), filepath.Join(out, "junit.xml")
 	r := upspecRun(t, 3*time.Minute, nil, "--no-color", "--target", srv.URL+"/upload",
-		"--request-timeout", "2s", "--spec-timeout", "20s")
+		"--request-timeout", "2s", "--spec-timeout", "20s",
+		"--json-report", jsonPath, "--markdown-report", mdPath, "--html-report", htmlPath, "--junit-report", junitPath)
 	if r.code != exitNotConform {
 		t.Fatalf("exit status %d, want 1\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -214,8 +262,88 @@ func TestRunNotConforming(t *testing.T) {
 	if m == nil || m[2] == "0" {
 		t.Errorf("last line %q, want `N passed, N failed` with failures", last)
 	}
-	if !strings.Contains(r.stdout, "ack.final-only-when-complete") {
-		t.Errorf("the output does not name the clause ack.final-only-when-complete")
+	for _, want := range []string{"ack.final-only-when-complete", "Failures: ", "expected: ", "got: ",
+		"reports: JSON " + jsonPath + ", HTML " + htmlPath + ", Markdown " + mdPath + ", JUnit " + junitPath,
+		"reproducers: "} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("the output lacks %q", want)
+		}
+	}
+
+	// Every reproducer the summary names exists (relative to the run's directory) and is a
+	// shell script.
+	repros := regexp.MustCompile(`(?m)^  reproducer: (\S+)$`).FindAllStringSubmatch(r.stdout, -1)
+	if len(repros) == 0 {
+		t.Fatalf("no reproducer named:\n%s", r.stdout)
+	}
+	for _, rp := range repros {
+		if !strings.HasPrefix(rp[1], "upspec-repro/repro-") {
+			t.Errorf("reproducer %s is not in ./upspec-repro", rp[1])
+		}
+		data, err := os.ReadFile(filepath.Join(r.dir, rp[1]))
+		if err != nil || !bytes.HasPrefix(data, []byte("#!/bin/sh\n")) {
+			t.Errorf("reproducer %s: %v", rp[1], err)
+		}
+	}
+
+	// The four reports.
+	run, err := reports.ReadJSONFile(jsonPath)
+	if err != nil {
+		t.Fatalf("--json-report: %v", err)
+	}
+	if run.Conforming() || reports.ClosingLine(run) != last || run.Meta.Target != srv.URL+"/upload" {
+		t.Errorf("the JSON report: conforming %v, closing line %q, target %q", run.Conforming(), reports.ClosingLine(run), run.Meta.Target)
+	}
+	for _, s := range run.Problems() {
+		if s.Reproducer == "" {
+			t.Errorf("%s has no reproducer in the JSON report", s.ID)
+		}
+	}
+	for _, f := range []struct{ path, want string }{
+		{mdPath, "## upspec: ❌ not conforming"},
+		{htmlPath, "<!DOCTYPE html>"},
+		{junitPath, "<testsuites"},
+	} {
+		data, err := os.ReadFile(f.path)
+		if err != nil || !strings.Contains(string(data), f.want) {
+			t.Errorf("%s: %v, or it lacks %q", f.path, err, f.want)
+		}
+	}
+	if data, err := os.ReadFile(htmlPath); err == nil && !strings.Contains(string(data), last) {
+		t.Errorf("the HTML report does not show the closing line %q", last)
+	}
+}
+
+// TestRunNoReproducers: an empty --repro-dir writes none, and a --repro-dir elsewhere gets them.
+func TestRunNoReproducers(t *testing.T) {
+	srv := httptest.NewServer(alwaysOK())
+	defer srv.Close()
+	elsewhere := filepath.Join(t.TempDir(), "scripts")
+	tests := []struct {
+		name string
+		dir  string
+	}{{"none", ""}, {"elsewhere", elsewhere}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := upspecRun(t, 2*time.Minute, nil, "--no-color", "--target", srv.URL+"/upload", "--label-filter", "completion",
+				"--request-timeout", "2s", "--repro-dir", tt.dir)
+			if r.code != exitNotConform {
+				t.Fatalf("exit status %d, want 1\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+			}
+			if _, err := os.Stat(filepath.Join(r.dir, "upspec-repro")); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("./upspec-repro written (%v)", err)
+			}
+			named := strings.Contains(r.stdout, "reproducer: ")
+			if tt.dir == "" && named {
+				t.Errorf("reproducers named with --repro-dir '':\n%s", r.stdout)
+			}
+			if tt.dir != "" {
+				scripts, _ := filepath.Glob(filepath.Join(tt.dir, "repro-*.sh"))
+				if len(scripts) == 0 || !named || !strings.Contains(r.stdout, "reproducers: "+strconv.Itoa(len(scripts))+" in "+tt.dir+"/") {
+					t.Errorf("%d scripts in %s; output:\n%s", len(scripts), tt.dir, r.stdout)
+				}
+			}
+		})
 	}
 }
 
