@@ -5,14 +5,14 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
-)
 
-// Alphabet is the 62-byte cycle of the test files (scenarios.Alphabet): byte i of a file with
-// seed s is Alphabet[(i+s) mod 62].
-const Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	"github.com/upspec/upspec/scenarios"
+)
 
 // ReproducerName is the file name of the reproducer of a scenario: repro-<ID>.sh.
 func ReproducerName(scenarioID string) string {
@@ -86,7 +86,7 @@ func Reproducer(run *Run, s *Scenario) string {
 	p("set -u\n\n")
 	p("TARGET=${TARGET:-%s}\n", shQuote(base))
 	p("RUN=${RUN:-repro-$(date +%%s)}\n")
-	p("ALPHABET=%s\n\n", Alphabet)
+	p("ALPHABET=%s\n\n", scenarios.Alphabet)
 	p("# body OFFSET SEED LEN: LEN bytes of the test file with pattern SEED, from file offset OFFSET\n")
 	p("# (byte i of the file is ALPHABET[(i+SEED) mod 62]).\n")
 	p("body() {\n")
@@ -96,12 +96,16 @@ func Reproducer(run *Run, s *Scenario) string {
 		p("\necho 'the run recorded no exchange for this scenario: nothing to replay'\n")
 		return b.String()
 	}
-	for i, x := range s.Exchanges {
-		overlapping := i+1 < len(s.Exchanges) && overlaps(x, s.Exchanges[i+1])
+	// Replay in the order the requests started: the run records them in the order their
+	// answers came, so a request held mid-body comes after the one sent while it waited.
+	xs := slices.Clone(s.Exchanges)
+	sort.SliceStable(xs, func(i, j int) bool { return xs[i].Start.Before(xs[j].Start) })
+	for i, x := range xs {
+		overlapping := i+1 < len(xs) && overlaps(x, xs[i+1])
 		p("\n")
 		writeRequest(&b, run, s, i, x, runID, overlapping)
 	}
-	if hasBackground(s.Exchanges) {
+	if hasBackground(xs) {
 		p("\nwait\n")
 	}
 	return b.String()
