@@ -59,6 +59,7 @@ func Families() []Family {
 		{Name: "malformed", Prefix: "MF", Title: "Malformed headers"},
 		{Name: "sessions", Prefix: "SS", Title: "Sessions and client addresses"},
 		{Name: "robustness", Prefix: "RB", Title: "Interrupted segments and retries after completion"},
+		{Name: "backend", Prefix: "BK", Title: "The form handed to the backend"},
 	}
 }
 
@@ -72,6 +73,9 @@ const (
 	LabelNeedsFileAccess = "needs-file-access"
 	// LabelSlow marks a scenario that sends many requests.
 	LabelSlow = "slow"
+	// LabelNeedsBackendAccess marks a scenario that reads the form the deployment handed to
+	// the harness backend (Config.Backend); it is skipped without one.
+	LabelNeedsBackendAccess = "needs-backend-access"
 )
 
 // All returns every scenario, sorted by ID. The slice is a fresh copy on every call.
@@ -89,6 +93,7 @@ func All() []Scenario {
 		malformedScenarios(),
 		sessionScenarios(),
 		robustnessScenarios(),
+		backendScenarios(),
 	} {
 		all = append(all, part...)
 	}

@@ -85,6 +85,7 @@ const (
 	secSessions   = "§2.3 Sessions"
 	secAck        = "§2.4 Acknowledgement"
 	secRobustness = "Robustness (beyond the document)"
+	secBackend    = "Backend hand-off (beyond the document)"
 )
 
 // Catalogue returns every clause, in document order (section by section). The slice is a
@@ -168,6 +169,10 @@ func Catalogue() []Clause {
 			Text: "When the harness can see the completed file (a file URL, or its own backend), the file is byte-for-byte what was sent, for every scenario that completes."},
 		{ID: "rob.last-write", Level: INFO, Section: secRobustness, Title: "Different bytes for an acknowledged range",
 			Text: "Different bytes resent for an acknowledged range: which bytes the completed file holds."},
+
+		// Backend hand-off.
+		{ID: "bk.form-whole-file", Level: SHOULD, Section: secBackend, Title: "The backend form describes the whole file",
+			Text: "When the completed file is handed to the backend as a form (the module's `upload_pass`), the fields that carry its size or a digest (md5, sha1, sha256, sha512, crc32) carry the values of the whole file, whatever order its segments came in. A field the deployment does not send is not checked; a digest field sent empty is a finding. The real module sends the final segment's end + 1 as the size (issue #106) and empty digests whenever a range header was present (issue #22). Needs the harness backend (`--backend-listen`)."},
 	}
 }
 

@@ -38,6 +38,9 @@ type Config struct {
 	RunID          string        // prefix of every session ID; [A-Za-z0-9_-]
 	Strict         bool          // failed SHOULD checks fail the scenario
 	Loopback       bool          // derived by WithDefaults: the target host is a loopback address
+	// Backend gives the forms the deployment handed to the harness backend (its upload_pass
+	// points at a Backend); nil = no harness backend: the backend scenarios are skipped.
+	Backend BackendForms
 }
 
 // NewRunID returns a run ID unique per process and time: "u" + base-36 milliseconds since

@@ -1,10 +1,15 @@
 package scenarios
 
-import "fmt"
+import (
+	"bytes"
+	"fmt"
+	"strings"
+)
 
 // collisionScenarios returns the colliding session ID scenarios (CO): a second file under a
 // session ID already in use, with another total (never a completion for it; a 4xx expected)
-// or with the same total (what the completed file holds is recorded).
+// or with the same total (what the completed file holds is recorded), and a completed session
+// ID reused for a shorter file (a 4xx, or a stored file of exactly the new bytes).
 func collisionScenarios() []Scenario {
 	return []Scenario{
 		{
@@ -46,7 +51,79 @@ func collisionScenarios() []Scenario {
 				}
 			},
 		},
+		{
+			ID: "CO-04", Title: "A completed session ID reused for a shorter file sent whole: a 4xx, or a stored file of exactly the new bytes",
+			Family: "collision", Clauses: []string{"ses.collision-total", "rob.stored-bytes", "ack.final-is-backend-answer"},
+			Labels: []string{LabelNeedsFileAccess},
+			Run:    reuseCompleted,
+		},
 	}
+}
+
+// reuseCompleted completes a file of 24 bytes, then sends a file of 12 bytes whole under the
+// same session ID. A 4xx (the ID is taken) passes; so does a completion whose stored file is
+// exactly the 12 new bytes. A stored file that keeps the tail of the earlier, longer file
+// (the module never truncates a session's data file, module-behavior.md §3.7) is a finding.
+func reuseCompleted(t *T) {
+	s := t.NewSession("co04-first.bin", 24)
+	uploadPlan(t, s, seg{0, 11}, seg{12, 23})
+	finishFile(t, s)
+	if t.Failed() {
+		return
+	}
+	s2 := t.SessionWithID(s.ID, "co04-second.bin", 12, Pattern{Seed: (s.Pattern.Seed + 13) % len(Alphabet)})
+	a := s2.Send(0, 11, Step("second file of 12 bytes under the completed session ID: segment 0-11/12, the whole file"))
+	switch {
+	case a.ClientError():
+		t.Note("ses.collision-total: the completed session ID reused for another file got %s", describe(a))
+		return
+	case a.Created():
+		t.failStep("ses.collision-total", "a 4xx that says the session ID is taken, or the completion of the 12-byte file",
+			describe(a), "The segment carries the whole 12-byte file.", &a)
+		return
+	case !a.Success():
+		t.failStep("ses.collision-total", "a 4xx that says the session ID is taken, or the completion of the 12-byte file", describe(a), "", &a)
+		return
+	}
+	if t.Config().FileURL == "" {
+		t.Skip("the reused session ID got a completion; whether the stored file holds exactly the 12 new bytes needs a file URL (--file-url)")
+	}
+	fa, data, _ := s2.FetchFile(4 * s.Total)
+	exp := fmt.Sprintf("200 with the 12 bytes of the second file (Pattern seed %d)", s2.Pattern.Seed)
+	switch {
+	case !fa.Answered() || fa.Status != 200:
+		t.failStep("rob.stored-bytes", exp, describe(fa), "The reused session ID was answered with a completion, but its file cannot be fetched.", &fa)
+	case bytes.Equal(data, s2.Pattern.Bytes(0, s2.Total)):
+		t.Note("the completed session ID was reused for a 12-byte file: it completed and the stored file holds exactly its bytes")
+	default:
+		t.failStep("rob.stored-bytes", exp, reuseDiff(data, s, s2), "", &fa)
+	}
+}
+
+// reuseDiff says how a stored file differs from the second file's bytes, naming a tail that
+// holds the first file's bytes.
+func reuseDiff(data []byte, first, second *Session) string {
+	var probs []string
+	if int64(len(data)) != second.Total {
+		probs = append(probs, fmt.Sprintf("%d bytes instead of %d", len(data), second.Total))
+	}
+	head := data[:min(int64(len(data)), second.Total)]
+	if !bytes.Equal(head, second.Pattern.Bytes(0, int64(len(head)))) {
+		probs = append(probs, "the first bytes are not the second file's: "+bytesWon(head, first.Pattern, second.Pattern))
+	}
+	if tail := data[len(head):]; len(tail) > 0 {
+		end := second.Total + int64(len(tail)) - 1
+		if end < first.Total && bytes.Equal(tail, first.Pattern.Bytes(second.Total, int64(len(tail)))) {
+			probs = append(probs, fmt.Sprintf("bytes %d-%d are the tail of the earlier %d-byte file: its data file was not truncated (module-behavior.md §3.7)",
+				second.Total, end, first.Total))
+		} else {
+			probs = append(probs, fmt.Sprintf("bytes %d-%d were never sent with this file", second.Total, end))
+		}
+	}
+	if len(probs) == 0 {
+		return "other bytes"
+	}
+	return strings.Join(probs, "; ")
 }
 
 // collideTotal uploads part of a file of total bytes, then sends a segment of a second file

@@ -72,21 +72,24 @@ func parallelScenarios() []Scenario {
 			},
 		},
 		{
-			ID: "PA-05", Title: "Eight ordinary disjoint segments sent concurrently: all accepted (or 503); the tail then completes",
+			ID: "PA-05", Title: "Eight ordinary disjoint segments, 10 bytes apart, sent concurrently: all accepted (or 503); the gaps then complete the file",
 			Family: "parallel", Clauses: []string{"par.disjoint-allowed", "par.limit-503", "ack.list-exact", "rob.stored-bytes"},
 			Run: func(t *T) {
 				size := t.Config().SegmentSize
-				const n = 8
-				// The file has a 10-byte tail beyond the concurrent segments, so that none of
-				// them completes it: every concurrent answer must be a 201 (or a 503).
-				s := t.NewSession("pa05.bin", n*size+10)
+				const n, gap = 8, 10
+				// A 10-byte gap follows every concurrent segment, so that none of them completes
+				// the file (every concurrent answer must be a 201, or a 503) and every list after
+				// the first holds several ranges, whatever order the segments finish in.
+				stride := size + gap
+				s := t.NewSession("pa05.bin", n*stride)
 				answers := make([]Answer, n)
 				var wg sync.WaitGroup
 				for i := range n {
 					wg.Add(1)
 					go func() {
 						defer wg.Done()
-						answers[i] = s.Send(int64(i)*size, int64(i+1)*size-1, Step(fmt.Sprintf("concurrent segment %d of %d", i+1, n)))
+						start := int64(i) * stride
+						answers[i] = s.Send(start, start+size-1, Step(fmt.Sprintf("concurrent segment %d of %d", i+1, n)))
 					}()
 				}
 				wg.Wait()

@@ -1,6 +1,10 @@
 package scenarios
 
-import "fmt"
+import (
+	"fmt"
+	"net/http"
+	"time"
+)
 
 // robustnessScenarios returns the robustness scenarios (RB): segments cut off mid-body, and
 // retries after the completion.
@@ -81,15 +85,44 @@ func robustnessScenarios() []Scenario {
 	}
 }
 
+// How long a resend after an interrupted segment keeps trying while it gets 409.
+const (
+	resendPollInterval = 20 * time.Millisecond
+	resendPollTimeout  = 2 * time.Second
+)
+
 // resend sends a segment again after an interrupted one and requires it to be accepted. A
-// 409 (the server may not yet have noticed the interruption and still count the cut-off
-// request as in flight) is retried once, with a note.
+// 409 is correct while the server has not yet seen the cut-off connection end and still
+// counts that request as in flight: the resend is then repeated every resendPollInterval, for
+// at most resendPollTimeout (or the request timeout, if shorter). A 409 that never clears is
+// a finding: the interrupted segment's claim was never released.
 func resend(t *T, s *Session, start, end int64) Answer {
-	step := Step(fmt.Sprintf("segment %d-%d/%d sent again", start, end, s.Total))
-	a := s.Send(start, end, step)
-	if a.Answered() && a.Status == 409 {
-		t.Note("the resend after the interruption got %s; sent once more", describe(a))
-		a = s.Send(start, end, step)
+	step := fmt.Sprintf("segment %d-%d/%d sent again", start, end, s.Total)
+	a := s.Send(start, end, Step(step))
+	conflict := func(a Answer) bool { return a.Answered() && a.Status == http.StatusConflict }
+	if conflict(a) {
+		limit := min(resendPollTimeout, t.Config().RequestTimeout)
+		deadline := time.Now().Add(limit)
+		tick := time.NewTicker(resendPollInterval)
+		defer tick.Stop()
+		n := 1
+	poll:
+		for conflict(a) && time.Now().Before(deadline) {
+			select {
+			case <-t.Context().Done():
+				break poll
+			case <-tick.C:
+			}
+			n++
+			a = s.Send(start, end, Step(fmt.Sprintf("%s (attempt %d: the last one got 409)", step, n)))
+		}
+		if conflict(a) {
+			t.failStep("rob.interrupted-segment", "the resend accepted once the server has seen the interrupted connection end",
+				fmt.Sprintf("409 to all %d attempts within %s: %s", n, limit, describe(a)),
+				"The interrupted segment's claim was never released.", &a)
+			t.FailNow()
+		}
+		t.Note("the resend after the interruption got 409 %d time(s) before the server released the interrupted segment's claim", n-1)
 	}
 	if !s.ExpectAccepted(a, "rob.interrupted-segment") {
 		t.FailNow()

@@ -14,9 +14,23 @@ import (
 )
 
 // startReference starts the reference server with opts and returns a run configuration
-// pointed at it, with the built-in backend's file URL.
+// pointed at it, with the built-in backend's file URL. Unless opts names an UploadPass, the
+// server hands completed files to a harness backend, which the configuration reads.
 func startReference(t *testing.T, opts fakeserver.Options) scenarios.Config {
 	t.Helper()
+	var backend *scenarios.BackendServer
+	if opts.UploadPass == "" {
+		b, err := scenarios.StartBackend("")
+		if err != nil {
+			t.Fatalf("start the harness backend: %v", err)
+		}
+		t.Cleanup(func() {
+			if err := b.Close(); err != nil {
+				t.Errorf("close the harness backend: %v", err)
+			}
+		})
+		backend, opts.UploadPass = b, b.URL+"/"
+	}
 	srv, err := fakeserver.NewServer(opts)
 	if err != nil {
 		t.Fatalf("start the reference server: %v", err)
@@ -30,7 +44,7 @@ func startReference(t *testing.T, opts fakeserver.Options) scenarios.Config {
 	if err != nil {
 		t.Fatalf("parse %q: %v", srv.UploadURL(), err)
 	}
-	return scenarios.Config{
+	cfg := scenarios.Config{
 		Target:         target,
 		FileURL:        srv.URL + fakeserver.DefaultFilePrefix + "{name}",
 		RequestTimeout: 5 * time.Second,
@@ -38,7 +52,11 @@ func startReference(t *testing.T, opts fakeserver.Options) scenarios.Config {
 		FinalStatus:    200,
 		FinalBody:      "completed",
 		Strict:         true,
-	}.WithDefaults()
+	}
+	if backend != nil {
+		cfg.Backend = backend
+	}
+	return cfg.WithDefaults()
 }
 
 // TestEveryScenarioPassesAgainstTheReference runs each scenario against the reference

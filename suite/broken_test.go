@@ -72,7 +72,7 @@ func brokenServers() []brokenServer {
 			}),
 			catch: merge(
 				expect(must("ack.final-only-when-complete"),
-					"BL-01", "BL-02", "BL-03", "BL-04", "CO-01", "CO-02", "CO-03",
+					"BK-01", "BL-01", "BL-02", "BL-03", "BL-04", "CO-01", "CO-02", "CO-03", "CO-04",
 					"CP-01", "CP-02", "CP-03", "CP-05", "CP-06", "CP-07",
 					"HD-01", "HD-02", "HD-03", "HD-04", "HD-05", "HD-06", "HD-07", "HD-08",
 					"MF-01", "MF-02", "MF-03", "MF-04", "MF-05", "MF-06", "MF-07", "MF-08", "MF-09", "MF-10", "MF-11",
@@ -138,7 +138,7 @@ func brokenServers() []brokenServer {
 				return http.StatusOK, http.Header{"Content-Type": {"text/plain"}}, []byte("upload ok")
 			}),
 			catch: expect(must("ack.final-is-backend-answer"),
-				"BL-01", "BL-02", "BL-03", "BL-04", "CO-01", "CO-02", "CO-03",
+				"BK-01", "BL-01", "BL-02", "BL-03", "BL-04", "CO-01", "CO-02", "CO-03", "CO-04",
 				"CP-01", "CP-02", "CP-03", "CP-04", "CP-05", "CP-06", "CP-07",
 				"HD-01", "HD-02", "HD-03", "HD-04", "HD-05", "HD-06", "HD-07", "HD-08",
 				"MF-01", "MF-02", "MF-03", "MF-04", "MF-05", "MF-06", "MF-07", "MF-08", "MF-09", "MF-10", "MF-11",
@@ -257,9 +257,9 @@ func bufferBodies(ref http.Handler) http.Handler {
 	})
 }
 
-// startServer serves h on a free loopback port with the reference's built-in backend behind
-// it, and returns the scenarios' configuration for it.
-func startServer(t *testing.T, h http.Handler, runID string) scenarios.Config {
+// startServer serves h on a free loopback port and returns the scenarios' configuration for
+// it, with the harness backend behind it (h hands completed files to backend).
+func startServer(t *testing.T, h http.Handler, backend *scenarios.BackendServer, runID string) scenarios.Config {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
@@ -273,7 +273,24 @@ func startServer(t *testing.T, h http.Handler, runID string) scenarios.Config {
 	if err != nil {
 		t.Fatalf("resolve: %v", err)
 	}
+	sc.Backend = backend
 	return sc
+}
+
+// startBackend starts a harness backend for one test and returns it with the reference
+// server's options that hand completed files to it.
+func startBackend(t *testing.T) (*scenarios.BackendServer, fakeserver.Options) {
+	t.Helper()
+	b, err := scenarios.StartBackend("")
+	if err != nil {
+		t.Fatalf("start the harness backend: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := b.Close(); err != nil {
+			t.Errorf("close the harness backend: %v", err)
+		}
+	})
+	return b, fakeserver.Options{UploadPass: b.URL + "/"}
 }
 
 // runAll runs every scenario against sc, two at a time, each bounded.
@@ -337,7 +354,8 @@ func selfTestOnly(t *testing.T) {
 // skip is allowed only for a needs-* precondition and must say why.
 func TestReferencePassesEveryScenario(t *testing.T) {
 	selfTestOnly(t)
-	sc := startServer(t, fakeserver.New(fakeserver.Options{}), "ref-"+NewRunID())
+	backend, opts := startBackend(t)
+	sc := startServer(t, fakeserver.New(opts), backend, "ref-"+NewRunID())
 	for id, r := range runAll(t, sc) {
 		switch r.Verdict {
 		case scenarios.VerdictPass, scenarios.VerdictInfo:
@@ -359,7 +377,8 @@ func TestBrokenServersAreCaught(t *testing.T) {
 	selfTestOnly(t)
 	for i, b := range brokenServers() {
 		t.Run(b.name, func(t *testing.T) {
-			sc := startServer(t, b.wrap(fakeserver.New(fakeserver.Options{})), fmt.Sprintf("broken%d-%s", i, NewRunID()))
+			backend, opts := startBackend(t)
+			sc := startServer(t, b.wrap(fakeserver.New(opts)), backend, fmt.Sprintf("broken%d-%s", i, NewRunID()))
 			results := runAll(t, sc)
 			if len(b.catch) == 0 {
 				t.Errorf("no scenario is expected to catch %q", b.name)

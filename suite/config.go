@@ -47,6 +47,7 @@ type Config struct {
 	FileURL        string        // URL template with {name} of a completed file; "" = none
 	RunID          string        // prefix of every session ID; "" = a fresh one (see Resolve)
 	Strict         bool          // a failed SHOULD check fails the run
+	BackendListen  string        // host:port of the harness backend; "" = none against a target
 }
 
 // NewConfig returns a Config holding the defaults of every flag.
@@ -80,6 +81,10 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.RunID, "run-id", c.RunID,
 		"prefix of every session `ID`, [A-Za-z0-9_-] (default: a fresh ID per run, time + random)")
 	fs.BoolVar(&c.Strict, "strict", c.Strict, "a failed SHOULD check (NON-STRICT) fails the run")
+	fs.StringVar(&c.BackendListen, "backend-listen", c.BackendListen,
+		"start the harness backend on `ADDR` (host:port) and point the deployment's upload_pass at http://ADDR/: "+
+			"it answers every completed file with 200 completed and keeps the form, so that the backend scenarios can check "+
+			"its size and digests (default: none against a target; the embedded reference server uses one on a free port)")
 }
 
 // NewRunID returns a fresh run ID: UTC time to the second and 6 random hex digits, e.g.
@@ -154,6 +159,11 @@ func (c *Config) Resolve() (scenarios.Config, error) {
 	}
 	sc.RunID = c.RunID
 	sc.Strict = c.Strict
+	if c.BackendListen != "" {
+		if err := checkListenAddr(c.BackendListen); err != nil {
+			return sc, err
+		}
+	}
 	sc = sc.WithDefaults()
 	if sc.Target != nil {
 		if err := sc.Validate(); err != nil {
@@ -255,6 +265,22 @@ func checkFileURL(tmpl string) error {
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("--file-url %q: want an http:// or https:// URL with a host", tmpl)
+	}
+	return nil
+}
+
+// checkListenAddr checks a --backend-listen address: host:port, the port a number in 0-65535
+// (0 picks a free one), the host empty (every address), an IP address or a name.
+func checkListenAddr(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--backend-listen %q: want host:port, e.g. 127.0.0.1:9000", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("--backend-listen %q: port %q is not a number in 0-65535", addr, port)
+	}
+	if strings.ContainsAny(host, " /") {
+		return fmt.Errorf("--backend-listen %q: %q is not a host name or address", addr, host)
 	}
 	return nil
 }

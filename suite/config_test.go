@@ -34,6 +34,7 @@ func TestRegisterFlagsParses(t *testing.T) {
 		"--final-status", "201", "--final-body", "done",
 		"--file-url", "http://example.com/files/{name}",
 		"--run-id", "ci_42", "--strict",
+		"--backend-listen", "127.0.0.1:9000",
 	})
 	if err != nil {
 		t.Fatalf("parse: %v", err)
@@ -54,7 +55,7 @@ func TestRegisterFlagsParses(t *testing.T) {
 	}
 	if sc.RequestTimeout != 3*time.Second || cfg.SpecTimeout != 20*time.Second || sc.SegmentSize != 1024 ||
 		sc.FinalStatus != 201 || sc.FinalBody != "done" || sc.FileURL != "http://example.com/files/{name}" ||
-		sc.RunID != "ci_42" || !sc.Strict || sc.Loopback {
+		sc.RunID != "ci_42" || !sc.Strict || sc.Loopback || cfg.BackendListen != "127.0.0.1:9000" {
 		t.Errorf("resolved config = %+v", sc)
 	}
 }
@@ -120,6 +121,10 @@ func TestResolveErrors(t *testing.T) {
 		{"file URL relative", func(c *Config) { c.FileURL = "/files/{name}" }, "--file-url"},
 		{"run ID with dot", func(c *Config) { c.RunID = "a.b" }, "--run-id"},
 		{"run ID too long", func(c *Config) { c.RunID = strings.Repeat("a", 65) }, "--run-id"},
+		{"backend address without port", func(c *Config) { c.BackendListen = "127.0.0.1" }, "--backend-listen"},
+		{"backend port not a number", func(c *Config) { c.BackendListen = "127.0.0.1:http" }, "--backend-listen"},
+		{"backend port too large", func(c *Config) { c.BackendListen = ":70000" }, "--backend-listen"},
+		{"backend URL", func(c *Config) { c.BackendListen = "http://127.0.0.1:9000/" }, "--backend-listen"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,8 +16,17 @@
 // the process). This package adds no state of its own at package level: Run registers the
 // specs into Ginkgo's global tree, with closures over one run value that holds the Config,
 // the configuration resolved by the suite setup, and (on parallel process 1 only) the embedded
-// reference server. Hence Run may be called once per process, and the specs exist only in a
-// process that calls it.
+// reference server and the harness backend. Hence Run may be called once per process, and the
+// specs exist only in a process that calls it.
+//
+// # The harness backend
+//
+// With --backend-listen ADDR the suite starts the harness backend (scenarios.Backend) on ADDR;
+// the deployment's upload_pass points at http://ADDR/. It answers every completed file with
+// 200 `completed` and keeps the form, which the backend scenarios (BK) check. The embedded
+// reference server always hands its completed files to a harness backend (on ADDR, or on a free
+// loopback port) and still serves them under /file/ for the byte checks. With `ginkgo -p` the
+// other processes read the forms from process 1's backend over HTTP.
 package suite
 
 import (
@@ -61,6 +70,9 @@ type RunInfo struct {
 	FinalStatus int    `json:"final_status,omitempty"`
 	FinalBody   string `json:"final_body,omitempty"`
 	Strict      bool   `json:"strict"`
+	// Backend is the base URL of the harness backend (the deployment's upload_pass points at
+	// it); "" when the run has none.
+	Backend string `json:"backend,omitempty"`
 }
 
 // String describes the run in one line.
@@ -75,6 +87,9 @@ func (i RunInfo) String() string {
 	}
 	if i.FinalStatus != 0 || i.FinalBody != "" {
 		s += fmt.Sprintf(", final answer %d %q", i.FinalStatus, i.FinalBody)
+	}
+	if i.Backend != "" {
+		s += ", harness backend " + i.Backend
 	}
 	if i.Strict {
 		s += ", strict"
@@ -95,10 +110,11 @@ func Run(t ginkgo.GinkgoTestingT, cfg *Config, args ...any) bool {
 
 // run is the state of one run of the suite in one process.
 type run struct {
-	cfg    *Config
-	sc     scenarios.Config   // resolved by the setup node of this process
-	ready  bool               // sc holds a resolved configuration
-	server *fakeserver.Server // the embedded reference server (process 1 only)
+	cfg     *Config
+	sc      scenarios.Config         // resolved by the setup node of this process
+	ready   bool                     // sc holds a resolved configuration
+	server  *fakeserver.Server       // the embedded reference server (process 1 only)
+	backend *scenarios.BackendServer // the harness backend (process 1 only)
 }
 
 // register adds the suite setup, teardown and one It per scenario to Ginkgo's tree.
@@ -121,7 +137,8 @@ func SpecText(s scenarios.Scenario) string {
 	return s.ID + " " + s.Title
 }
 
-// setupFirst runs on process 1 only: it resolves the flags, then starts the embedded
+// setupFirst runs on process 1 only: it resolves the flags, starts the harness backend (on
+// --backend-listen, or on a free port for the embedded server), then starts the embedded
 // reference server when there is no target, or checks that the target can be reached. Its
 // answer (a RunInfo as JSON) goes to setupAll on every process.
 func (r *run) setupFirst(ctx ginkgo.SpecContext) []byte {
@@ -130,21 +147,35 @@ func (r *run) setupFirst(ctx ginkgo.SpecContext) []byte {
 		ginkgo.Fail("upspec setup: " + err.Error())
 	}
 	info := RunInfo{RunID: sc.RunID, Strict: sc.Strict, FileURL: sc.FileURL, FinalStatus: sc.FinalStatus, FinalBody: sc.FinalBody}
+	if r.cfg.BackendListen != "" || sc.Target == nil {
+		b, err := scenarios.StartBackend(r.cfg.BackendListen)
+		if err != nil {
+			hint := ""
+			if r.cfg.BackendListen != "" {
+				hint = "; check --backend-listen (a free host:port of this machine)"
+			}
+			ginkgo.Fail(fmt.Sprintf("upspec setup: start the harness backend: %v%s", err, hint))
+		}
+		r.backend = b
+		info.Backend = b.URL
+		// The deployment's backend is the harness backend: its answer to a completion, unless
+		// the flags say otherwise.
+		if info.FinalStatus == 0 && info.FinalBody == "" {
+			info.FinalStatus, info.FinalBody = scenarios.BackendStatus, scenarios.BackendBody
+		}
+	}
 	if sc.Target == nil {
-		srv, err := fakeserver.NewServer(fakeserver.Options{})
+		// The embedded reference server hands completed files to the harness backend (so the
+		// backend scenarios run) and keeps serving them under /file/ for the byte checks.
+		srv, err := fakeserver.NewServer(fakeserver.Options{UploadPass: r.backend.URL + "/"})
 		if err != nil {
 			ginkgo.Fail(fmt.Sprintf("upspec setup: start the embedded reference server: %v", err))
 		}
 		r.server = srv
 		info.Target = srv.UploadURL()
 		info.Embedded = true
-		// The built-in backend of the reference server: its answer to a completion and where it
-		// serves a completed file, unless the flags say otherwise.
 		if info.FileURL == "" {
 			info.FileURL = strings.TrimSuffix(srv.URL, "/") + fakeserver.DefaultFilePrefix + "{name}"
-		}
-		if info.FinalStatus == 0 && info.FinalBody == "" {
-			info.FinalStatus, info.FinalBody = EmbeddedFinalStatus, EmbeddedFinalBody
 		}
 	} else {
 		if err := Precheck(ctx, sc); err != nil {
@@ -159,10 +190,11 @@ func (r *run) setupFirst(ctx ginkgo.SpecContext) []byte {
 	return data
 }
 
-// Answer of the reference server's built-in backend to a completion.
+// Answer of the embedded reference server's backend (the harness backend, like the reference
+// server's built-in one) to a completion.
 const (
-	EmbeddedFinalStatus = 200
-	EmbeddedFinalBody   = "completed"
+	EmbeddedFinalStatus = scenarios.BackendStatus
+	EmbeddedFinalBody   = scenarios.BackendBody
 )
 
 // setupAll runs on every process with the RunInfo of process 1 and resolves this process's
@@ -179,17 +211,34 @@ func (r *run) setupAll(_ ginkgo.SpecContext, data []byte) {
 	if err != nil {
 		ginkgo.Fail("upspec setup: " + err.Error())
 	}
+	switch {
+	case r.backend != nil: // process 1 reads its own backend
+		sc.Backend = r.backend
+	case info.Backend != "": // the other processes read it over HTTP
+		sc.Backend = scenarios.NewRemoteBackend(info.Backend, sc.RequestTimeout)
+	}
 	r.sc, r.ready = sc, true
 	ginkgo.AddReportEntry(SetupEntryName, info, ginkgo.ReportEntryVisibilityFailureOrVerbose)
 }
 
-// teardown runs on process 1 after every process has finished: it stops the embedded server.
+// teardown runs on process 1 after every process has finished: it stops the embedded server,
+// then the harness backend it hands files to.
 func (r *run) teardown() {
+	var errs []string
 	if r.server != nil {
 		if err := r.server.Close(); err != nil {
-			ginkgo.Fail(fmt.Sprintf("upspec teardown: stop the embedded reference server: %v", err))
+			errs = append(errs, fmt.Sprintf("stop the embedded reference server: %v", err))
 		}
 		r.server = nil
+	}
+	if r.backend != nil {
+		if err := r.backend.Close(); err != nil {
+			errs = append(errs, fmt.Sprintf("stop the harness backend: %v", err))
+		}
+		r.backend = nil
+	}
+	if len(errs) > 0 {
+		ginkgo.Fail("upspec teardown: " + strings.Join(errs, "; "))
 	}
 }
 
