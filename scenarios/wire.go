@@ -407,7 +407,16 @@ func (c *call) write(conn net.Conn, head []byte, planned int64) error {
 		return fmt.Errorf("write body: %w", err)
 	}
 	if req.Interrupt {
-		// The connection is closed by the caller (a FIN after the bytes written so far).
+		// The connection is closed by the caller (a FIN after the bytes written so far). Wait
+		// first as long as a paused request does before it counts as read, so that the server
+		// handles a cut segment rather than a request it had not started, before anything
+		// the scenario sends next.
+		settle := time.NewTimer(min(50*time.Millisecond+3*c.dialTime, time.Second))
+		select {
+		case <-settle.C:
+		case <-c.ctx.Done():
+		}
+		settle.Stop()
 		c.fail(OutcomeAborted, "interrupted by the client after %d of %d body bytes", send, planned)
 	}
 	return nil

@@ -48,17 +48,10 @@ func mutations() []mutation {
 // mutationTimeout bounds the whole mutation test.
 const mutationTimeout = 8 * time.Minute
 
-// mutationRetries is how many times a scenario whose outcome differs from the table is run
-// again (each time with a new run ID) before the difference counts: a scenario that races
-// with the server's own clean-up now and then must not fail the test.
-const mutationRetries = 2
-
 // runAgainst runs every scenario against a reference server with quirks and returns the IDs
 // of the scenarios that failed, with their first message. The server hands completed files
-// to backend, whose forms the backend scenarios read. expected says which scenarios the table
-// lists as failing; a scenario that comes out otherwise is run again, up to mutationRetries
-// times, and counted as the table says if any run agrees.
-func runAgainst(ctx context.Context, t *testing.T, backend *scenarios.BackendServer, quirks fakeserver.QuirkSet, expected []string) map[string]string {
+// to backend, whose forms the backend scenarios read.
+func runAgainst(ctx context.Context, t *testing.T, backend *scenarios.BackendServer, quirks fakeserver.QuirkSet) map[string]string {
 	t.Helper()
 	srv, err := fakeserver.NewServer(fakeserver.Options{Quirks: quirks, UploadPass: backend.URL + "/"})
 	if err != nil {
@@ -82,29 +75,16 @@ func runAgainst(ctx context.Context, t *testing.T, backend *scenarios.BackendSer
 		RequestTimeout: 5 * time.Second,
 		Backend:        backend,
 	}.WithDefaults()
-	run := func(s scenarios.Scenario, attempt int) (bool, string) {
-		c := cfg
-		if attempt > 0 {
-			c.RunID = fmt.Sprintf("%sr%d", cfg.RunID, attempt)
-		}
-		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		res := scenarios.Run(sctx, c, s)
-		msg := res.Message()
-		if i := strings.IndexByte(msg, '\n'); i >= 0 {
-			msg = msg[:i]
-		}
-		return res.Verdict == scenarios.VerdictFail || res.Verdict == scenarios.VerdictNonStrict, msg
-	}
 	failed := map[string]string{}
 	for _, s := range scenarios.All() {
-		want := slices.Contains(expected, s.ID)
-		fails, msg := run(s, 0)
-		for attempt := 1; fails != want && attempt <= mutationRetries; attempt++ {
-			t.Logf("%s under %s: %s (not as the table says); running it again", s.ID, quirks, map[bool]string{true: "failed: " + msg, false: "passed"}[fails])
-			fails, msg = run(s, attempt)
-		}
-		if fails {
+		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		res := scenarios.Run(sctx, cfg, s)
+		cancel()
+		if res.Verdict == scenarios.VerdictFail || res.Verdict == scenarios.VerdictNonStrict {
+			msg := res.Message()
+			if i := strings.IndexByte(msg, '\n'); i >= 0 {
+				msg = msg[:i]
+			}
 			failed[s.ID] = msg
 		}
 	}
@@ -139,7 +119,7 @@ func TestMutation(t *testing.T) {
 		}
 	}()
 
-	base := runAgainst(ctx, t, backend, fakeserver.QuirkSet{}, nil)
+	base := runAgainst(ctx, t, backend, fakeserver.QuirkSet{})
 	if len(base) > 0 {
 		t.Fatalf("the reference server fails %v; fix it before the mutation test means anything", sortedKeys(base))
 	}
@@ -151,16 +131,10 @@ func TestMutation(t *testing.T) {
 	caught := 0
 	for _, m := range rows {
 		set := fakeserver.NewQuirkSet(m.needs...).With(m.quirk)
-		failed := runAgainst(ctx, t, backend, set, m.fail)
+		failed := runAgainst(ctx, t, backend, set)
 		own := failed
 		if len(m.needs) > 0 {
-			var preFail []string
-			for _, n := range rows {
-				if slices.Contains(m.needs, n.quirk) {
-					preFail = append(preFail, n.fail...)
-				}
-			}
-			pre := runAgainst(ctx, t, backend, fakeserver.NewQuirkSet(m.needs...), preFail)
+			pre := runAgainst(ctx, t, backend, fakeserver.NewQuirkSet(m.needs...))
 			own = map[string]string{}
 			for id, msg := range failed {
 				if _, ok := pre[id]; !ok {
