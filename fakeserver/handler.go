@@ -9,7 +9,7 @@
 // with a `Range` header and an identical body listing every range acknowledged in the session
 // (`0-5/24,9-15/24`), or, for the segment that completes the file, the backend's answer.
 //
-// Checks, in this order (close to the module's, module-behavior.md §1.8):
+// Checks, in this order (close to the module's, docs/module-behavior.md §1.8):
 //
 //  1. method: OPTIONS 200 empty; anything but POST 405;
 //  2. 400 no Content-Type; 415 multipart/form-data;
@@ -446,7 +446,7 @@ func (h *handler) admit(hd *segmentHeaders) (ticket, *failure) {
 	}
 	seg := hd.seg
 	if s.total != 0 && seg.Total != s.total && h.opts.Quirks.Has(FalseSuccess) && s.upload != nil && s.phase == phaseActive {
-		// Class C (module-behavior.md §3.6): the bytes go into the data file, the state
+		// Class C (docs/module-behavior.md §3.6): the bytes go into the data file, the state
 		// stays as it is, the backend's answer is relayed.
 		var gaps []ranges.Range
 		if r := seg.Range(); r.Start < s.total {
@@ -465,7 +465,7 @@ func (h *handler) admit(hd *segmentHeaders) (ticket, *failure) {
 	r := seg.Range()
 	for _, c := range s.inflight {
 		if h.opts.Quirks.Has(NoOverlapRejection) {
-			break // module-behavior.md §4: never a 409
+			break // docs/module-behavior.md §4: never a 409
 		}
 		if c.Start <= r.End && r.Start <= c.End {
 			return ticket{}, fail(kindOverlap, http.StatusConflict, fmt.Sprintf("range %d-%d overlaps segment %d-%d of the session, still in flight", r.Start, r.End, c.Start, c.End))

@@ -41,7 +41,7 @@ func quoteValue(v string) string {
 	return fmt.Sprintf("%q", v)
 }
 
-// parseSegmentHeaders applies the header checks, in this order (module-behavior.md §1.8 with
+// parseSegmentHeaders applies the header checks, in this order (docs/module-behavior.md §1.8 with
 // the reference's answers): 400 no Content-Type; 415 multipart/form-data; 400 a malformed or
 // conflicting range header, session header or Content-Disposition; 413 total above
 // MaxFileSize or segment above MaxSegmentSize; 416 Content-Length absent, chunked or not
@@ -137,7 +137,7 @@ func parseSegmentHeaders(r *http.Request, o *Options) (segmentHeaders, *failure)
 }
 
 // parseDisposition reads a Content-Disposition value the way the module does
-// (module-behavior.md §1.4): the type must be attachment or form-data (any case, leading blanks
+// (docs/module-behavior.md §1.4): the type must be attachment or form-data (any case, leading blanks
 // allowed), followed by the end, `;`, `,` or a blank. The file name is the value of the first
 // `filename=` parameter (the name matched in any case; `filename*=` is not read): quoted, it
 // ends at the closing quote; unquoted, at the first `;` or the end, without trailing blanks.

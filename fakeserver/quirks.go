@@ -7,7 +7,7 @@ import (
 
 // Quirk names one known deviation of the real nginx-upload-module from the protocol. Each quirk
 // is a switch of the reference server: off, the server follows the protocol document; on, it
-// behaves as the module does, down to the outcome class of module-behavior.md §0 (A accepted,
+// behaves as the module does, down to the outcome class of docs/module-behavior.md §0 (A accepted,
 // B completed, C silent failure forwarded to the backend, D error page, E connection closed
 // without a byte).
 type Quirk string
@@ -17,7 +17,7 @@ const (
 	// DropOnMalformed: a malformed range, session ID or Content-Disposition closes the
 	// connection without a response (class E), with the module's own header grammar.
 	DropOnMalformed Quirk = "drop-on-malformed"
-	// FalseSuccess: the failures of module-behavior.md §2.6 answer with the backend's response
+	// FalseSuccess: the failures of docs/module-behavior.md §2.6 answer with the backend's response
 	// (class C) and the backend gets an empty form.
 	FalseSuccess Quirk = "false-success"
 	// NoOverlapRejection: overlapping segments of one session are never rejected, and the
@@ -50,7 +50,7 @@ const (
 // quirkInfo is the registry entry of one quirk.
 type quirkInfo struct {
 	quirk       Quirk
-	class       string // outcome class(es) of module-behavior.md §0 the quirk produces
+	class       string // outcome class(es) of docs/module-behavior.md §0 the quirk produces
 	description string
 	evidence    string
 }
@@ -63,46 +63,46 @@ func quirkRegistry() []quirkInfo {
 			"a malformed range, session ID or Content-Disposition closes the connection without a byte; " +
 				"module grammar: case-insensitive `bytes` + one space, empty numbers read as 0, leading zeros, " +
 				"numbers wrap at 2^63, header names matched by prefix, the last header wins",
-			"module-behavior.md §1.3-1.6, §2.7; issues #14, #139"},
+			"docs/module-behavior.md §1.3-1.6, §2.7; issues #14, #139"},
 		{FalseSuccess, "C",
 			"a total that differs from the session's, a range without a session ID, a state that cannot be " +
 				"stored (session ID of 250-255 characters) or a write at a wrapped negative offset answers with " +
 				"the backend's response and sends the backend an empty form",
-			"module-behavior.md §2.6, §3.6, §1.5, §1.7; issues #10, #112"},
+			"docs/module-behavior.md §2.6, §3.6, §1.5, §1.7; issues #10, #112"},
 		{NoOverlapRejection, "A",
 			"overlapping segments of one session, in flight or acknowledged, are all accepted; the bytes written last win",
-			"module-behavior.md §3.2, §3.3, §4"},
+			"docs/module-behavior.md §3.2, §3.3, §4"},
 		{RangeListCut, "A",
 			"the range list of a 201 gets items while it is shorter than 256 bytes; the item that crosses the " +
 				"limit is written whole and every later item is left out",
-			"module-behavior.md §2.2, §7.8; issue #112"},
+			"docs/module-behavior.md §2.2, §7.8; issue #112"},
 		{StateWindow, "C, E",
 			"the state file is read through a 961-byte window: a number split by the window is misread, and past " +
 				"1922 bytes lines are skipped; a failed merge is a silent failure, or a dropped connection once " +
 				"more than 256 bytes of ranges were listed (the worker crash)",
-			"module-behavior.md §7.7, §7.8; issue #112"},
+			"docs/module-behavior.md §7.7, §7.8; issue #112"},
 		{RestartAfterComplete, "A, B",
 			"completion deletes the session's state before the backend answers: a later segment with the same " +
 				"session ID starts a new session (201 with its range alone, or a second completion)",
-			"module-behavior.md §3.5, §2.4, §7.5; issue #46"},
+			"docs/module-behavior.md §3.5, §2.4, §7.5; issue #46"},
 		{NoTruncateOnReuse, "B",
 			"a session's data file is opened without truncation: a new, shorter file under a reused session ID " +
 				"keeps the old file's tail",
-			"module-behavior.md §3.7, §3.5"},
+			"docs/module-behavior.md §3.7, §3.5"},
 		{SingleByteStateBug, "C",
 			"a stored one-byte range (N-N/T) fails the state-file check: every later segment of the session is a " +
 				"silent failure and the session is stuck (releases before June 2020)",
-			"module-behavior.md §5; PR #115, issue #14, fixed in 643b4c1"},
+			"docs/module-behavior.md §5; PR #115, issue #14, fixed in 643b4c1"},
 		{SizeFromLastSegment, "B",
 			"the size field of the backend form is the final segment's end + 1, wrong when the file completes out of order",
-			"module-behavior.md §2.3; issue #106, aggregate_fields.t TEST 5"},
+			"docs/module-behavior.md §2.3; issue #106, aggregate_fields.t TEST 5"},
 		{EmptyDigests, "B",
 			"the md5 and sha1 fields of the backend form are empty whenever a range header was present",
-			"module-behavior.md §2.3; issue #22, aggregate_fields.t TEST 4"},
+			"docs/module-behavior.md §2.3; issue #22, aggregate_fields.t TEST 4"},
 		{CleanupOnDisconnect, "A",
 			"a segment cut off mid-body deletes the session's data file but keeps its state, so the completed " +
 				"file has zero-filled holes (a configuration choice: `upload_cleanup 400`)",
-			"module-behavior.md §7.5, §3.8, §6; issues #111, #123"},
+			"docs/module-behavior.md §7.5, §3.8, §6; issues #111, #123"},
 	}
 }
 
@@ -158,14 +158,14 @@ func (q Quirk) Description() string {
 	return in.description
 }
 
-// Evidence returns where the behaviour is documented: sections of module-behavior.md and
+// Evidence returns where the behaviour is documented: sections of docs/module-behavior.md and
 // upstream issue numbers of nginx-upload-module.
 func (q Quirk) Evidence() string {
 	in, _ := q.info()
 	return in.evidence
 }
 
-// Class returns the outcome classes (module-behavior.md §0) the quirk produces, e.g. "C" or
+// Class returns the outcome classes (docs/module-behavior.md §0) the quirk produces, e.g. "C" or
 // "C, E".
 func (q Quirk) Class() string {
 	in, _ := q.info()

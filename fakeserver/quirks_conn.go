@@ -11,7 +11,7 @@ import (
 )
 
 // The module reads request headers in arrival order and lets the last of two aliases win
-// (module-behavior.md §1.3). net/http keeps the order of the values of one header name but not
+// (docs/module-behavior.md §1.3). net/http keeps the order of the values of one header name but not
 // the order across names, so with drop-on-malformed the server records the header block of
 // every request as it comes off the connection: orderListener wraps the accepted
 // connections, orderConn follows the HTTP/1.1 framing (header block, then Content-Length

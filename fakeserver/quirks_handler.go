@@ -16,7 +16,7 @@ import (
 )
 
 // This file is where the handler turns into the real module, one quirk at a time. Each
-// function names the quirk it serves and the section of module-behavior.md it follows.
+// function names the quirk it serves and the section of docs/module-behavior.md it follows.
 
 // maxReuseTail bounds the bytes of an earlier file kept for no-truncate-on-reuse.
 const maxReuseTail = 64 << 20
@@ -37,7 +37,7 @@ type quirkState struct {
 
 // RecordHeaderOrder prepares srv and ln so that a handler from New with the drop-on-malformed
 // quirk sees each request's headers in arrival order, as the module does (the last of two
-// aliases wins, module-behavior.md §1.3). It sets srv.ConnContext and returns the listener to
+// aliases wins, docs/module-behavior.md §1.3). It sets srv.ConnContext and returns the listener to
 // serve on. Without it the handler guesses the order (the plain header name after its `X-`
 // alias). Servers started by NewServer do this themselves.
 func RecordHeaderOrder(srv *http.Server, ln net.Listener) net.Listener {
@@ -52,7 +52,7 @@ func RecordHeaderOrder(srv *http.Server, ln net.Listener) net.Listener {
 // Failure kinds that only the quirks produce.
 const (
 	// kindClassC is a failure the module discovers after the body: with false-success it
-	// answers with the backend's response (class C, module-behavior.md §2.6).
+	// answers with the backend's response (class C, docs/module-behavior.md §2.6).
 	kindClassC failureKind = 100 + iota
 	// kindState is a failed merge of the emulated state file (class C, §5, §7.7).
 	kindState
@@ -85,7 +85,7 @@ func (h *handler) quirkOutcome(f *failure) outcome {
 }
 
 // moduleSegmentHeaders reads the headers of a segment with the module's grammar
-// (drop-on-malformed, module-behavior.md §1.3-1.8), in arrival order.
+// (drop-on-malformed, docs/module-behavior.md §1.3-1.8), in arrival order.
 func (h *handler) moduleSegmentHeaders(x *exchange) (segmentHeaders, *failure) {
 	var hd segmentHeaders
 	r, o := x.r, &h.opts
@@ -250,7 +250,7 @@ func setOfState(state []byte, total int64) *ranges.Set {
 }
 
 // moduleCommit merges seg into the session's emulated state file (range-list-cut,
-// state-window, single-byte-state-bug; module-behavior.md §2.2, §5, §7.7, §7.8). s.mu is
+// state-window, single-byte-state-bug; docs/module-behavior.md §2.2, §5, §7.7, §7.8). s.mu is
 // held. It returns the list of the 201 and whether the module completes, or the failure:
 // kindState (class C) or kindCrash (class E, the worker crash).
 func (h *handler) moduleCommit(s *session, seg ranges.Segment) (string, bool, *failure) {
@@ -288,7 +288,7 @@ func (h *handler) drainBody(x *exchange) {
 	_ = h.readBody(x, ranges.Range{Start: 0, End: n - 1}, nil, nil) // a body that breaks leaves nothing to answer
 }
 
-// cleanupOnDisconnect is `upload_cleanup 400` (module-behavior.md §7.5): a client that
+// cleanupOnDisconnect is `upload_cleanup 400` (docs/module-behavior.md §7.5): a client that
 // closes mid-body makes the module delete the session's data file, while the state keeps
 // listing the ranges. The acknowledged bytes read back as zeros from then on. s.mu is held.
 func (h *handler) cleanupOnDisconnect(s *session, err error) {
@@ -307,7 +307,7 @@ func (h *handler) cleanupOnDisconnect(s *session, err error) {
 	}
 }
 
-// detachCompleted is restart-after-complete (module-behavior.md §3.5, issue #46): the module
+// detachCompleted is restart-after-complete (docs/module-behavior.md §3.5, issue #46): the module
 // deletes the state file as soon as the file is complete, before the backend answers, so the
 // next segment of the session ID starts a new session. The session leaves the map; the
 // requests that hold it finish with it.
@@ -323,7 +323,7 @@ func (h *handler) detachCompleted(s *session) {
 }
 
 // reuseStarted records, for no-truncate-on-reuse, that session id starts again: the module's
-// data file of the ID still holds the earlier file (module-behavior.md §3.7).
+// data file of the ID still holds the earlier file (docs/module-behavior.md §3.7).
 func (h *handler) reuseStarted(id string) {
 	if !h.opts.Quirks.Has(NoTruncateOnReuse) {
 		return
@@ -438,7 +438,7 @@ func (t tailFile) ReadAt(p []byte, off int64) (int, error) {
 }
 
 // formFields returns the size and digest fields of the backend form under
-// size-from-last-segment and empty-digests (module-behavior.md §2.3, issues #106, #22).
+// size-from-last-segment and empty-digests (docs/module-behavior.md §2.3, issues #106, #22).
 func (h *handler) formFields(hd *segmentHeaders, size int64, md5sum, sha1sum string) (int64, string, string) {
 	q := h.opts.Quirks
 	if q.Has(SizeFromLastSegment) {

@@ -6,13 +6,13 @@ import (
 	"strings"
 )
 
-// This file holds the module's own request-header grammar (module-behavior.md §1.3-1.6),
+// This file holds the module's own request-header grammar (docs/module-behavior.md §1.3-1.6),
 // used by the drop-on-malformed quirk. The functions are pure: they read header names and
 // values exactly as the module's upload_parse_request_headers and ngx_http_upload_parse_range
 // do, including what the module wrongly accepts.
 
 // moduleRange is a range header as the module reads it. The numbers are signed 64-bit with no
-// overflow check, so they may have wrapped (module-behavior.md §1.6).
+// overflow check, so they may have wrapped (docs/module-behavior.md §1.6).
 type moduleRange struct {
 	Start, End, Total int64
 }
@@ -38,7 +38,7 @@ func hasPrefixFold(s, prefix string) bool {
 // classifyModuleHeader returns what the module takes a header named name for: a name matches
 // when it BEGINS with one of the protocol's header names, in any letter case, so
 // `Session-ID-whatever` is a session ID and `Content-Disposition-Extra` a disposition
-// (module-behavior.md §1.3).
+// (docs/module-behavior.md §1.3).
 func classifyModuleHeader(name string) moduleHeaderKind {
 	switch {
 	case hasPrefixFold(name, "Content-Disposition"):
@@ -103,7 +103,7 @@ func parseModuleRange(value string, prev moduleRange) (r moduleRange, ok bool) {
 }
 
 // validModuleSessionID reports whether the module accepts id: one or more of
-// [A-Za-z0-9_-], with no length limit (module-behavior.md §1.5).
+// [A-Za-z0-9_-], with no length limit (docs/module-behavior.md §1.5).
 func validModuleSessionID(id string) bool {
 	if id == "" {
 		return false
@@ -118,7 +118,7 @@ func validModuleSessionID(id string) bool {
 }
 
 // validModuleDisposition reports whether the module accepts a Content-Disposition value: it
-// must begin, in any letter case, with `form-data` or `attachment` (module-behavior.md §1.4).
+// must begin, in any letter case, with `form-data` or `attachment` (docs/module-behavior.md §1.4).
 func validModuleDisposition(value string) bool {
 	return hasPrefixFold(value, "form-data") || hasPrefixFold(value, "attachment")
 }
@@ -179,7 +179,7 @@ type moduleScan struct {
 	HasRange    bool
 }
 
-// scanModuleHeaders walks the headers in arrival order as the module does (module-behavior.md
+// scanModuleHeaders walks the headers in arrival order as the module does (docs/module-behavior.md
 // §1.3, §1.8 steps 4-5): each matching header is checked as it is met and overwrites what an
 // earlier one gave, so the last one wins; the first failing header decides the outcome.
 // contentLength is the request's Content-Length (-1 when absent or chunked); maxFileSize is

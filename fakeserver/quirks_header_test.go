@@ -13,7 +13,7 @@ func TestParseModuleRange(t *testing.T) {
 		want moduleRange
 		ok   bool
 	}{
-		// accepted, module-behavior.md §1.6
+		// accepted, docs/module-behavior.md §1.6
 		{"bytes 0-1/4", moduleRange{}, moduleRange{0, 1, 4}, true},
 		{"BYTES 0-1/4", moduleRange{}, moduleRange{0, 1, 4}, true},
 		{"ByTeS 2-3/4", moduleRange{}, moduleRange{2, 3, 4}, true},

@@ -7,7 +7,7 @@ import (
 )
 
 // This file emulates the module's state file and its merge, byte for byte
-// (ngx_http_upload_merge_ranges and ngx_http_upload_buf_merge_range; module-behavior.md §2.2,
+// (ngx_http_upload_merge_ranges and ngx_http_upload_buf_merge_range; docs/module-behavior.md §2.2,
 // §5, §7.7, §7.8). The state file is text, one `start-end/total` line per disjoint range. Each
 // segment re-reads it from the start through a fixed window, merges the new range in, writes
 // the result back in place and truncates. The quirks range-list-cut, state-window and
@@ -54,7 +54,7 @@ type mergeResult struct {
 	// file and completes.
 	Complete bool
 	// Overrun reports that the module's 256-byte range-list buffer was written past its end
-	// (module-behavior.md §7.8). A failed merge after an overrun crashes the worker.
+	// (docs/module-behavior.md §7.8). A failed merge after an overrun crashes the worker.
 	Overrun bool
 	// Err is errStateCorrupt (wrapped with the reason) when the merge failed: class C.
 	Err error
@@ -157,7 +157,7 @@ func (st *mergeRun) fieldPtr() *int64 {
 
 // parse is ngx_http_upload_buf_merge_range: it reads one window. The number being read is
 // reset to 0 when a window starts, so a number split by the window edge loses its first
-// digits (module-behavior.md §7.7).
+// digits (docs/module-behavior.md §7.7).
 func (st *mergeRun) parse(in []byte, lastBuf bool) error {
 	p := 0
 	for {

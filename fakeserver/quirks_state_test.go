@@ -142,7 +142,7 @@ func TestModuleMergeListCut(t *testing.T) {
 			}
 		})
 	}
-	// The LIVE example of module-behavior.md §2.2 used a 40-byte buffer; with the default the
+	// The LIVE example of docs/module-behavior.md §2.2 used a 40-byte buffer; with the default the
 	// rule is the same: items are added while the list is shorter than the buffer.
 	res := moduleMerger{cut: true}.merge(stateLines(12, 0, 20, 500), moduleRange{400, 409, 500})
 	if n := strings.Count(res.List, ",") + 1; n != 13 || res.Overrun {
@@ -152,7 +152,7 @@ func TestModuleMergeListCut(t *testing.T) {
 
 func TestModuleMergeWindow(t *testing.T) {
 	if moduleStateWindow != 961 {
-		t.Fatalf("window = %d, want 961 (module-behavior.md §7.7)", moduleStateWindow)
+		t.Fatalf("window = %d, want 961 (docs/module-behavior.md §7.7)", moduleStateWindow)
 	}
 	type want struct {
 		err     bool
@@ -212,7 +212,7 @@ func TestModuleMergeWindow(t *testing.T) {
 	}
 }
 
-// TestModuleMergeWindowFlipFlop follows module-behavior.md §7.7 LIVE: from 62 lines on, the
+// TestModuleMergeWindowFlipFlop follows docs/module-behavior.md §7.7 LIVE: from 62 lines on, the
 // file goes back and forth between 62 and 63 lines, and each new range is lost every other time.
 func TestModuleMergeWindowFlipFlop(t *testing.T) {
 	m := moduleMerger{window: true}

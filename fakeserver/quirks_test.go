@@ -22,8 +22,8 @@ func TestQuirkIndexMatchesRegistry(t *testing.T) {
 		if in.description == "" || in.evidence == "" || in.class == "" {
 			t.Errorf("%s: description, evidence and class are required", in.quirk)
 		}
-		if !strings.Contains(in.evidence, "module-behavior.md §") {
-			t.Errorf("%s: evidence %q names no section of module-behavior.md", in.quirk, in.evidence)
+		if !strings.Contains(in.evidence, "docs/module-behavior.md §") {
+			t.Errorf("%s: evidence %q names no section of docs/module-behavior.md", in.quirk, in.evidence)
 		}
 		if strings.Contains(in.description, "\n") {
 			t.Errorf("%s: description is not one line", in.quirk)

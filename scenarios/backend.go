@@ -24,7 +24,7 @@ import (
 // The module hands a completed file to its backend (`upload_pass`) as a multipart form whose
 // fields the deployment chooses (upload_set_form_field, upload_aggregate_form_field): the
 // file's name, its path on disk, its size, its digests. All original request headers reach
-// the backend unchanged, Session-ID included (module-behavior.md §2.3). The harness backend
+// the backend unchanged, Session-ID included (docs/module-behavior.md §2.3). The harness backend
 // is such a backend: it answers every form with 200 `completed` (text/plain, like the seed's
 // backend) and keeps what it received, keyed by the Session-ID header, so that the backend
 // scenarios (BK) can compare the form with the file they sent.

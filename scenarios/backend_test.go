@@ -15,7 +15,7 @@ import (
 	"github.com/upspec/upspec/scenarios"
 )
 
-// moduleForm is a form as the module sends it to upload_pass (module-behavior.md §2.3): a
+// moduleForm is a form as the module sends it to upload_pass (docs/module-behavior.md §2.3): a
 // 20-digit boundary, one part per field, an empty digest.
 const moduleForm = "--00000000000000000008\r\n" +
 	"Content-Disposition: form-data; name=\"file.name\"\r\n\r\n" +

@@ -63,7 +63,7 @@ func collisionScenarios() []Scenario {
 // reuseCompleted completes a file of 24 bytes, then sends a file of 12 bytes whole under the
 // same session ID. A 4xx (the ID is taken) passes; so does a completion whose stored file is
 // exactly the 12 new bytes. A stored file that keeps the tail of the earlier, longer file
-// (the module never truncates a session's data file, module-behavior.md §3.7) is a finding.
+// (the module never truncates a session's data file, docs/module-behavior.md §3.7) is a finding.
 func reuseCompleted(t *T) {
 	s := t.NewSession("co04-first.bin", 24)
 	uploadPlan(t, s, seg{0, 11}, seg{12, 23})
@@ -114,7 +114,7 @@ func reuseDiff(data []byte, first, second *Session) string {
 	if tail := data[len(head):]; len(tail) > 0 {
 		end := second.Total + int64(len(tail)) - 1
 		if end < first.Total && bytes.Equal(tail, first.Pattern.Bytes(second.Total, int64(len(tail)))) {
-			probs = append(probs, fmt.Sprintf("bytes %d-%d are the tail of the earlier %d-byte file: its data file was not truncated (module-behavior.md §3.7)",
+			probs = append(probs, fmt.Sprintf("bytes %d-%d are the tail of the earlier %d-byte file: its data file was not truncated (docs/module-behavior.md §3.7)",
 				second.Total, end, first.Total))
 		} else {
 			probs = append(probs, fmt.Sprintf("bytes %d-%d were never sent with this file", second.Total, end))

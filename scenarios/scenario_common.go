@@ -53,7 +53,7 @@ func finishFile(t *T, s *Session) {
 }
 
 // describe says how an answer ended, naming the outcome classes of the real module
-// (module-behavior.md §0) where they help a reader.
+// (docs/module-behavior.md §0) where they help a reader.
 func describe(a Answer) string {
 	switch a.Outcome {
 	case OutcomeClosed:

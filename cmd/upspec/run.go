@@ -54,8 +54,8 @@ and last "N passed, N failed". Every scenario that failed gets a reproducer, a s
 curl commands, in --repro-dir (default ./upspec-repro; written only when something failed).
 
 Labels: each scenario carries its family (range-strings, completion, re-upload, probe,
-collision, parallel, headers, ...) and needs-loopback, needs-file-access or slow where they apply
-(see 'upspec list').
+collision, parallel, headers, ...) and needs-loopback, needs-file-access, needs-backend-access or
+slow where they apply (see 'upspec list').
 
 Expected deviations (--expect): a listed scenario that fails is KNOWN and does not fail the
 run; a listed scenario that passes is STALE and fails it (the list needs updating).

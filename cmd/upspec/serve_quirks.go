@@ -68,7 +68,7 @@ func (q *quirkFlags) resolve() (fakeserver.QuirkSet, string, error) {
 // profiles.
 func listQuirks(w io.Writer) {
 	fmt.Fprintln(w, "Quirks: deviations of nginx-upload-module that the reference server can emulate.")
-	fmt.Fprintln(w, "Outcome classes (module-behavior.md §0): A 201, B completion, C silent failure forwarded to the")
+	fmt.Fprintln(w, "Outcome classes (docs/module-behavior.md §0): A 201, B completion, C silent failure forwarded to the")
 	fmt.Fprintln(w, "backend, D error page, E connection closed without a byte.")
 	for _, q := range fakeserver.Quirks() {
 		fmt.Fprintf(w, "\n%s (class %s)\n    %s\n    evidence: %s\n", q, q.Class(), q.Description(), q.Evidence())
