@@ -2,13 +2,11 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/onsi/ginkgo/v2/types"
-	"github.com/spf13/pflag"
 
 	"github.com/upspec/upspec/scenarios"
 )
@@ -54,21 +52,12 @@ type listScenario struct {
 
 // listMain is `upspec list`.
 func listMain(args []string, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet("upspec list", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	fs.SortFlags = false
+	fs := newFlagSet("upspec list")
 	byScenario := fs.Bool("scenarios", false, "list scenario by scenario (default: clause by clause)")
 	filter := fs.String("label-filter", "", "only the scenarios whose labels match `EXPR`, e.g. 'parallel || probe', '!slow'")
 	asJSON := fs.Bool("json", false, "print JSON instead of text")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			fmt.Fprint(stdout, listUsage)
-			fmt.Fprint(stdout, fs.FlagUsagesWrapped(100))
-			return exitOK
-		}
-		fmt.Fprintf(stderr, "upspec list: %v; run 'upspec list --help' for the flags\n", err)
-		return exitUsage
+	if code, done := parseFlags(fs, args, listUsage, stdout, stderr); done {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "upspec list: unexpected argument %q; select scenarios with --label-filter\n", fs.Arg(0))
@@ -77,7 +66,7 @@ func listMain(args []string, stdout, stderr io.Writer) int {
 	match, err := types.ParseLabelFilter(*filter)
 	if err != nil {
 		fmt.Fprintf(stderr, "upspec list: --label-filter %q: %s; combine labels with &&, || and !, e.g. 'range-strings && !slow'\n",
-			*filter, labelFilterError(err))
+			*filter, ginkgoErrorLine(err))
 		return exitUsage
 	}
 	var selected []scenarios.Scenario
@@ -96,27 +85,6 @@ func listMain(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	return exitOK
-}
-
-// labelFilterError turns Ginkgo's multi-line label filter error into one plain line.
-func labelFilterError(err error) string {
-	msg := err.Error()
-	var ge types.GinkgoError
-	if errors.As(err, &ge) {
-		msg = ge.Message
-		if lines := strings.Split(strings.TrimSpace(msg), "\n"); len(lines) > 1 {
-			msg = lines[len(lines)-1]
-		}
-	}
-	for strings.Contains(msg, "{{") {
-		i := strings.Index(msg, "{{")
-		j := strings.Index(msg[i:], "}}")
-		if j < 0 {
-			break
-		}
-		msg = msg[:i] + msg[i+j+2:]
-	}
-	return strings.TrimSuffix(strings.Join(strings.Fields(msg), " "), ".")
 }
 
 // listClauses prints the catalogue clause by clause, with the selected scenarios under each.

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
-
-	"github.com/spf13/pflag"
 
 	"github.com/upspec/upspec/reports"
 )
@@ -37,10 +34,7 @@ Flags:
 
 // reportMain is `upspec report`.
 func reportMain(args []string, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet("upspec report", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	fs.SortFlags = false
+	fs := newFlagSet("upspec report")
 	htmlOut := fs.String("html", "", "write the HTML report to `FILE`")
 	mdOut := fs.String("markdown", "", "write the Markdown summary to `FILE` ('-': standard output)")
 	reproDir := fs.String("reproducers", "", "write a curl reproducer per failing scenario into `DIR`")
@@ -50,13 +44,8 @@ func reportMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "upspec report: "+format+"\n", args...)
 		return exitUsage
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			fmt.Fprint(stdout, reportUsage)
-			fmt.Fprint(stdout, fs.FlagUsagesWrapped(100))
-			return exitOK
-		}
-		return fail("%v; run 'upspec report --help' for the flags", err)
+	if code, done := parseFlags(fs, args, reportUsage, stdout, stderr); done {
+		return code
 	}
 
 	if *diff {

@@ -2,14 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/onsi/ginkgo/v2"
@@ -278,20 +276,4 @@ func usageError(stderr io.Writer, format string, args ...any) int {
 func usageErrorf(stderr io.Writer, format string, args ...any) int {
 	fmt.Fprintf(stderr, "upspec run: "+format+"\n", args...)
 	return exitUsage
-}
-
-var ginkgoMarkup = regexp.MustCompile(`\{\{[^}]*\}\}`)
-
-// ginkgoErrorLine turns one of Ginkgo's multi-line, coloured errors into one plain line.
-func ginkgoErrorLine(err error) string {
-	msg := err.Error()
-	var ge types.GinkgoError
-	if errors.As(err, &ge) {
-		msg = ge.Message
-		if lines := strings.Split(strings.TrimSpace(msg), "\n"); len(lines) > 1 {
-			msg = lines[len(lines)-1] // the syntax error; the first line repeats the input
-		}
-	}
-	msg = ginkgoMarkup.ReplaceAllString(msg, "")
-	return strings.TrimSuffix(strings.Join(strings.Fields(msg), " "), ".")
 }

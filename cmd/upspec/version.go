@@ -1,13 +1,10 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"runtime"
 	"runtime/debug"
-
-	"github.com/spf13/pflag"
 )
 
 const versionUsage = `Usage: upspec version [--short]
@@ -59,18 +56,10 @@ func currentVersion() versionInfo {
 
 // versionMain is `upspec version`.
 func versionMain(args []string, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet("upspec version", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
+	fs := newFlagSet("upspec version")
 	short := fs.Bool("short", false, "print the module version only")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			fmt.Fprint(stdout, versionUsage)
-			fmt.Fprint(stdout, fs.FlagUsagesWrapped(100))
-			return exitOK
-		}
-		fmt.Fprintf(stderr, "upspec version: %v; run 'upspec version --help' for the flags\n", err)
-		return exitUsage
+	if code, done := parseFlags(fs, args, versionUsage, stdout, stderr); done {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "upspec version: unexpected argument %q; 'upspec version' takes none\n", fs.Arg(0))
