@@ -12,6 +12,7 @@ import (
 
 	"github.com/upspec/upspec/fakeserver"
 	"github.com/upspec/upspec/scenarios"
+	"github.com/upspec/upspec/suite"
 )
 
 // mutation is one row of the mutation test: a quirk switched on in the reference server and
@@ -104,6 +105,7 @@ func sortedKeys(m map[string]string) []string {
 // suite against it: every quirk must be caught by the scenarios its row names, and by no
 // other. It prints the matrix and the mutation score.
 func TestMutation(t *testing.T) {
+	suite.SelfTestOnly(t)
 	if testing.Short() {
 		t.Skip("the mutation test runs the suite once per quirk")
 	}
