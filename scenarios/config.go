@@ -1,13 +1,13 @@
 package scenarios
 
 import (
+	"crypto/rand"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
 	"net/url"
-	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -43,10 +43,13 @@ type Config struct {
 	Backend BackendForms
 }
 
-// NewRunID returns a run ID unique per process and time: "u" + base-36 milliseconds since
-// the epoch + "p" + base-36 process ID.
+// NewRunID returns a fresh run ID: UTC time to the second and 6 random hex digits, e.g.
+// "20261124T141444-3fa9c1". Two runs never share one, so session IDs of a run never collide
+// with those of an earlier run against a persistent server.
 func NewRunID() string {
-	return "u" + strconv.FormatInt(time.Now().UnixMilli(), 36) + "p" + strconv.FormatInt(int64(os.Getpid()), 36)
+	var b [3]byte
+	_, _ = rand.Read(b[:]) // never fails: crypto/rand crashes the program instead (Go 1.24+)
+	return time.Now().UTC().Format("20060102T150405") + "-" + hex.EncodeToString(b[:])
 }
 
 // WithDefaults returns a copy of c with zero fields given their defaults: RequestTimeout,

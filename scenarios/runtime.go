@@ -121,13 +121,13 @@ func (t *T) Note(format string, args ...any) {
 // came back. A failed check of an INFO clause is recorded as a note. It returns ok.
 func (t *T) Check(clause string, ok bool, expected, got string) bool {
 	if !ok {
-		t.fail(clause, expected, got, "", "")
+		t.fail(clause, expected, got, "")
 	}
 	return ok
 }
 
 // Fail records a finding for clause (Check with ok = false).
-func (t *T) Fail(clause, expected, got string) { t.fail(clause, expected, got, "", "") }
+func (t *T) Fail(clause, expected, got string) { t.fail(clause, expected, got, "") }
 
 // Require is Check followed by FailNow when the check failed.
 func (t *T) Require(clause string, ok bool, expected, got string) {
@@ -139,7 +139,7 @@ func (t *T) Require(clause string, ok bool, expected, got string) {
 // Fatal records a failure of the scenario itself (no clause; at the scenario's level) and
 // stops the scenario.
 func (t *T) Fatal(format string, args ...any) {
-	t.fail("", "", "", fmt.Sprintf(format, args...), "")
+	t.fail("", "", "", fmt.Sprintf(format, args...))
 	t.FailNow()
 }
 
@@ -198,9 +198,13 @@ func (t *T) record(ex Exchange) {
 }
 
 // fail records a finding; clause "" is a failure of the scenario itself at its level.
-func (t *T) fail(clause, expected, got, message, session string) {
-	f := t.finding(clause, expected, got, message)
-	f.Session = session
+func (t *T) fail(clause, expected, got, message string) {
+	t.add(t.finding(clause, expected, got, message))
+}
+
+// add keeps a finding, or its message as a note when its level is INFO; nothing once the
+// scenario has returned.
+func (t *T) add(f Finding) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed {
@@ -253,16 +257,7 @@ func (t *T) failStep(clause, expected, got, message string, a *Answer) {
 			f.Message += "\n  Step: " + a.Step
 		}
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.closed {
-		return
-	}
-	if f.Level == INFO {
-		t.notes = append(t.notes, f.Message)
-		return
-	}
-	t.findings = append(t.findings, f)
+	t.add(f)
 }
 
 // nextSession returns the next session number of the scenario, from 1.
@@ -337,13 +332,11 @@ func Run(ctx context.Context, cfg Config, s Scenario) Result {
 	defer cancel()
 	t := NewT(ctx, cfg, s)
 	if err := ctx.Err(); err != nil {
-		t.fail("", "", "", fmt.Sprintf("scenario not run: %v", err), "")
+		t.fail("", "", "", fmt.Sprintf("scenario not run: %v", err))
 		return t.result(time.Since(start))
 	}
 	if err := cfg.Validate(); err != nil {
-		t.mu.Lock()
-		t.findings = append(t.findings, Finding{Level: MUST, Message: fmt.Sprintf("configuration: %v", err)})
-		t.mu.Unlock()
+		t.add(Finding{Level: MUST, Message: fmt.Sprintf("configuration: %v", err)})
 		return t.result(time.Since(start))
 	}
 	done := make(chan struct{})
@@ -351,12 +344,7 @@ func Run(ctx context.Context, cfg Config, s Scenario) Result {
 		defer close(done)
 		defer func() {
 			if r := recover(); r != nil {
-				t.mu.Lock()
-				defer t.mu.Unlock()
-				if !t.closed {
-					t.findings = append(t.findings, Finding{Level: MUST,
-						Message: fmt.Sprintf("scenario panicked: %v\n%s", r, panicStack())})
-				}
+				t.add(Finding{Level: MUST, Message: fmt.Sprintf("scenario panicked: %v\n%s", r, panicStack())})
 			}
 		}()
 		if s.Run == nil {
@@ -367,7 +355,7 @@ func Run(ctx context.Context, cfg Config, s Scenario) Result {
 	select {
 	case <-done:
 	case <-ctx.Done():
-		t.fail("", "", "", fmt.Sprintf("scenario did not finish in time: %v", context.Cause(ctx)), "")
+		t.fail("", "", "", fmt.Sprintf("scenario did not finish in time: %v", context.Cause(ctx)))
 		cancel()
 		timer := time.NewTimer(runGrace)
 		defer timer.Stop()

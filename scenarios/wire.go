@@ -69,15 +69,21 @@ func (g *Gate) Paused() <-chan struct{} { return g.paused }
 func (g *Gate) Resume() { g.resumeOnce.Do(func() { close(g.resume) }) }
 
 // Settle is how long to wait after Paused before relying on the server having read the
-// bytes written so far: 50 ms plus three times the connect time, at most one second. Valid
-// once Paused is closed.
+// bytes written so far (settleTime of the connect time). Valid once Paused is closed.
 func (g *Gate) Settle() time.Duration { return g.settle }
 
 func (g *Gate) markPaused(dial time.Duration) {
 	g.pauseOnce.Do(func() {
-		g.settle = min(50*time.Millisecond+3*dial, time.Second)
+		g.settle = settleTime(dial)
 		close(g.paused)
 	})
+}
+
+// settleTime is how long the client lets the server read what was written before it relies
+// on that (a paused request) or closes the connection (an interrupted one): 50 ms plus three
+// times the connect time dial, at most one second.
+func settleTime(dial time.Duration) time.Duration {
+	return min(50*time.Millisecond+3*dial, time.Second)
 }
 
 // Request is one raw HTTP/1.1 request: the exact bytes the client writes and the controls
@@ -314,14 +320,38 @@ func (c *call) dial(u *url.URL) (net.Conn, error) {
 	tconn := tls.Client(conn, tc)
 	if err := tconn.HandshakeContext(c.ctx); err != nil {
 		_ = conn.Close()
-		return nil, fmt.Errorf("TLS handshake: %w", err)
+		return nil, &handshakeError{err: err}
 	}
 	return tconn, nil
 }
 
+// handshakeError is a failed TLS handshake of dial (the TCP connection was made).
+type handshakeError struct{ err error }
+
+func (e *handshakeError) Error() string { return "TLS handshake: " + e.err.Error() }
+func (e *handshakeError) Unwrap() error { return e.err }
+
+// ReachError is the error of Reach: the target, whether the TCP connection was made and the
+// TLS handshake failed, and the cause (the handshake's error in that case).
+type ReachError struct {
+	Target    string // host:port as given in the target URL
+	Handshake bool   // the connection was made; the TLS handshake failed
+	Err       error
+}
+
+func (e *ReachError) Error() string {
+	if e.Handshake {
+		return fmt.Sprintf("reach target %s: TLS handshake: %v", e.Target, e.Err)
+	}
+	return fmt.Sprintf("reach target %s: %v", e.Target, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *ReachError) Unwrap() error { return e.Err }
+
 // Reach checks that the target accepts a connection (and completes a TLS handshake for
 // https) within cfg.RequestTimeout, so that an unreachable target can be reported once,
-// as a setup error, before any scenario runs.
+// as a setup error, before any scenario runs. A failure is a *ReachError.
 func Reach(ctx context.Context, cfg Config) error {
 	if cfg.Target == nil {
 		return errors.New("reach target: no target URL")
@@ -330,10 +360,13 @@ func Reach(ctx context.Context, cfg Config) error {
 	c.deadline = time.Now().Add(c.timeout())
 	conn, err := c.dial(cfg.Target)
 	if err != nil {
-		return fmt.Errorf("reach target %s: %w", cfg.Target.Host, err)
+		if he := (*handshakeError)(nil); errors.As(err, &he) {
+			return &ReachError{Target: cfg.Target.Host, Handshake: true, Err: he.err}
+		}
+		return &ReachError{Target: cfg.Target.Host, Err: err}
 	}
 	if err := conn.Close(); err != nil {
-		return fmt.Errorf("reach target %s: close: %w", cfg.Target.Host, err)
+		return &ReachError{Target: cfg.Target.Host, Err: fmt.Errorf("close: %w", err)}
 	}
 	return nil
 }
@@ -411,7 +444,7 @@ func (c *call) write(conn net.Conn, head []byte, planned int64) error {
 		// first as long as a paused request does before it counts as read, so that the server
 		// handles a cut segment rather than a request it had not started, before anything
 		// the scenario sends next.
-		settle := time.NewTimer(min(50*time.Millisecond+3*c.dialTime, time.Second))
+		settle := time.NewTimer(settleTime(c.dialTime))
 		select {
 		case <-settle.C:
 		case <-c.ctx.Done():

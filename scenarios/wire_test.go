@@ -432,4 +432,8 @@ func TestReach(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "reach target") {
 		t.Errorf("closed port: %v", err)
 	}
+	var re *ReachError
+	if !errors.As(err, &re) || re.Handshake || re.Target != addr {
+		t.Errorf("closed port: %#v, want a *ReachError for %s without Handshake", err, addr)
+	}
 }

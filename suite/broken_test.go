@@ -68,7 +68,7 @@ func brokenServers() []brokenServer {
 		{
 			name: "200 before the file is complete",
 			wrap: rewrite201(func(int, http.Header, []byte) (int, http.Header, []byte) {
-				return http.StatusOK, http.Header{"Content-Type": {"text/plain"}}, []byte(EmbeddedFinalBody)
+				return http.StatusOK, http.Header{"Content-Type": {"text/plain"}}, []byte(scenarios.BackendBody)
 			}),
 			catch: merge(
 				expect(must("ack.final-only-when-complete"),
@@ -266,7 +266,7 @@ func startServer(t *testing.T, h http.Handler, backend *scenarios.BackendServer,
 	c := NewConfig()
 	c.Target = srv.URL + fakeserver.DefaultPath
 	c.FileURL = srv.URL + fakeserver.DefaultFilePrefix + "{name}"
-	c.FinalStatus, c.FinalBody = EmbeddedFinalStatus, EmbeddedFinalBody
+	c.FinalStatus, c.FinalBody = scenarios.BackendStatus, scenarios.BackendBody
 	c.RequestTimeout = 3 * time.Second
 	c.RunID = runID
 	sc, err := c.Resolve()
@@ -355,7 +355,7 @@ func selfTestOnly(t *testing.T) {
 func TestReferencePassesEveryScenario(t *testing.T) {
 	selfTestOnly(t)
 	backend, opts := startBackend(t)
-	sc := startServer(t, fakeserver.New(opts), backend, "ref-"+NewRunID())
+	sc := startServer(t, fakeserver.New(opts), backend, "ref-"+scenarios.NewRunID())
 	for id, r := range runAll(t, sc) {
 		switch r.Verdict {
 		case scenarios.VerdictPass, scenarios.VerdictInfo:
@@ -378,7 +378,7 @@ func TestBrokenServersAreCaught(t *testing.T) {
 	for i, b := range brokenServers() {
 		t.Run(b.name, func(t *testing.T) {
 			backend, opts := startBackend(t)
-			sc := startServer(t, b.wrap(fakeserver.New(opts)), backend, fmt.Sprintf("broken%d-%s", i, NewRunID()))
+			sc := startServer(t, b.wrap(fakeserver.New(opts)), backend, fmt.Sprintf("broken%d-%s", i, scenarios.NewRunID()))
 			results := runAll(t, sc)
 			if len(b.catch) == 0 {
 				t.Errorf("no scenario is expected to catch %q", b.name)

@@ -2,10 +2,8 @@ package suite
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -22,13 +20,13 @@ import (
 
 // Defaults of the suite flags.
 const (
-	DefaultRequestTimeout = 10 * time.Second
+	DefaultRequestTimeout = scenarios.DefaultRequestTimeout
 	DefaultSpecTimeout    = 60 * time.Second
-	DefaultSegmentSize    = 64 << 10
+	DefaultSegmentSize    = scenarios.DefaultSegmentSize
 	// DialTimeout bounds the reachability check of a target (Precheck).
 	DialTimeout = 3 * time.Second
 	// MaxRunIDLen keeps session IDs (`<run-id>-<scenario-id>-<n>`) well under 200 characters.
-	MaxRunIDLen = 64
+	MaxRunIDLen = scenarios.MaxRunIDLen
 )
 
 // Config holds every suite flag, as given on a command line. Register the flags with
@@ -87,22 +85,10 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 			"its size and digests (default: none against a target; the embedded reference server uses one on a free port)")
 }
 
-// NewRunID returns a fresh run ID: UTC time to the second and 6 random hex digits, e.g.
-// "20261124T141444-3fa9c1". Two runs never share one, so session IDs of a run never collide with
-// those of an earlier run against a persistent server.
-func NewRunID() string {
-	var b [3]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		// crypto/rand does not fail on supported platforms; fall back to the clock.
-		return time.Now().UTC().Format("20060102T150405.000000000")
-	}
-	return time.Now().UTC().Format("20060102T150405") + "-" + hex.EncodeToString(b[:])
-}
-
 // Resolve validates every field and returns the configuration of the scenarios. Errors are one
 // line each and name the flag. An empty Target is valid and leaves the returned Target nil:
 // the caller then starts the embedded reference server. An empty RunID is replaced by
-// NewRunID() in c itself, so that every later call (and every caller holding c) uses the same
+// scenarios.NewRunID() in c itself, so that every later call (and every caller holding c) uses the same
 // run ID.
 func (c *Config) Resolve() (scenarios.Config, error) {
 	var sc scenarios.Config
@@ -152,7 +138,7 @@ func (c *Config) Resolve() (scenarios.Config, error) {
 	}
 	sc.FileURL = c.FileURL
 	if c.RunID == "" {
-		c.RunID = NewRunID()
+		c.RunID = scenarios.NewRunID()
 	}
 	if err := checkRunID(c.RunID); err != nil {
 		return sc, err
@@ -301,43 +287,26 @@ func checkRunID(id string) error {
 }
 
 // Precheck makes sure the target can be reached before any scenario runs: a TCP dial within
-// DialTimeout (and, for https, a TLS handshake with the configured certificates). Its error is
-// one line, meant for a person: what failed and what to check.
+// DialTimeout (and, for https, a TLS handshake with the configured certificates), made as
+// every scenario request makes it (scenarios.Reach). Its error is one line, meant for a
+// person: what failed and what to check.
 func Precheck(ctx context.Context, sc scenarios.Config) error {
 	if sc.Target == nil {
 		return errors.New("no target")
 	}
 	ctx, cancel := context.WithTimeout(ctx, DialTimeout)
 	defer cancel()
-	addr := hostPort(sc.Target)
-	d := net.Dialer{}
-	conn, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return fmt.Errorf("target %s cannot be reached: %w; check --target and that the server is running", sc.Target, err)
-	}
-	defer conn.Close()
-	if sc.Target.Scheme != "https" {
+	sc.RequestTimeout = DialTimeout
+	err := scenarios.Reach(ctx, sc)
+	if err == nil {
 		return nil
 	}
-	conf := sc.TLS
-	if conf == nil {
-		conf = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: sc.Target.Hostname()}
-	}
-	tc := tls.Client(conn, conf)
-	if err := tc.HandshakeContext(ctx); err != nil {
-		return fmt.Errorf("target %s: TLS handshake failed: %w; check --ca-file or use --insecure", sc.Target, err)
-	}
-	return nil
-}
-
-// hostPort returns host:port of u, with the scheme's default port.
-func hostPort(u *url.URL) string {
-	port := u.Port()
-	if port == "" {
-		port = "80"
-		if u.Scheme == "https" {
-			port = "443"
+	var re *scenarios.ReachError
+	if errors.As(err, &re) {
+		err = re.Err
+		if re.Handshake {
+			return fmt.Errorf("target %s: TLS handshake failed: %w; check --ca-file or use --insecure", sc.Target, err)
 		}
 	}
-	return net.JoinHostPort(u.Hostname(), port)
+	return fmt.Errorf("target %s cannot be reached: %w; check --target and that the server is running", sc.Target, err)
 }

@@ -82,7 +82,7 @@ func TestResolveDefaults(t *testing.T) {
 	if err != nil || again.RunID != sc.RunID {
 		t.Errorf("second Resolve: run ID %q (err %v), want %q", again.RunID, err, sc.RunID)
 	}
-	if other := NewRunID(); other == sc.RunID {
+	if other := scenarios.NewRunID(); other == sc.RunID {
 		t.Errorf("two fresh run IDs are equal: %q", other)
 	}
 	loop := NewConfig()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/onsi/ginkgo/v2/types"
 
+	"github.com/upspec/upspec/reports"
 	"github.com/upspec/upspec/scenarios"
 )
 
@@ -33,8 +34,10 @@ func sampleResult() scenarios.Result {
 	}
 }
 
-// TestReportEntriesRoundTrip: the entries the suite attaches come back from Ginkgo's JSON
-// report as the same Result and RunInfo.
+// TestReportEntriesRoundTrip: the entries the suite attaches are read back by package
+// reports (the one reader of them: `upspec run` and `upspec report`), in process and from
+// Ginkgo's JSON report, as the same scenario and the same target and run ID; the setup node
+// is no scenario.
 func TestReportEntriesRoundTrip(t *testing.T) {
 	res := sampleResult()
 	info := RunInfo{Target: "http://127.0.0.1:1/upload", Embedded: true, RunID: "r1"}
@@ -66,21 +69,24 @@ func TestReportEntriesRoundTrip(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := tt.report(t)
-			got, ok := ResultOf(r.SpecReports[1])
-			if !ok {
-				t.Fatal("ResultOf found no result")
+			if _, ok, err := reports.ScenarioFromSpec(r.SpecReports[0]); ok || err != nil {
+				t.Errorf("the setup node read as a scenario: %v, %v", ok, err)
 			}
-			want, _ := json.Marshal(res)
-			have, _ := json.Marshal(got)
+			run, err := reports.FromGinkgo(reports.Meta{}, []types.Report{r})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(run.Scenarios) != 1 {
+				t.Fatalf("%d scenarios read back, want 1: %+v", len(run.Scenarios), run.Scenarios)
+			}
+			want, _ := json.Marshal(reports.ScenarioFromResult(res))
+			have, _ := json.Marshal(run.Scenarios[0])
 			if string(want) != string(have) {
-				t.Errorf("result:\n got %s\nwant %s", have, want)
+				t.Errorf("scenario:\n got %s\nwant %s", have, want)
 			}
-			if _, ok := ResultOf(r.SpecReports[0]); ok {
-				t.Error("ResultOf found a result on the setup node")
-			}
-			gotInfo, ok := RunInfoOf(r)
-			if !ok || gotInfo != info {
-				t.Errorf("RunInfoOf = %+v, %v; want %+v", gotInfo, ok, info)
+			m := run.Meta
+			if m.Target != info.Target || m.Embedded != info.Embedded || m.RunID != info.RunID || m.Strict != info.Strict {
+				t.Errorf("run metadata = %+v; want the target, run ID and strictness of %+v", m, info)
 			}
 		})
 	}

@@ -190,13 +190,6 @@ func (r *run) setupFirst(ctx ginkgo.SpecContext) []byte {
 	return data
 }
 
-// Answer of the embedded reference server's backend (the harness backend, like the reference
-// server's built-in one) to a completion.
-const (
-	EmbeddedFinalStatus = scenarios.BackendStatus
-	EmbeddedFinalBody   = scenarios.BackendBody
-)
-
 // setupAll runs on every process with the RunInfo of process 1 and resolves this process's
 // configuration from it.
 func (r *run) setupAll(_ ginkgo.SpecContext, data []byte) {
