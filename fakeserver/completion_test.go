@@ -243,3 +243,38 @@ func TestBackendUnreachable(t *testing.T) {
 	srv := startServer(t, Options{UploadPass: dead})
 	expectErrorReply(t, send(t, srv, "gone", 0, 0, 3, 4, "gone.bin"), 502, "cannot reach")
 }
+
+// TestExpiryWaitsForInflight: a segment of a completed session still streams when the
+// completion TTL runs out and another segment of the ID arrives. The session is not forgotten
+// under the streaming one: both get the completion, the completed file stays intact, and only
+// then does the ID start a new session.
+func TestExpiryWaitsForInflight(t *testing.T) {
+	for _, sk := range storeKinds() {
+		t.Run(sk.name, func(t *testing.T) {
+			srv, clock := startServerClock(t, Options{Store: sk.make(t), CompletionTTL: time.Minute})
+			if got := send(t, srv, "ttl", 0, 0, 3, 8, "ttl.bin"); got.status != 201 {
+				t.Fatalf("first segment: %d %q", got.status, got.body)
+			}
+			a := startInflight(t, srv, "ttl", 0, 0, 3, 8) // a retry: nothing new in it
+			if got := send(t, srv, "ttl", 0, 4, 7, 8, "ttl.bin"); got.status != 200 || got.body != "completed" {
+				t.Fatalf("completion: %d %q", got.status, got.body)
+			}
+			clock.advance(2 * time.Minute)
+			c := startInflight(t, srv, "ttl", 9, 0, 1, 8)
+			for _, st := range []struct {
+				name string
+				f    *inflight
+			}{{"streaming retry", a}, {"segment after the TTL", c}} {
+				if got := st.f.finish(t); got.status != 200 || got.body != "completed" {
+					t.Errorf("%s: %d %q, want 200 \"completed\"", st.name, got.status, got.body)
+				}
+			}
+			if f := get(t, srv, "/file/ttl.bin"); f.body != string(pattern(0, 0, 7)) {
+				t.Errorf("completed file %q, want %q", f.body, pattern(0, 0, 7))
+			}
+			if got := send(t, srv, "ttl", 5, 0, 1, 9, "ttl.bin"); got.status != 201 || got.body != "0-1/9" {
+				t.Errorf("new session after the TTL: %d %q, want 201 \"0-1/9\"", got.status, got.body)
+			}
+		})
+	}
+}

@@ -251,10 +251,7 @@ func TestBadBodies(t *testing.T) {
 							t.Fatal(err)
 						}
 					}
-					srv, err := NewServer(Options{Store: st, BodyReadTimeout: 200 * time.Millisecond})
-					if err != nil {
-						t.Fatal(err)
-					}
+					srv := startServer(t, Options{Store: st, BodyReadTimeout: 200 * time.Millisecond})
 					// A fresh session: the bad segment must leave nothing behind.
 					tt.act(t, srv)
 					if got := send(t, srv, "bad", 0, 20, 21, 24, "bad.bin"); got.status != 201 || got.body != "20-21/24" {

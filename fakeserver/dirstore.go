@@ -26,7 +26,7 @@ const (
 	suffixData   = ".data"
 	suffixState  = ".state"
 	maxOpenFiles = 256 // sessions whose files are kept open at once; the least recently used idle one is closed
-	compactEvery = 64  // state lines appended between two compactions, at least
+	compactEvery = 64  // the state file is compacted once it holds this many lines, and 4 per range
 )
 
 // dirStore is the Store of a data directory:
@@ -41,9 +41,10 @@ const (
 // to the state file (one pwrite at the end of the file). A process killed in the middle of
 // that write leaves a last line that is cut short; its missing newline or its checksum gives
 // it away, and loading drops it (and truncates it off), so the state read back is the previous
-// one or the new one, never a range whose bytes were not written. Every compactEvery lines
-// (and when the log holds far more lines than the set has ranges) the state is compacted: the
-// merged list is written to tmp/ and renamed over the state file (an atomic replacement).
+// one or the new one, never a range whose bytes were not written. Once the file holds at least
+// compactEvery lines and four times as many lines as the merged set has ranges, the state is
+// compacted: the merged list is written to tmp/ and renamed over the state file (an atomic
+// replacement).
 //
 // Appending instead of replacing the file on every segment is a matter of speed: on ext4, a
 // rename over an existing file (or a truncate) forces the allocation of the new file's
@@ -169,7 +170,9 @@ func stateLine(b []byte, r ranges.Range, total int64) []byte {
 	b = strconv.AppendInt(b, total, 10)
 	sum := crc32.ChecksumIEEE(b[start:])
 	b = append(b, ' ')
-	b = append(b, fmt.Sprintf("%08x", sum)...)
+	for shift := 28; shift >= 0; shift -= 4 {
+		b = append(b, "0123456789abcdef"[sum>>shift&0xf])
+	}
 	return append(b, '\n')
 }
 

@@ -140,6 +140,13 @@ func (s *session) reset() {
 	s.expires.Store(0)
 }
 
+// expiredLocked reports whether the session's completion has expired at now and nothing
+// holds it any more: no hand-off and no segment still streaming, whose request would
+// otherwise finish in a session started again under it. s.mu is held.
+func (s *session) expiredLocked(now time.Time) bool {
+	return s.phase == phaseDone && !s.handing && len(s.inflight) == 0 && now.UnixNano() > s.expires.Load()
+}
+
 // handler is the reference server's http.Handler.
 type handler struct {
 	opts Options
@@ -201,9 +208,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.activeMu.Unlock()
 		}
 	}()
-	start := time.Now()
 	x := &exchange{w: w, r: r}
 	if h.opts.Logf != nil {
+		start := time.Now()
 		defer func() {
 			h.opts.Logf("%s %s session=%s range=%s status=%d in=%d out=%d %s",
 				r.Method, r.URL.Path, orDash(x.session), orDash(x.rng), x.status, x.in, x.out,
@@ -290,8 +297,9 @@ func (h *handler) serveSegment(x *exchange, hd *segmentHeaders) {
 		return
 	}
 	if t.classC {
+		total := s.total
 		s.mu.Unlock()
-		h.fail(x, fail(kindClassC, http.StatusConflict, fmt.Sprintf("total %d differs from the session's total %d", hd.seg.Total, s.total)))
+		h.fail(x, fail(kindClassC, http.StatusConflict, fmt.Sprintf("total %d differs from the session's total %d", hd.seg.Total, total)))
 		return
 	}
 	if s.phase != phaseActive {
@@ -300,31 +308,17 @@ func (h *handler) serveSegment(x *exchange, hd *segmentHeaders) {
 		h.answerCompleted(x, s, hd)
 		return
 	}
-	moduleList, complete := "", false
+	var moduleList string
+	var complete bool
 	if h.stateQuirks() {
-		var f *failure
-		if moduleList, complete, f = h.moduleCommit(s, hd.seg); f != nil {
-			s.mu.Unlock()
-			h.fail(x, f)
-			return
-		}
-	} else if len(t.gaps) > 0 {
-		next := s.acked.Clone()
-		if next == nil {
-			next = ranges.NewSet(s.total)
-		}
-		if next.Add(r) {
-			if err := s.upload.Commit(r, next.Ranges()); err != nil {
-				h.dropIfEmpty(s)
-				s.mu.Unlock()
-				h.fail(x, fail(kindStorage, http.StatusInternalServerError, oneLine(fmt.Sprintf("cannot store the state: %v", err))))
-				return
-			}
-			s.acked, s.list = next, ""
-		}
+		moduleList, complete, f = h.moduleCommit(s, hd.seg)
+	} else {
+		complete, f = h.commit(s, r, len(t.gaps) > 0)
 	}
-	if !h.stateQuirks() {
-		complete = s.acked.Complete()
+	if f != nil {
+		s.mu.Unlock()
+		h.fail(x, f)
+		return
 	}
 	if complete {
 		s.phase, s.handing, s.done = phaseComplete, true, make(chan struct{})
@@ -345,6 +339,36 @@ func (h *handler) serveSegment(x *exchange, hd *segmentHeaders) {
 	list := s.list
 	s.mu.Unlock()
 	h.write201(x, list)
+}
+
+// commit acknowledges r in the session once its new bytes are stored (written is false when
+// the segment brought none) and reports whether the file is complete. s.mu is held.
+func (h *handler) commit(s *session, r ranges.Range, written bool) (complete bool, f *failure) {
+	if written {
+		next := s.acked.Clone()
+		if next == nil {
+			next = ranges.NewSet(s.total)
+		}
+		if next.Add(r) {
+			if err := s.upload.Commit(r, next.Ranges()); err != nil {
+				h.dropIfEmpty(s)
+				return false, fail(kindStorage, http.StatusInternalServerError, oneLine(fmt.Sprintf("cannot store the state: %v", err)))
+			}
+			s.acked, s.list = next, ""
+		}
+	}
+	// A nil set reads as complete (total 0): a session with nothing acknowledged never is.
+	return s.acked != nil && s.acked.Complete(), nil
+}
+
+// inflightOverlap returns an in-flight claim that overlaps r; s.mu is held.
+func (s *session) inflightOverlap(r ranges.Range) (ranges.Range, bool) {
+	for _, c := range s.inflight {
+		if c.Start <= r.End && r.Start <= c.End {
+			return c, true
+		}
+	}
+	return ranges.Range{}, false
 }
 
 // release removes the in-flight claim r.
@@ -387,11 +411,10 @@ func (h *handler) sweepLocked() {
 	}
 	h.lastSweep = now
 	for id, s := range h.sessions {
-		exp := s.expires.Load()
-		if exp == 0 || now.UnixNano() <= exp || !s.mu.TryLock() {
+		if exp := s.expires.Load(); exp == 0 || now.UnixNano() <= exp || !s.mu.TryLock() {
 			continue
 		}
-		if s.phase == phaseDone && !s.handing && len(s.inflight) == 0 {
+		if s.expiredLocked(now) {
 			s.dead = true
 			delete(h.sessions, id)
 		}
@@ -441,7 +464,7 @@ func (h *handler) admit(hd *segmentHeaders) (ticket, *failure) {
 			}
 		}
 	}
-	if s.phase == phaseDone && !s.handing && h.now().UnixNano() > s.expires.Load() {
+	if s.expiredLocked(h.now()) {
 		s.reset()
 	}
 	seg := hd.seg
@@ -463,13 +486,8 @@ func (h *handler) admit(hd *segmentHeaders) (ticket, *failure) {
 		return ticket{s: s, after: true}, nil
 	}
 	r := seg.Range()
-	for _, c := range s.inflight {
-		if h.opts.Quirks.Has(NoOverlapRejection) {
-			break // docs/module-behavior.md §4: never a 409
-		}
-		if c.Start <= r.End && r.Start <= c.End {
-			return ticket{}, fail(kindOverlap, http.StatusConflict, fmt.Sprintf("range %d-%d overlaps segment %d-%d of the session, still in flight", r.Start, r.End, c.Start, c.End))
-		}
+	if c, ok := s.inflightOverlap(r); ok && !h.opts.Quirks.Has(NoOverlapRejection) { // the quirk: never a 409, §4
+		return ticket{}, fail(kindOverlap, http.StatusConflict, fmt.Sprintf("range %d-%d overlaps segment %d-%d of the session, still in flight", r.Start, r.End, c.Start, c.End))
 	}
 	if s.upload == nil {
 		h.reuseStarted(s.id)

@@ -57,7 +57,7 @@ func parseSegmentHeaders(r *http.Request, o *Options) (segmentHeaders, *failure)
 		return hd, fail(kindContentType, http.StatusBadRequest, "missing Content-Type")
 	}
 	hd.contentType = ct[0]
-	if len(hd.contentType) >= len("multipart/form-data") && strings.EqualFold(hd.contentType[:len("multipart/form-data")], "multipart/form-data") {
+	if hasPrefixFold(hd.contentType, "multipart/form-data") {
 		return hd, fail(kindMultipart, http.StatusUnsupportedMediaType, "a segment must not be multipart/form-data")
 	}
 
@@ -146,7 +146,7 @@ func parseDisposition(v string) (name string, ok bool) {
 	v = strings.TrimLeft(v, " \t")
 	var rest string
 	for _, t := range []string{"attachment", "form-data"} {
-		if len(v) >= len(t) && strings.EqualFold(v[:len(t)], t) {
+		if hasPrefixFold(v, t) {
 			rest = v[len(t):]
 			if rest != "" && !strings.ContainsRune(";, \t", rune(rest[0])) {
 				return "", false

@@ -48,11 +48,12 @@ type Options struct {
 	// RangeFormat is the form of the range list of a 201; default ranges.FormatModule.
 	RangeFormat ranges.Format
 	// CompletionTTL is how long a completed session answers a retry of any of its segments
-	// with the completion answer again; default DefaultCompletionTTL. After it the session is
-	// forgotten.
+	// with the completion answer again; default DefaultCompletionTTL. After it, once no
+	// segment of the session is still streaming, the session is forgotten.
 	CompletionTTL time.Duration
 	// BodyReadTimeout is the longest pause between two reads of a request body; a client that
-	// stalls longer is dropped. Default DefaultBodyReadTimeout.
+	// stalls longer gets a 408 and nothing of its segment is acknowledged. Default
+	// DefaultBodyReadTimeout.
 	BodyReadTimeout time.Duration
 	// Quirks selects deviations of the real module; the zero value selects none.
 	Quirks QuirkSet

@@ -339,15 +339,13 @@ func (h *handler) reuseStarted(id string) {
 		return
 	}
 	defer f.Close()
-	size := f.Size()
-	if tail := h.tailOf(name); tail != nil {
-		size += int64(len(tail))
-	}
+	tail := h.tailOf(name)
+	size := f.Size() + int64(len(tail))
 	if size > maxReuseTail {
 		return
 	}
 	buf := make([]byte, size)
-	if _, err := readFull(f, buf, h.tailOf(name)); err != nil {
+	if _, err := readFull(f, buf, tail); err != nil {
 		return
 	}
 	h.quirks.mu.Lock()

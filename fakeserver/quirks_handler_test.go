@@ -209,7 +209,7 @@ func TestQuirkAnswers(t *testing.T) {
 				name, opts.Quirks = tt.name+"/quirk", tt.quirks
 			}
 			t.Run(name, func(t *testing.T) {
-				srv := startQuirkServer(t, opts)
+				srv := startServer(t, opts)
 				for i, st := range tt.steps {
 					want := st.ref
 					if withQuirk {
@@ -242,16 +242,6 @@ func TestQuirkAnswers(t *testing.T) {
 	}
 }
 
-func startQuirkServer(t *testing.T, opts Options) *Server {
-	t.Helper()
-	srv, err := NewServer(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
-	return srv
-}
-
 // TestQuirkRangeListAndStateWindow sends many disjoint single segments: the list is cut
 // (range-list-cut), and past the 961-byte window the module fails (state-window).
 func TestQuirkRangeListAndStateWindow(t *testing.T) {
@@ -267,7 +257,7 @@ func TestQuirkRangeListAndStateWindow(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := startQuirkServer(t, Options{Quirks: tt.quirks})
+			srv := startServer(t, Options{Quirks: tt.quirks})
 			var got qAnswer
 			for k := int64(0); k < 51; k++ {
 				s := 10000 + 100*k
@@ -293,7 +283,7 @@ func TestQuirkRangeListAndStateWindow(t *testing.T) {
 	}
 	// A merge that fails before anything was listed is a silent failure, not a crash: the new
 	// segment absorbs the first 50 lines, and the 51st is misread.
-	srv := startQuirkServer(t, Options{Quirks: NewQuirkSet(StateWindow)})
+	srv := startServer(t, Options{Quirks: NewQuirkSet(StateWindow)})
 	for k := int64(0); k < 51; k++ {
 		s := 10000 + 100*k
 		h, b := qSeg("c", 0, s, s+9, total, "f.bin")
@@ -341,7 +331,7 @@ func TestQuirkBackendForm(t *testing.T) {
 			mu.Lock()
 			forms = nil
 			mu.Unlock()
-			srv := startQuirkServer(t, Options{Quirks: tt.quirks, UploadPass: backend.URL + "/done"})
+			srv := startServer(t, Options{Quirks: tt.quirks, UploadPass: backend.URL + "/done"})
 			h, b := qSeg("b1", 0, 2, 3, 4, "f.bin")
 			if got := qSend(t, srv.Addr, h, b); got.status != http.StatusCreated {
 				t.Fatalf("first segment: %v", got)
@@ -437,7 +427,7 @@ func TestQuirkInFlightOverlap(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.quirks.String(), func(t *testing.T) {
-			srv := startQuirkServer(t, Options{Quirks: tt.quirks})
+			srv := startServer(t, Options{Quirks: tt.quirks})
 			c, err := net.DialTimeout("tcp", srv.Addr, quirkTimeout)
 			if err != nil {
 				t.Fatal(err)

@@ -26,7 +26,6 @@ type Server struct {
 	// Addr is the listening address, 127.0.0.1:PORT.
 	Addr string
 
-	path    string
 	handler *handler
 	srv     *http.Server
 	served  chan error
@@ -47,7 +46,6 @@ func serveHandler(h *handler) (*Server, error) {
 	s := &Server{
 		URL:     "http://" + ln.Addr().String(),
 		Addr:    ln.Addr().String(),
-		path:    h.opts.Path,
 		handler: h,
 		srv: &http.Server{
 			Handler:           h,
@@ -65,7 +63,7 @@ func serveHandler(h *handler) (*Server, error) {
 }
 
 // UploadURL returns the segment endpoint, URL + Options.Path.
-func (s *Server) UploadURL() string { return s.URL + s.path }
+func (s *Server) UploadURL() string { return s.URL + s.handler.opts.Path }
 
 // Close stops the server: it closes the listener and every connection, waits for the serving
 // goroutine and for the requests in progress to end, then closes the store. It may be called

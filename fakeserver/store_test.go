@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/upspec/upspec/internal/ranges"
@@ -23,11 +24,7 @@ func TestDirStoreReload(t *testing.T) {
 				if err != nil {
 					t.Fatalf("NewDirStore: %v", err)
 				}
-				srv, err := NewServer(Options{Store: st})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return srv
+				return startServer(t, Options{Store: st}) // closed below; the cleanup stops it on a failure
 			}
 			srv := open()
 			send(t, srv, "keep", 0, 0, 5, 24, "keep.bin")
@@ -209,10 +206,7 @@ func TestStores(t *testing.T) {
 
 // TestServerCloseWaits: Close returns while a client is mid-body, and the handler is gone.
 func TestServerCloseWaits(t *testing.T) {
-	srv, err := NewServer(Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := startServer(t, Options{})
 	a := startInflight(t, srv, "cl", 0, 0, 999, 1000)
 	_ = a
 	if err := srv.Close(); err != nil {
@@ -286,10 +280,7 @@ func TestDirStoreCompaction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := NewServer(Options{Store: st})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := startServer(t, Options{Store: st}) // closed below; the cleanup stops it on a failure
 	const n = 3 * compactEvery
 	for i := range int64(n) {
 		if got := send(t, srv, "many", 0, i*2, i*2+1, 2*n+2, "m.bin"); got.status != 201 {
@@ -321,5 +312,68 @@ func TestDirStoreCompaction(t *testing.T) {
 	want := fmt.Sprintf("0-%d/%d", 2*n-1, 2*n+2)
 	if got := send(t, srv, "many", 0, 0, 1, 2*n+2, "m.bin"); got.body != want {
 		t.Fatalf("after reload: %q, want %q", got.body, want)
+	}
+}
+
+// TestDirStoreEvictionUnderWrites: writers on more sessions than maxOpenFiles, at once, each
+// on its own bytes: eviction never closes a file under a running WriteAt, no write fails, no
+// byte is lost, and the files open stay near the bound.
+func TestDirStoreEvictionUnderWrites(t *testing.T) {
+	st, err := NewDirStore(t.TempDir(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	const writers, sessions = 8, maxOpenFiles + maxOpenFiles/2
+	ups := make([]Upload, sessions)
+	for i := range ups {
+		if ups[i], err = st.Create(fmt.Sprintf("e%d", i), writers); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for round := range 3 {
+				for i := range ups {
+					u := ups[(i+w*sessions/writers+round)%sessions]
+					if _, err := u.WriteAt([]byte{testAlphabet[w]}, int64(w)); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("WriteAt: %v", err)
+	}
+	ds := st.(*dirStore)
+	ds.mu.Lock()
+	n := len(ds.open)
+	ds.mu.Unlock()
+	if n > maxOpenFiles+writers {
+		t.Errorf("%d sessions hold open files, bound %d (+%d writers)", n, maxOpenFiles, writers)
+	}
+	all := []ranges.Range{{Start: 0, End: writers - 1}}
+	for i, u := range ups {
+		if err := u.Commit(all[0], all); err != nil {
+			t.Fatal(err)
+		}
+		f, err := u.Finish(fmt.Sprintf("e%d.bin", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, writers)
+		_, rerr := f.ReadAt(buf, 0)
+		_ = f.Close()
+		if rerr != nil || string(buf) != testAlphabet[:writers] {
+			t.Fatalf("session %d: %q (%v), want %q", i, buf, rerr, testAlphabet[:writers])
+		}
 	}
 }

@@ -75,14 +75,14 @@ func newServeFlagSet(cfg *serveConfig) *pflag.FlagSet {
 
 	cfg.rangeFormat = rangeFormatFlag(ranges.FormatModule)
 	fs.StringVar(&cfg.listen, "listen", "127.0.0.1:8080", "`host:port` to listen on; port 0 picks a free one (the first line of output names it)")
-	fs.StringVar(&cfg.path, "path", "/upload", "URL `path` of the segment endpoint")
+	fs.StringVar(&cfg.path, "path", fakeserver.DefaultPath, "URL `path` of the segment endpoint")
 	fs.StringVar(&cfg.dataDir, "data-dir", "", "keep sessions and completed files in this `directory` (created if missing) so that they survive restarts; default: in memory")
 	fs.BoolVar(&cfg.fsync, "fsync", false, "fsync data and state before every 201 (power-loss safe; needs --data-dir)")
 	fs.StringVar(&cfg.uploadPass, "upload-pass", "", "hand each completed file to the backend at `URL` as the module's multipart form; default: the built-in backend (200 completed, files at /file/<name>)")
 	fs.Var(&cfg.maxFileSize, "max-file-size", "largest total a session may announce, e.g. 10M, 1GiB (0 = no limit; larger → 413)")
 	fs.Var(&cfg.maxSegmentSize, "max-segment-size", "largest segment, e.g. 1MiB (0 = no limit; larger → 413)")
 	fs.Var(&cfg.rangeFormat, "range-format", "range list form in 201 answers: module (0-5/24,9-15/24) or compact (0-5,9-15/24)")
-	fs.DurationVar(&cfg.completionTTL, "completion-ttl", 10*time.Minute, "how long a retry after completion gets the completion answer again")
+	fs.DurationVar(&cfg.completionTTL, "completion-ttl", fakeserver.DefaultCompletionTTL, "how long a retry after completion gets the completion answer again")
 	fs.BoolVarP(&cfg.verbose, "verbose", "v", false, "log one line per request on stderr")
 	registerQuirkFlags(fs, &cfg.quirks)
 	return fs
@@ -140,7 +140,9 @@ func serveMain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return serveFail(stderr, err)
 	}
-	defer closeIfCloser(opts.Store)
+	if opts.Store != nil {
+		defer func() { _ = opts.Store.Close() }() // the data directory: every commit is already on disk
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -149,10 +151,8 @@ func serveMain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return serveFail(stderr, listenError(cfg.listen, err))
 	}
-	handler := fakeserver.New(opts)
-	defer closeIfCloser(handler)
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           fakeserver.New(opts),
 		ReadHeaderTimeout: serveReadHeaderTimeout,
 		IdleTimeout:       serveIdleTimeout,
 		MaxHeaderBytes:    serveMaxHeaderBytes,
@@ -213,6 +213,10 @@ func (c *serveConfig) validate(fs *pflag.FlagSet) error {
 	}
 	if !strings.HasPrefix(c.path, "/") || strings.ContainsAny(c.path, " ?#") {
 		return serveUsagef("give an absolute URL path without query, e.g. --path /upload", "invalid --path %q", c.path)
+	}
+	if strings.HasPrefix(c.path, fakeserver.DefaultFilePrefix) {
+		return serveUsagef("choose a path outside "+fakeserver.DefaultFilePrefix+", e.g. --path /upload",
+			"invalid --path %q: the built-in backend serves files under %s", c.path, fakeserver.DefaultFilePrefix)
 	}
 	if c.fsync && c.dataDir == "" {
 		return serveUsagef("add --data-dir DIR (the memory store has nothing to sync)", "--fsync needs --data-dir")
@@ -277,7 +281,7 @@ func (c *serveConfig) backendText(base string) string {
 	if c.uploadPass != "" {
 		return "upload-pass " + c.uploadPass
 	}
-	return "built-in, files at " + base + "/file/"
+	return "built-in, files at " + base + fakeserver.DefaultFilePrefix
 }
 
 func listenError(addr string, err error) error {
@@ -293,12 +297,6 @@ func listenError(addr string, err error) error {
 			"cannot listen on %s: address not available", addr)
 	default:
 		return serveUsagef("check --listen (host:port, e.g. 127.0.0.1:8080)", "cannot listen on %s: %v", addr, err)
-	}
-}
-
-func closeIfCloser(v any) {
-	if c, ok := v.(io.Closer); ok {
-		_ = c.Close()
 	}
 }
 

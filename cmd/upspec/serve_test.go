@@ -105,6 +105,7 @@ func TestServeUsageErrors(t *testing.T) {
 		{"listen named port", []string{"--listen", "127.0.0.1:http"}, "invalid port"},
 		{"path without slash", []string{"--path", "upload"}, "invalid --path"},
 		{"path with query", []string{"--path", "/upload?x=1"}, "invalid --path"},
+		{"path under the files", []string{"--path", "/file/upload"}, "the built-in backend serves files"},
 		{"file size unit", []string{"--max-file-size", "10Q"}, "unknown unit"},
 		{"file size negative", []string{"--max-file-size", "-1"}, "--max-file-size"},
 		{"file size overflow", []string{"--max-file-size", "9999999999999G"}, "too large"},
