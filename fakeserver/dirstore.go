@@ -15,7 +15,7 @@ import (
 	"sync/atomic"
 
 	"github.com/upspec/upspec/internal/protocol"
-	"github.com/upspec/upspec/internal/ranges"
+	"github.com/upspec/upspec/ranges"
 )
 
 // Layout of a data directory.

@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/upspec/upspec/internal/ranges"
+	"github.com/upspec/upspec/ranges"
 )
 
 // FuzzParseState feeds arbitrary state files to the loader of the data directory: no panic;

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/upspec/upspec/internal/protocol"
-	"github.com/upspec/upspec/internal/ranges"
+	"github.com/upspec/upspec/ranges"
 )
 
 func TestHeaderKeysCanonical(t *testing.T) {

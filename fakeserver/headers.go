@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/upspec/upspec/internal/protocol"
-	"github.com/upspec/upspec/internal/ranges"
+	"github.com/upspec/upspec/ranges"
 )
 
 // Canonical forms of the request header names (textproto.CanonicalMIMEHeaderKey of the

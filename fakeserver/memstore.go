@@ -7,7 +7,7 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/upspec/upspec/internal/ranges"
+	"github.com/upspec/upspec/ranges"
 )
 
 // memChunkSize is the allocation unit of the in-memory store: a file is a sparse map of

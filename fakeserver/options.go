@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/upspec/upspec/internal/ranges"
+	"github.com/upspec/upspec/ranges"
 )
 
 // Defaults of Options.

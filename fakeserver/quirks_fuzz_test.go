@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/upspec/upspec/internal/ranges"
+	"github.com/upspec/upspec/ranges"
 )
 
 // FuzzModuleRange checks the module's range grammar: no panic; an accepted range is ordered

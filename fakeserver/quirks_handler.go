@@ -12,7 +12,7 @@ import (
 	"sync"
 
 	"github.com/upspec/upspec/internal/protocol"
-	"github.com/upspec/upspec/internal/ranges"
+	"github.com/upspec/upspec/ranges"
 )
 
 // This file is where the handler turns into the real module, one quirk at a time. Each

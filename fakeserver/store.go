@@ -3,7 +3,7 @@ package fakeserver
 import (
 	"io"
 
-	"github.com/upspec/upspec/internal/ranges"
+	"github.com/upspec/upspec/ranges"
 )
 
 // Store keeps what must outlive a request: each session's bytes and acknowledged ranges, and

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/upspec/upspec/internal/ranges"
+	"github.com/upspec/upspec/ranges"
 )
 
 // TestDirStoreReload: a new server on the same directory keeps every acknowledged range,

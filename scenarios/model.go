@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/upspec/upspec/internal/protocol"
-	"github.com/upspec/upspec/internal/ranges"
+	"github.com/upspec/upspec/ranges"
 )
 
 // Answer is an exchange with the parts a scenario looks at already taken apart.

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/upspec/upspec/internal/ranges"
+	"github.com/upspec/upspec/ranges"
 )
 
 // Verdict is the outcome of one scenario.

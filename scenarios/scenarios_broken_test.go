@@ -11,7 +11,7 @@ import (
 
 	"github.com/upspec/upspec/fakeserver"
 	"github.com/upspec/upspec/internal/protocol"
-	"github.com/upspec/upspec/internal/ranges"
+	"github.com/upspec/upspec/ranges"
 	"github.com/upspec/upspec/scenarios"
 )
 

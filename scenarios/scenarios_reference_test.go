@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/upspec/upspec/fakeserver"
-	"github.com/upspec/upspec/internal/ranges"
+	"github.com/upspec/upspec/ranges"
 	"github.com/upspec/upspec/scenarios"
 )
 

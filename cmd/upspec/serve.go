@@ -20,7 +20,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/upspec/upspec/fakeserver"
-	"github.com/upspec/upspec/internal/ranges"
+	"github.com/upspec/upspec/ranges"
 )
 
 // Timeouts and limits of the standalone server's http.Server. The body of a segment is bounded

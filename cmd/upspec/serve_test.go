@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/upspec/upspec/internal/ranges"
+	"github.com/upspec/upspec/ranges"
 )
 
 // Bounds of the subprocess tests. Every wait in this file is bounded by one of them.
