@@ -11,11 +11,9 @@ import (
 
 	"github.com/onsi/ginkgo/v2/types"
 
+	"github.com/upspec/upspec/reports/result"
 	"github.com/upspec/upspec/scenarios"
 )
-
-// EntryName is the name of the Ginkgo report entry that carries a scenarios.Result.
-const EntryName = "upspec"
 
 // Catalogue is what the builders know about scenarios and clauses beyond the results: titles,
 // families, clause lists, levels, labels. DefaultCatalogue is the suite's own.
@@ -127,7 +125,7 @@ func (c Catalogue) FromGinkgo(meta Meta, reports []types.Report) (*Run, error) {
 
 func anyFailed(ss []Scenario) bool {
 	for _, s := range ss {
-		if s.Verdict == Fail {
+		if s.Verdict == result.Fail {
 			return true
 		}
 	}
@@ -152,15 +150,15 @@ func (c Catalogue) SpecScenario(spec types.SpecReport) (s Scenario, ok bool, err
 		}
 		// Ginkgo may have failed the spec after the scenario reported (a timeout in a
 		// cleanup node, say): the run must not say PASS for it.
-		if spec.State.Is(types.SpecStateFailureStates) && s.Verdict != Fail {
-			s.Verdict = Fail
+		if spec.State.Is(types.SpecStateFailureStates) && s.Verdict != result.Fail {
+			s.Verdict = result.Fail
 			msg := ginkgoFailure(spec)
-			s.Findings = append(s.Findings, Finding{Level: s.Level, Detail: msg, Message: msg})
+			s.Findings = append(s.Findings, result.Finding{Level: s.Level, Detail: msg, Message: msg})
 		}
 		return s, true, nil
 	}
-	id := c.idFromText(spec.LeafNodeText)
-	if id == "" {
+	id, ok := result.IDFromLabels(spec.Labels())
+	if !ok {
 		return Scenario{}, false, nil
 	}
 	// Without a result, a spec that passed did not run its scenario (a dry run), and one
@@ -171,16 +169,16 @@ func (c Catalogue) SpecScenario(spec types.SpecReport) (s Scenario, ok bool, err
 	}
 	s = c.Scenario(scenarios.Result{ScenarioID: id, Duration: spec.RunTime})
 	if len(s.Labels) == 0 {
-		s.Labels = spec.Labels()
+		s.Labels = scenarioLabels(spec.Labels())
 	}
 	switch {
 	case spec.State.Is(types.SpecStateSkipped | types.SpecStatePending):
-		s.Verdict = Skipped
+		s.Verdict = result.Skipped
 		s.SkipReason = oneLine(spec.Failure.Message)
 	default:
-		s.Verdict = Fail
+		s.Verdict = result.Fail
 		msg := ginkgoFailure(spec)
-		s.Findings = append(s.Findings, Finding{Level: s.Level, Detail: msg, Message: msg})
+		s.Findings = append(s.Findings, result.Finding{Level: s.Level, Detail: msg, Message: msg})
 	}
 	return s, true, nil
 }
@@ -195,11 +193,16 @@ func (c Catalogue) PlannedScenario(spec types.SpecReport) (s Scenario, ok bool) 
 	if _, found, _ := resultOf(spec); found {
 		return Scenario{}, false
 	}
-	id := c.idFromText(spec.LeafNodeText)
-	if id == "" {
+	id, ok := result.IDFromLabels(spec.Labels())
+	if !ok {
 		return Scenario{}, false
 	}
 	return c.Scenario(scenarios.Result{ScenarioID: id}), true
+}
+
+// scenarioLabels is a spec's labels without its ID label.
+func scenarioLabels(labels []string) []string {
+	return slices.DeleteFunc(slices.Clone(labels), func(l string) bool { return strings.HasPrefix(l, result.IDLabelPrefix) })
 }
 
 func ginkgoFailure(spec types.SpecReport) string {
@@ -214,7 +217,7 @@ func ginkgoFailure(spec types.SpecReport) string {
 // is the Result itself; from a JSON report it is the JSON text in Value.AsJSON.
 func resultOf(spec types.SpecReport) (scenarios.Result, bool, error) {
 	for _, e := range spec.ReportEntries {
-		if e.Name != EntryName {
+		if e.Name != result.EntryName {
 			continue
 		}
 		switch v := e.Value.GetRawValue().(type) {
@@ -229,31 +232,16 @@ func resultOf(spec types.SpecReport) (scenarios.Result, bool, error) {
 		if len(data) == 0 {
 			var err error
 			if data, err = json.Marshal(e.Value.GetRawValue()); err != nil {
-				return scenarios.Result{}, false, fmt.Errorf("report entry %q of %q: encode: %w", EntryName, spec.LeafNodeText, err)
+				return scenarios.Result{}, false, fmt.Errorf("report entry %q of %q: encode: %w", result.EntryName, spec.LeafNodeText, err)
 			}
 		}
 		var r scenarios.Result
 		if err := json.Unmarshal(data, &r); err != nil {
-			return scenarios.Result{}, false, fmt.Errorf("report entry %q of %q: decode: %w", EntryName, spec.LeafNodeText, err)
+			return scenarios.Result{}, false, fmt.Errorf("report entry %q of %q: decode: %w", result.EntryName, spec.LeafNodeText, err)
 		}
 		return r, true, nil
 	}
 	return scenarios.Result{}, false, nil
-}
-
-// idFromText finds a catalogue scenario ID among the words of a spec text.
-func (c Catalogue) idFromText(text string) string {
-	words := strings.FieldsFunc(text, func(r rune) bool {
-		return !(r == '-' || r == '_' || r == '.' || ('0' <= r && r <= '9') || ('A' <= r && r <= 'Z') || ('a' <= r && r <= 'z'))
-	})
-	for _, w := range words {
-		for _, s := range c.Scenarios {
-			if s.ID == w {
-				return w
-			}
-		}
-	}
-	return ""
 }
 
 // Scenario converts one result, with the title, family, clauses, level and labels from the
@@ -261,15 +249,15 @@ func (c Catalogue) idFromText(text string) string {
 func (c Catalogue) Scenario(r scenarios.Result) Scenario {
 	s := Scenario{
 		ID:         r.ScenarioID,
-		Verdict:    Verdict(r.Verdict),
+		Verdict:    r.Verdict,
 		Duration:   r.Duration,
 		Notes:      slices.Clone(r.Notes),
 		SkipReason: r.SkipReason,
 		Clauses:    []string{},
 		Labels:     []string{},
-		Findings:   []Finding{},
-		Exchanges:  []Exchange{},
-		Level:      scenarios.INFO.String(),
+		Findings:   []result.Finding{},
+		Exchanges:  []result.Exchange{},
+		Level:      result.INFO,
 	}
 	if s.Notes == nil {
 		s.Notes = []string{}
@@ -279,31 +267,22 @@ func (c Catalogue) Scenario(r scenarios.Result) Scenario {
 		s.Family = def.Family
 		s.Clauses = append(s.Clauses, def.Clauses...)
 		s.Labels = append(s.Labels, def.AllLabels()...)
-		s.Level = c.levelOf(def.Clauses).String()
+		s.Level = c.levelOf(def.Clauses)
 	} else {
 		// Not in this catalogue (a report of another version): what the result says.
 		s.Title = r.Title
 		s.Clauses = append(s.Clauses, r.Clauses...)
 		if len(r.Clauses) > 0 || r.Title != "" {
-			s.Level = r.Level.String()
+			s.Level = r.Level
 		}
 	}
 	for _, f := range r.Findings {
-		s.Findings = append(s.Findings, Finding{
-			Clause:      f.Clause,
-			Level:       f.Level.String(),
-			Requirement: f.Requirement,
-			Expected:    f.Expected,
-			Got:         f.Got,
-			Detail:      findingDetail(f),
-			Message:     f.Message,
-			Step:        f.Step,
-			Session:     f.Session,
-		})
+		if f.Detail == "" {
+			f.Detail = findingDetail(f)
+		}
+		s.Findings = append(s.Findings, f)
 	}
-	for _, e := range r.Exchanges {
-		s.Exchanges = append(s.Exchanges, convertExchange(e))
-	}
+	s.Exchanges = append(s.Exchanges, r.Exchanges...)
 	return s
 }
 
@@ -326,60 +305,14 @@ func (c Catalogue) clauseDef(id string) (scenarios.Clause, bool) {
 }
 
 // levelOf is the strongest level among clause IDs (INFO when none is known).
-func (c Catalogue) levelOf(ids []string) scenarios.Level {
-	lvl := scenarios.INFO
+func (c Catalogue) levelOf(ids []string) result.Level {
+	lvl := result.INFO
 	for _, id := range ids {
 		if cl, ok := c.clauseDef(id); ok && cl.Level < lvl {
 			lvl = cl.Level
 		}
 	}
 	return lvl
-}
-
-func convertExchange(e scenarios.Exchange) Exchange {
-	x := Exchange{
-		Step:      e.Step,
-		Session:   e.Session,
-		LocalAddr: e.LocalAddr,
-		Request: Request{
-			Method:      e.Request.Method,
-			Target:      e.Request.Target,
-			Proto:       e.Request.Proto,
-			URL:         e.Request.URL,
-			Headers:     convertHeaders(e.Request.Headers),
-			BodyLen:     e.Request.BodyLen,
-			BodySent:    e.Request.BodySent,
-			BodyPlanned: e.Request.BodyPlanned,
-			BodyHead:    e.Request.BodyHead,
-			PatternBody: e.Request.PatternBody,
-			Seed:        e.Request.Seed,
-			BodyOffset:  e.Request.BodyOffset,
-			BodyRaw:     e.Request.BodyRaw,
-		},
-		Outcome:  string(e.Outcome),
-		Error:    e.Error,
-		Start:    e.Start,
-		Duration: e.Duration,
-	}
-	if e.Response != nil {
-		x.Response = &Response{
-			Status:     e.Response.Status,
-			StatusLine: e.Response.StatusLine,
-			Headers:    convertHeaders(e.Response.Headers),
-			Body:       e.Response.Body,
-			BodyLen:    e.Response.BodyLen,
-			Truncated:  e.Response.Truncated,
-		}
-	}
-	return x
-}
-
-func convertHeaders(hs []scenarios.Header) []Header {
-	out := make([]Header, 0, len(hs))
-	for _, h := range hs {
-		out = append(out, Header{Name: h.Name, Value: h.Value})
-	}
-	return out
 }
 
 // assemble sorts the scenarios, counts verdicts and derives the clause records.
@@ -410,7 +343,7 @@ func (c Catalogue) assemble(meta Meta, ss []Scenario, suiteErrs []string) *Run {
 		return byID[cl.ID]
 	}
 	for _, cl := range c.Clauses {
-		addClause(Clause{ID: cl.ID, Level: cl.Level.String(), Section: cl.Section, Title: cl.Title, Text: cl.Text})
+		addClause(Clause{ID: cl.ID, Level: cl.Level, Section: cl.Section, Title: cl.Title, Text: cl.Text})
 	}
 	for _, s := range ss {
 		for _, id := range clausesOf(s) {
@@ -441,13 +374,13 @@ func clausesOf(s Scenario) []string {
 	return ids
 }
 
-func levelOfFindings(s Scenario, clause string) string {
+func levelOfFindings(s Scenario, clause string) result.Level {
 	for _, f := range s.Findings {
-		if f.Clause == clause && f.Level != "" {
+		if f.Clause == clause {
 			return f.Level
 		}
 	}
-	return scenarios.MUST.String()
+	return result.MUST
 }
 
 // clauseVerdict is the verdict of scenario s for one clause: findings that name the clause
@@ -455,21 +388,21 @@ func levelOfFindings(s Scenario, clause string) string {
 // counts against every clause of the scenario; a scenario that failed other clauses only
 // leaves this one NOT-RUN (not established); otherwise the clause held (PASS, or INFO for an
 // INFO clause).
-func clauseVerdict(s Scenario, clause, level string, strict bool) Verdict {
-	if s.Verdict == Skipped {
-		return Skipped
+func clauseVerdict(s Scenario, clause string, level result.Level, strict bool) result.Verdict {
+	if s.Verdict == result.Skipped {
+		return result.Skipped
 	}
 	named, unnamed := false, false
-	v := Verdict("")
+	v := result.Verdict("")
 	for _, f := range s.Findings {
 		switch f.Clause {
 		case clause:
 			named = true
-			fv := NonStrict
-			if f.Level != scenarios.SHOULD.String() || strict {
-				fv = Fail
+			fv := result.NonStrict
+			if f.Level != result.SHOULD || strict {
+				fv = result.Fail
 			}
-			if v == "" || fv.rank() < v.rank() {
+			if v == "" || fv.Rank() < v.Rank() {
 				v = fv
 			}
 		case "":
@@ -479,26 +412,26 @@ func clauseVerdict(s Scenario, clause, level string, strict bool) Verdict {
 	if named {
 		return v
 	}
-	if s.Verdict == Fail || s.Verdict == NonStrict {
+	if s.Verdict == result.Fail || s.Verdict == result.NonStrict {
 		if unnamed {
 			return s.Verdict
 		}
 		// The scenario failed on other clauses; whether this one held was not established
 		// (the scenario may have stopped before checking it).
-		return NotRun
+		return result.NotRun
 	}
-	if level == scenarios.INFO.String() {
-		return Info
+	if level == result.INFO {
+		return result.Info
 	}
-	return Pass
+	return result.Pass
 }
 
 // worst is the worst verdict among rs, or NOT-RUN when rs is empty. Skips count only when
 // nothing else ran.
-func worst(rs []ClauseResult) Verdict {
-	v := NotRun
+func worst(rs []ClauseResult) result.Verdict {
+	v := result.NotRun
 	for _, r := range rs {
-		if r.Verdict.rank() < v.rank() {
+		if r.Verdict.Rank() < v.Rank() {
 			v = r.Verdict
 		}
 	}
@@ -529,7 +462,7 @@ func oneLine(s string) string {
 
 // findingDetail is the part of a finding's message that says more than its clause, its
 // requirement, Expected, Got and Step: the message the check gave, if any.
-func findingDetail(f scenarios.Finding) string {
+func findingDetail(f result.Finding) string {
 	lines := strings.Split(f.Message, "\n")
 	if f.Clause != "" && len(lines) > 0 && strings.HasPrefix(lines[0], f.Clause) {
 		lines = lines[1:]
@@ -547,23 +480,10 @@ func findingDetail(f scenarios.Finding) string {
 	return strings.Join(keep, "\n")
 }
 
-// setupInfo is the part of the suite's setup entry (SetupEntryName) that the run's metadata
-// uses.
-type setupInfo struct {
-	Target   string `json:"target"`
-	Embedded bool   `json:"embedded"`
-	RunID    string `json:"run_id"`
-	Strict   bool   `json:"strict"`
-}
-
-// SetupEntryName is the name of the report entry of the suite's setup node that carries the
-// resolved target and run ID.
-const SetupEntryName = "upspec-run"
-
 // setupOf decodes the setup entry of a suite setup node.
-func setupOf(spec types.SpecReport) (setupInfo, bool) {
+func setupOf(spec types.SpecReport) (result.RunInfo, bool) {
 	for _, e := range spec.ReportEntries {
-		if e.Name != SetupEntryName {
+		if e.Name != result.SetupEntryName {
 			continue
 		}
 		data := []byte(e.Value.AsJSON)
@@ -573,10 +493,10 @@ func setupOf(spec types.SpecReport) (setupInfo, bool) {
 				continue
 			}
 		}
-		var info setupInfo
+		var info result.RunInfo
 		if json.Unmarshal(data, &info) == nil {
 			return info, true
 		}
 	}
-	return setupInfo{}, false
+	return result.RunInfo{}, false
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/onsi/ginkgo/v2/types"
 
+	"github.com/upspec/upspec/reports/result"
 	"github.com/upspec/upspec/scenarios"
 )
 
@@ -48,7 +49,7 @@ func TestScenarioFromCatalogue(t *testing.T) {
 			if !ok {
 				t.Fatalf("no scenario %s", tt.id)
 			}
-			if s.Family != tt.family || s.Level != tt.level || strings.Join(s.Labels, " ") != tt.labels {
+			if s.Family != tt.family || s.Level.String() != tt.level || strings.Join(s.Labels, " ") != tt.labels {
 				t.Errorf("family, level, labels = %q, %q, %q; want %q, %q, %q", s.Family, s.Level, s.Labels, tt.family, tt.level, tt.labels)
 			}
 		})
@@ -59,17 +60,17 @@ func TestClauseVerdicts(t *testing.T) {
 	run := testRun()
 	tests := []struct {
 		clause string
-		want   Verdict
+		want   result.Verdict
 		scns   string // scenario:verdict pairs
 	}{
 		// The finding names this clause.
-		{"ack.201-while-incomplete", Fail, "CP-01:FAIL"},
+		{"ack.201-while-incomplete", result.Fail, "CP-01:FAIL"},
 		// CP-01 failed another clause: this one was not established.
-		{"ack.final-only-when-complete", NotRun, "CP-01:NOT-RUN"},
-		{"rob.malformed-4xx", NonStrict, "MF-01:NON-STRICT"},
-		{"ack.list-format", Info, "RS-01:INFO"},
-		{"ses.multi-address", Skipped, "SS-01:SKIPPED"},
-		{"seg.large-offsets", NotRun, ""},
+		{"ack.final-only-when-complete", result.NotRun, "CP-01:NOT-RUN"},
+		{"rob.malformed-4xx", result.NonStrict, "MF-01:NON-STRICT"},
+		{"ack.list-format", result.Info, "RS-01:INFO"},
+		{"ses.multi-address", result.Skipped, "SS-01:SKIPPED"},
+		{"seg.large-offsets", result.NotRun, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.clause, func(t *testing.T) {
@@ -101,17 +102,17 @@ func TestClauseVerdictRules(t *testing.T) {
 		name     string
 		s        Scenario
 		clause   string
-		level    string
+		level    result.Level
 		strict   bool
-		want     Verdict
+		want     result.Verdict
 		nameOnly bool
 	}{
-		{name: "should finding, not strict", s: Scenario{Verdict: NonStrict, Findings: []Finding{{Clause: "c", Level: "SHOULD"}}}, clause: "c", level: "SHOULD", want: NonStrict},
-		{name: "should finding, strict", s: Scenario{Verdict: Fail, Findings: []Finding{{Clause: "c", Level: "SHOULD"}}}, clause: "c", level: "SHOULD", strict: true, want: Fail},
-		{name: "unnamed failure counts against every clause", s: Scenario{Verdict: Fail, Findings: []Finding{{Level: "MUST", Message: "timeout"}}}, clause: "c", level: "MUST", want: Fail},
-		{name: "other clause failed", s: Scenario{Verdict: Fail, Findings: []Finding{{Clause: "d", Level: "MUST"}}}, clause: "c", level: "MUST", want: NotRun},
-		{name: "info clause held", s: Scenario{Verdict: Pass}, clause: "c", level: "INFO", want: Info},
-		{name: "skipped", s: Scenario{Verdict: Skipped}, clause: "c", level: "MUST", want: Skipped},
+		{name: "should finding, not strict", s: Scenario{Verdict: result.NonStrict, Findings: []result.Finding{{Clause: "c", Level: result.SHOULD}}}, clause: "c", level: result.SHOULD, want: result.NonStrict},
+		{name: "should finding, strict", s: Scenario{Verdict: result.Fail, Findings: []result.Finding{{Clause: "c", Level: result.SHOULD}}}, clause: "c", level: result.SHOULD, strict: true, want: result.Fail},
+		{name: "unnamed failure counts against every clause", s: Scenario{Verdict: result.Fail, Findings: []result.Finding{{Level: result.MUST, Message: "timeout"}}}, clause: "c", level: result.MUST, want: result.Fail},
+		{name: "other clause failed", s: Scenario{Verdict: result.Fail, Findings: []result.Finding{{Clause: "d", Level: result.MUST}}}, clause: "c", level: result.MUST, want: result.NotRun},
+		{name: "info clause held", s: Scenario{Verdict: result.Pass}, clause: "c", level: result.INFO, want: result.Info},
+		{name: "skipped", s: Scenario{Verdict: result.Skipped}, clause: "c", level: result.MUST, want: result.Skipped},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -123,11 +124,11 @@ func TestClauseVerdictRules(t *testing.T) {
 }
 
 func TestFindingOnUnknownClause(t *testing.T) {
-	res := scenarios.Result{ScenarioID: "RS-01", Verdict: scenarios.VerdictFail,
-		Findings: []scenarios.Finding{{Clause: "x.not-in-catalogue", Level: scenarios.MUST, Message: "x"}}}
+	res := scenarios.Result{ScenarioID: "RS-01", Verdict: result.Fail,
+		Findings: []result.Finding{{Clause: "x.not-in-catalogue", Level: scenarios.MUST, Message: "x"}}}
 	run := testCatalogue().FromResults(Meta{}, []scenarios.Result{res})
 	last := run.Clauses[len(run.Clauses)-1]
-	if last.ID != "x.not-in-catalogue" || last.Verdict != Fail {
+	if last.ID != "x.not-in-catalogue" || last.Verdict != result.Fail {
 		t.Errorf("last clause = %s %s, want x.not-in-catalogue FAIL", last.ID, last.Verdict)
 	}
 }
@@ -135,14 +136,14 @@ func TestFindingOnUnknownClause(t *testing.T) {
 func TestFindingDetail(t *testing.T) {
 	tests := []struct {
 		name string
-		f    scenarios.Finding
+		f    result.Finding
 		want string
 	}{
-		{"clause with message", scenarios.Finding{Clause: "a.b", Requirement: "Req text.",
+		{"clause with message", result.Finding{Clause: "a.b", Requirement: "Req text.",
 			Message: "a.b (MUST): Title\n  Req text.\n  the list lost 0-5\n  Expected: x\n  Got: y\n  Step: s"}, "the list lost 0-5"},
-		{"clause only", scenarios.Finding{Clause: "a.b", Requirement: "Req text.",
+		{"clause only", result.Finding{Clause: "a.b", Requirement: "Req text.",
 			Message: "a.b (MUST): Title\n  Req text.\n  Expected: x\n  Got: y"}, ""},
-		{"scenario failure", scenarios.Finding{Message: "dial tcp: refused\n  Expected: an answer"}, "dial tcp: refused"},
+		{"scenario failure", result.Finding{Message: "dial tcp: refused\n  Expected: an answer"}, "dial tcp: refused"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -169,7 +170,7 @@ func ginkgoReport(entries map[string]any, extra ...types.SpecReport) types.Repor
 	}
 	rep.SpecReports = append(rep.SpecReports, types.SpecReport{
 		LeafNodeType: types.NodeTypeSynchronizedBeforeSuite, State: types.SpecStatePassed,
-		ReportEntries: types.ReportEntries{{Name: SetupEntryName, Value: types.WrapEntryValue(map[string]any{
+		ReportEntries: types.ReportEntries{{Name: result.SetupEntryName, Value: types.WrapEntryValue(map[string]any{
 			"target": "http://127.0.0.1:9/upload", "embedded": true, "run_id": testRunID, "strict": false})}},
 	})
 	for _, r := range testResults() {
@@ -179,14 +180,14 @@ func ginkgoReport(entries map[string]any, extra ...types.SpecReport) types.Repor
 		}
 		state := types.SpecStatePassed
 		switch r.Verdict {
-		case scenarios.VerdictFail:
+		case result.Fail:
 			state = types.SpecStateFailed
-		case scenarios.VerdictSkipped:
+		case result.Skipped:
 			state = types.SpecStateSkipped
 		}
 		rep.SpecReports = append(rep.SpecReports, types.SpecReport{
-			LeafNodeType: types.NodeTypeIt, LeafNodeText: r.ScenarioID + " something", State: state, RunTime: r.Duration,
-			ReportEntries: types.ReportEntries{{Name: EntryName, Value: types.WrapEntryValue(v)}},
+			LeafNodeType: types.NodeTypeIt, LeafNodeText: r.ScenarioID + " something", LeafNodeLabels: []string{result.IDLabel(r.ScenarioID)}, State: state, RunTime: r.Duration,
+			ReportEntries: types.ReportEntries{{Name: result.EntryName, Value: types.WrapEntryValue(v)}},
 		})
 	}
 	rep.SpecReports = append(rep.SpecReports, extra...)
@@ -195,7 +196,7 @@ func ginkgoReport(entries map[string]any, extra ...types.SpecReport) types.Repor
 
 func TestFromGinkgo(t *testing.T) {
 	res := testResults()
-	timedOut := types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "RS-02 nothing reported",
+	timedOut := types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "RS-02 nothing reported", LeafNodeLabels: []string{result.IDLabel("RS-02")},
 		State: types.SpecStateTimedout, Failure: types.Failure{Message: "A spec timeout occurred"}}
 	afterSuite := types.SpecReport{LeafNodeType: types.NodeTypeAfterSuite, State: types.SpecStateFailed,
 		Failure: types.Failure{Message: "stop the server:\nrefused"}}
@@ -236,7 +237,7 @@ func TestFromGinkgo(t *testing.T) {
 				t.Errorf("CP-01 detail = %q", cp.Findings[0].Detail)
 			}
 			rs2, ok := run.Scenario("RS-02")
-			if !ok || rs2.Verdict != Fail || len(rs2.Findings) != 1 || !strings.Contains(rs2.Findings[0].Message, "timeout") {
+			if !ok || rs2.Verdict != result.Fail || len(rs2.Findings) != 1 || !strings.Contains(rs2.Findings[0].Message, "timeout") {
 				t.Errorf("RS-02 (no entry, timed out) = %+v", rs2)
 			}
 			if len(run.SuiteErrors) != 1 || !strings.Contains(run.SuiteErrors[0], "stop the server:; refused") {
@@ -259,8 +260,8 @@ func TestFromGinkgoSuiteFailedAlone(t *testing.T) {
 
 func TestFromGinkgoBadEntry(t *testing.T) {
 	rep := types.Report{SpecReports: types.SpecReports{{
-		LeafNodeType: types.NodeTypeIt, LeafNodeText: "CP-01",
-		ReportEntries: types.ReportEntries{{Name: EntryName, Value: types.WrapEntryValue([]int{1, 2})}},
+		LeafNodeType: types.NodeTypeIt, LeafNodeText: "CP-01", LeafNodeLabels: []string{result.IDLabel("CP-01")},
+		ReportEntries: types.ReportEntries{{Name: result.EntryName, Value: types.WrapEntryValue([]int{1, 2})}},
 	}}}
 	if _, err := testCatalogue().FromGinkgo(Meta{}, []types.Report{rep}); err == nil || !strings.Contains(err.Error(), "decode") {
 		t.Errorf("err = %v, want a decode error", err)
@@ -275,10 +276,10 @@ func TestSpecScenarioSkipsSetupNodes(t *testing.T) {
 	}{
 		{"before suite", types.SpecReport{LeafNodeType: types.NodeTypeBeforeSuite}, false},
 		{"an It of no scenario", types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "checks the flags"}, false},
-		{"an It named by ID, skipped in setup", types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "[CP-01] two halves",
+		{"an It labelled with its ID, skipped in setup", types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "two halves", LeafNodeLabels: []string{result.IDLabel("CP-01")},
 			State: types.SpecStateSkipped, Failure: types.Failure{Message: "Spec skipped because Skip() was called in BeforeSuite"}}, true},
-		{"filtered out", types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "CP-01 two halves", State: types.SpecStateSkipped}, false},
-		{"dry run", types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "CP-01 two halves", State: types.SpecStatePassed}, false},
+		{"filtered out", types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "CP-01 two halves", LeafNodeLabels: []string{result.IDLabel("CP-01")}, State: types.SpecStateSkipped}, false},
+		{"dry run", types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "CP-01 two halves", LeafNodeLabels: []string{result.IDLabel("CP-01")}, State: types.SpecStatePassed}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -286,7 +287,7 @@ func TestSpecScenarioSkipsSetupNodes(t *testing.T) {
 			if err != nil || ok != tt.ok {
 				t.Fatalf("ok, err = %v, %v; want %v", ok, err, tt.ok)
 			}
-			if ok && (s.Verdict != Skipped || s.SkipReason == "") {
+			if ok && (s.Verdict != result.Skipped || s.SkipReason == "") {
 				t.Errorf("verdict = %s, skip reason %q; want SKIPPED with the reason", s.Verdict, s.SkipReason)
 			}
 		})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/onsi/ginkgo/v2/types"
 
+	"github.com/upspec/upspec/reports/result"
 	"github.com/upspec/upspec/scenarios"
 )
 
@@ -64,21 +65,21 @@ func (c Console) paint(code, s string) string {
 	return code + s + ansiReset
 }
 
-func verdictColor(v Verdict) string {
+func verdictColor(v result.Verdict) string {
 	switch v {
-	case Pass:
+	case result.Pass:
 		return ansiGreen
-	case Fail:
+	case result.Fail:
 		return ansiRed
-	case NonStrict:
+	case result.NonStrict:
 		return ansiYellow
-	case Info:
+	case result.Info:
 		return ansiBlue
 	}
 	return ansiGrey
 }
 
-func (c Console) verdict(v Verdict) string {
+func (c Console) verdict(v result.Verdict) string {
 	return c.paint(verdictColor(v), fmt.Sprintf("%-10s", v))
 }
 
@@ -86,9 +87,9 @@ func (c Console) verdict(v Verdict) string {
 func (c Console) outcome(s *Scenario) string {
 	switch {
 	case s.Known():
-		return c.paint(ansiPurple, fmt.Sprintf("%-10s", Known))
+		return c.paint(ansiPurple, fmt.Sprintf("%-10s", result.Known))
 	case s.Stale():
-		return c.paint(ansiBold+ansiRed, fmt.Sprintf("%-10s", Stale))
+		return c.paint(ansiBold+ansiRed, fmt.Sprintf("%-10s", result.Stale))
 	}
 	return c.verdict(s.Verdict)
 }
@@ -106,7 +107,7 @@ func (c Console) printf(format string, args ...any) {
 //	STALE       RB-04  A retry after completion  (5ms) PASS, but listed as an expected deviation (#46)
 func (c Console) ScenarioLine(s Scenario) {
 	line := fmt.Sprintf("%s  %-6s %s  %s", c.outcome(&s), s.ID, s.Title, c.paint(ansiGrey, "("+FormatDuration(s.Duration)+")"))
-	if s.Verdict == Skipped && s.SkipReason != "" {
+	if s.Verdict == result.Skipped && s.SkipReason != "" {
 		line += c.paint(ansiGrey, " skipped: "+oneLine(s.SkipReason))
 	}
 	switch {
@@ -134,7 +135,7 @@ func (c Console) PlannedLine(s Scenario) {
 
 // ExchangeLines prints an exchange in a few indented lines (for -v): the step, the request
 // line and headers, the body size, and how it ended.
-func (c Console) ExchangeLines(x Exchange) {
+func (c Console) ExchangeLines(x result.Exchange) {
 	step := x.Step
 	if step == "" {
 		step = "request"
@@ -156,13 +157,13 @@ func (c Console) ExchangeLines(x Exchange) {
 			c.printf("      < %s\n", strings.ReplaceAll(clip(x.Response.Body, 200), "\n", "\\n"))
 		}
 	}
-	if x.Outcome != OutcomeAnswered {
+	if x.Outcome != result.OutcomeAnswered {
 		c.printf("      %s\n", c.paint(ansiYellow, x.Describe()))
 	}
 }
 
 // bodySummary says how many body bytes went out and what they were.
-func bodySummary(r Request) string {
+func bodySummary(r result.Request) string {
 	s := fmt.Sprintf("body: %d bytes sent", r.BodySent)
 	if r.BodyLen >= 0 && r.BodyLen != r.BodySent {
 		s += fmt.Sprintf(" of %d announced", r.BodyLen)
@@ -228,10 +229,10 @@ func (c Console) expected(run *Run) {
 		x := s.Expectation
 		entry := s.ID + issueSuffix(x.Issue) + ": " + x.Reason
 		switch x.Outcome {
-		case Known:
-			c.printf("  %s  %-10s %s\n", c.paint(ansiPurple, string(Known)), s.Verdict, entry)
-		case Stale:
-			c.printf("  %s  %-10s %s; it passed: remove it from %s\n", c.paint(ansiBold+ansiRed, string(Stale)), s.Verdict, entry, name)
+		case result.Known:
+			c.printf("  %s  %-10s %s\n", c.paint(ansiPurple, string(result.Known)), s.Verdict, entry)
+		case result.Stale:
+			c.printf("  %s  %-10s %s; it passed: remove it from %s\n", c.paint(ansiBold+ansiRed, string(result.Stale)), s.Verdict, entry, name)
 		}
 	}
 }
@@ -253,7 +254,7 @@ func (c Console) failures(run *Run) {
 	nFail := len(problems)
 	nNonStrict := 0
 	for _, s := range problems {
-		if s.Verdict == NonStrict {
+		if s.Verdict == result.NonStrict {
 			nNonStrict++
 		}
 	}
@@ -284,14 +285,12 @@ func (c Console) failures(run *Run) {
 	}
 }
 
-func (c Console) finding(f Finding) {
+func (c Console) finding(f result.Finding) {
 	head := f.Clause
 	if head == "" {
 		head = "(no clause)"
 	}
-	if f.Level != "" {
-		head += " (" + f.Level + ")"
-	}
+	head += " (" + f.Level.String() + ")"
 	c.printf("  %s", c.paint(ansiBold, head))
 	if f.Requirement != "" {
 		c.printf(": %s", f.Requirement)
@@ -387,7 +386,7 @@ func (r *Run) ByFamily() []Group {
 
 // ByLevel counts the scenarios by level: MUST, SHOULD, INFO.
 func (r *Run) ByLevel() []Group {
-	return r.group(func(s Scenario) string { return s.Level }, []string{"MUST", "SHOULD", "INFO"})
+	return r.group(func(s Scenario) string { return s.Level.String() }, []string{"MUST", "SHOULD", "INFO"})
 }
 
 func (r *Run) group(key func(Scenario) string, order []string) []Group {

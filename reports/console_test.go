@@ -10,6 +10,7 @@ import (
 
 	"github.com/onsi/ginkgo/v2/types"
 
+	"github.com/upspec/upspec/reports/result"
 	"github.com/upspec/upspec/scenarios"
 )
 
@@ -20,11 +21,11 @@ func TestScenarioLine(t *testing.T) {
 		color bool
 		want  string
 	}{
-		{"pass", Scenario{ID: "RS-01", Title: "Two segments", Verdict: Pass, Duration: 3 * time.Millisecond}, false,
+		{"pass", Scenario{ID: "RS-01", Title: "Two segments", Verdict: result.Pass, Duration: 3 * time.Millisecond}, false,
 			"PASS        RS-01  Two segments  (3ms)\n"},
-		{"skip with reason", Scenario{ID: "SS-01", Title: "Two addresses", Verdict: Skipped, SkipReason: "not on\nloopback"}, false,
+		{"skip with reason", Scenario{ID: "SS-01", Title: "Two addresses", Verdict: result.Skipped, SkipReason: "not on\nloopback"}, false,
 			"SKIPPED     SS-01  Two addresses  (0s) skipped: not on; loopback\n"},
-		{"fail in colour", Scenario{ID: "CP-01", Title: "t", Verdict: Fail, Duration: 1500 * time.Millisecond}, true,
+		{"fail in colour", Scenario{ID: "CP-01", Title: "t", Verdict: result.Fail, Duration: 1500 * time.Millisecond}, true,
 			"\x1b[31mFAIL      \x1b[0m  CP-01  t  \x1b[90m(1.5s)\x1b[0m\n"},
 	}
 	for _, tt := range tests {
@@ -78,9 +79,9 @@ func TestClosingLine(t *testing.T) {
 		for i, v := range vs {
 			s := Scenario{ID: "S-" + strconv.Itoa(i)}
 			verdict, outcome, _ := strings.Cut(v, "/")
-			s.Verdict = Verdict(verdict)
+			s.Verdict = result.Verdict(verdict)
 			if outcome != "" {
-				s.Expectation = &Expectation{Outcome: ExpectOutcome(outcome)}
+				s.Expectation = &result.Expectation{Outcome: result.ExpectOutcome(outcome)}
 			}
 			r.Scenarios = append(r.Scenarios, s)
 		}
@@ -149,9 +150,9 @@ func TestFormatDuration(t *testing.T) {
 }
 
 func TestSpecDone(t *testing.T) {
-	res := scenarios.Result{ScenarioID: "RS-01", Verdict: scenarios.VerdictPass, Duration: 2 * time.Millisecond,
-		Exchanges: []scenarios.Exchange{{Step: "segment A", Outcome: scenarios.OutcomeClosed,
-			Request: scenarios.RequestRecord{Method: "POST", Target: "/upload", Proto: "HTTP/1.1"}}}}
+	res := scenarios.Result{ScenarioID: "RS-01", Verdict: result.Pass, Duration: 2 * time.Millisecond,
+		Exchanges: []result.Exchange{{Step: "segment A", Outcome: result.OutcomeClosed,
+			Request: result.Request{Method: "POST", Target: "/upload", Proto: "HTTP/1.1"}}}}
 	tests := []struct {
 		name    string
 		spec    types.SpecReport
@@ -159,14 +160,14 @@ func TestSpecDone(t *testing.T) {
 		want    []string
 		empty   bool
 	}{
-		{name: "scenario", spec: types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "RS-01 x", State: types.SpecStatePassed,
-			ReportEntries: types.ReportEntries{{Name: EntryName, Value: types.WrapEntryValue(res)}}}, want: []string{"PASS        RS-01"}},
-		{name: "verbose", verbose: true, spec: types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "RS-01 x", State: types.SpecStatePassed,
-			ReportEntries: types.ReportEntries{{Name: EntryName, Value: types.WrapEntryValue(res)}}}, want: []string{"PASS        RS-01", "▸ segment A", "> POST /upload HTTP/1.1"}},
+		{name: "scenario", spec: types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "RS-01 x", LeafNodeLabels: []string{result.IDLabel("RS-01")}, State: types.SpecStatePassed,
+			ReportEntries: types.ReportEntries{{Name: result.EntryName, Value: types.WrapEntryValue(res)}}}, want: []string{"PASS        RS-01"}},
+		{name: "verbose", verbose: true, spec: types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "RS-01 x", LeafNodeLabels: []string{result.IDLabel("RS-01")}, State: types.SpecStatePassed,
+			ReportEntries: types.ReportEntries{{Name: result.EntryName, Value: types.WrapEntryValue(res)}}}, want: []string{"PASS        RS-01", "▸ segment A", "> POST /upload HTTP/1.1"}},
 		{name: "setup node", spec: types.SpecReport{LeafNodeType: types.NodeTypeSynchronizedBeforeSuite}, empty: true},
-		{name: "dry run", spec: types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "RS-01 x", State: types.SpecStatePassed},
+		{name: "dry run", spec: types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "RS-01 x", LeafNodeLabels: []string{result.IDLabel("RS-01")}, State: types.SpecStatePassed},
 			want: []string{"would run   RS-01  ", "[range-strings]"}},
-		{name: "filtered out", spec: types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "RS-01 x", State: types.SpecStateSkipped}, empty: true},
+		{name: "filtered out", spec: types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "RS-01 x", LeafNodeLabels: []string{result.IDLabel("RS-01")}, State: types.SpecStateSkipped}, empty: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -191,18 +192,18 @@ func TestSpecDoneExpect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := func(id string, v scenarios.Verdict) types.SpecReport {
+	spec := func(id string, v result.Verdict) types.SpecReport {
 		res := scenarios.Result{ScenarioID: id, Verdict: v}
-		return types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: id, State: types.SpecStatePassed,
-			ReportEntries: types.ReportEntries{{Name: EntryName, Value: types.WrapEntryValue(res)}}}
+		return types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: id, LeafNodeLabels: []string{result.IDLabel(id)}, State: types.SpecStatePassed,
+			ReportEntries: types.ReportEntries{{Name: result.EntryName, Value: types.WrapEntryValue(res)}}}
 	}
 	tests := []struct {
 		spec types.SpecReport
 		want string
 	}{
-		{spec("RS-01", scenarios.VerdictPass), "STALE       RS-01 "},
-		{spec("PA-01", scenarios.VerdictFail), "KNOWN       PA-01 "},
-		{spec("CP-01", scenarios.VerdictFail), "FAIL        CP-01 "},
+		{spec("RS-01", result.Pass), "STALE       RS-01 "},
+		{spec("PA-01", result.Fail), "KNOWN       PA-01 "},
+		{spec("CP-01", result.Fail), "FAIL        CP-01 "},
 	}
 	for _, tt := range tests {
 		var buf bytes.Buffer

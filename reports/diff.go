@@ -6,6 +6,8 @@ import (
 	"io"
 	"slices"
 	"strconv"
+
+	"github.com/upspec/upspec/reports/result"
 )
 
 // Diff is what changed between two runs: scenarios whose verdict changed, scenarios whose
@@ -21,7 +23,7 @@ type ScenarioDiff struct {
 	ID    string
 	Title string
 	// VerdictA and VerdictB are the verdicts; "" when the scenario did not run in that run.
-	VerdictA, VerdictB Verdict
+	VerdictA, VerdictB result.Verdict
 	// Exchanges are the exchanges whose answers differ, by position.
 	Exchanges []ExchangeDiff
 }
@@ -75,18 +77,18 @@ func Compare(a, b *Run) Diff {
 
 // answerKey is what Compare compares of an answer: how the exchange ended, the status, and
 // the Range header.
-func answerKey(x Exchange) string {
+func answerKey(x result.Exchange) string {
 	if x.Response == nil {
-		return x.Outcome
+		return string(x.Outcome)
 	}
-	k := x.Outcome + " " + strconv.Itoa(x.Response.Status)
+	k := string(x.Outcome) + " " + strconv.Itoa(x.Response.Status)
 	if v, ok := x.Response.Header("Range"); ok {
 		k += " Range: " + v
 	}
 	return k
 }
 
-func compareExchanges(a, b []Exchange) []ExchangeDiff {
+func compareExchanges(a, b []result.Exchange) []ExchangeDiff {
 	var out []ExchangeDiff
 	for i := 0; i < max(len(a), len(b)); i++ {
 		switch {
@@ -168,7 +170,7 @@ func WriteDiff(w io.Writer, d Diff, nameA, nameB string) error {
 	return flush(bw)
 }
 
-func verdictOrAbsent(v Verdict) string {
+func verdictOrAbsent(v result.Verdict) string {
 	if v == "" {
 		return "(not run)"
 	}

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/upspec/upspec/scenarios"
+	"github.com/upspec/upspec/reports/result"
 )
 
 func TestCompare(t *testing.T) {
@@ -14,7 +14,7 @@ func TestCompare(t *testing.T) {
 	// RS-01 still passes but the target writes the other list form.
 	changed[0].Exchanges[1].Response = created("0-5,9-15/24")
 	// CP-01 now passes.
-	changed[1].Verdict = scenarios.VerdictPass
+	changed[1].Verdict = result.Pass
 	changed[1].Findings = nil
 	changed[1].Exchanges[0].Response = created("0-11/24")
 	// SS-01 did not run at all; a new scenario did.
@@ -29,13 +29,13 @@ func TestCompare(t *testing.T) {
 	}
 	tests := []struct {
 		id         string
-		va, vb     Verdict
+		va, vb     result.Verdict
 		exchanges  int
 		firstIndex int
 	}{
-		{"CP-01", Fail, Pass, 1, 0},
-		{"RS-01", Pass, Pass, 1, 1},
-		{"SS-01", Skipped, "", 0, 0},
+		{"CP-01", result.Fail, result.Pass, 1, 0},
+		{"RS-01", result.Pass, result.Pass, 1, 1},
+		{"SS-01", result.Skipped, "", 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id, func(t *testing.T) {

@@ -1,6 +1,10 @@
 package reports
 
-import "github.com/upspec/upspec/scenarios"
+import (
+	"github.com/upspec/upspec/scenarios"
+
+	"github.com/upspec/upspec/reports/result"
+)
 
 // ApplyExpectations classifies the run's scenarios with a list of expected deviations
 // (`upspec run --expect`): a listed scenario that failed (FAIL or NON-STRICT) is KNOWN and
@@ -20,22 +24,14 @@ func (r *Run) ApplyExpectations(e *scenarios.Expectations) {
 }
 
 // applyExpectations sets the scenario's Expectation from the list (nil when the list does not
-// classify it).
+// classify it). The record keeps the entry's outcome, issue and reason.
 func (s *Scenario) applyExpectations(e *scenarios.Expectations) {
 	s.Expectation = nil
-	out, x := e.Classify(scenarios.Result{ScenarioID: s.ID, Verdict: scenarios.Verdict(s.Verdict)})
-	switch out {
-	case scenarios.ExpectKnown:
-		s.Expectation = &Expectation{Outcome: Known, Issue: x.Issue, Reason: x.Reason}
-	case scenarios.ExpectStale:
-		s.Expectation = &Expectation{Outcome: Stale, Issue: x.Issue, Reason: x.Reason}
+	x, ok := e.Lookup(s.ID)
+	if !ok {
+		return
 	}
-}
-
-// Describe returns the expectation as one line: `(issue) reason`, or the reason alone.
-func (x Expectation) Describe() string {
-	if x.Issue == "" {
-		return x.Reason
+	if out := result.Classify(s.Verdict); out != result.ExpectNone {
+		s.Expectation = &result.Expectation{Outcome: out, Issue: x.Issue, Reason: x.Reason}
 	}
-	return "(" + x.Issue + ") " + x.Reason
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/upspec/upspec/reports/result"
 	"github.com/upspec/upspec/scenarios"
 )
 
@@ -35,21 +36,21 @@ func testCatalogue() Catalogue {
 	}
 }
 
-func hdrs(kv ...string) []scenarios.Header {
-	var hs []scenarios.Header
+func hdrs(kv ...string) []result.Header {
+	var hs []result.Header
 	for i := 0; i+1 < len(kv); i += 2 {
-		hs = append(hs, scenarios.Header{Name: kv[i], Value: kv[i+1]})
+		hs = append(hs, result.Header{Name: kv[i], Value: kv[i+1]})
 	}
 	return hs
 }
 
 // segment is an exchange of a pattern segment [start, end] of total, answered with resp.
-func segment(step, session string, start, end, total int64, seed int, at time.Duration, resp *scenarios.ResponseRecord) scenarios.Exchange {
+func segment(step, session string, start, end, total int64, seed int, at time.Duration, resp *result.Response) result.Exchange {
 	n := end - start + 1
 	body := string(scenarios.Pattern{Seed: seed}.Bytes(start, min(n, 64)))
-	x := scenarios.Exchange{
+	x := result.Exchange{
 		Step: step, Session: session, LocalAddr: "127.0.0.1:50412",
-		Request: scenarios.RequestRecord{
+		Request: result.Request{
 			Method: "POST", Target: "/upload", Proto: "HTTP/1.1", URL: "http://127.0.0.1:8080/upload",
 			Headers: hdrs("Host", "127.0.0.1:8080",
 				"Content-Disposition", `attachment; filename="cp-01.bin"`,
@@ -60,26 +61,26 @@ func segment(step, session string, start, end, total int64, seed int, at time.Du
 			BodyLen: n, BodySent: n, BodyPlanned: n, BodyHead: body,
 			PatternBody: true, Seed: seed, BodyOffset: start,
 		},
-		Outcome:  scenarios.OutcomeAnswered,
+		Outcome:  result.OutcomeAnswered,
 		Start:    testStart.Add(at),
 		Duration: 900 * time.Microsecond,
 		Response: resp,
 	}
 	if resp == nil {
-		x.Outcome = scenarios.OutcomeClosed
+		x.Outcome = result.OutcomeClosed
 	}
 	return x
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-func created(list string) *scenarios.ResponseRecord {
-	return &scenarios.ResponseRecord{Status: 201, StatusLine: "HTTP/1.1 201 Created",
+func created(list string) *result.Response {
+	return &result.Response{Status: 201, StatusLine: "HTTP/1.1 201 Created",
 		Headers: hdrs("Range", list, "Content-Length", itoa(int64(len(list)))), Body: list, BodyLen: int64(len(list))}
 }
 
-func ok200(body string) *scenarios.ResponseRecord {
-	return &scenarios.ResponseRecord{Status: 200, StatusLine: "HTTP/1.1 200 OK",
+func ok200(body string) *result.Response {
+	return &result.Response{Status: 200, StatusLine: "HTTP/1.1 200 OK",
 		Headers: hdrs("Content-Type", "text/plain", "Content-Length", itoa(int64(len(body)))), Body: body, BodyLen: int64(len(body))}
 }
 
@@ -91,32 +92,32 @@ func testResults() []scenarios.Result {
 	rs := sess("RS-01", 1)
 	long := strings.Repeat("<html>error page & more ", 400) // 9600 bytes
 	return []scenarios.Result{
-		{ScenarioID: "RS-01", Verdict: scenarios.VerdictPass, Duration: 3 * time.Millisecond,
+		{ScenarioID: "RS-01", Verdict: result.Pass, Duration: 3 * time.Millisecond,
 			Notes: []string{"range list form: module (0-5/24,9-15/24)"},
-			Exchanges: []scenarios.Exchange{
+			Exchanges: []result.Exchange{
 				segment("segment A", rs, 0, 5, 24, 0, 0, created("0-5/24")),
 				segment("segment B", rs, 9, 15, 24, 0, 2*time.Millisecond, created("0-5/24,9-15/24")),
 			}},
-		{ScenarioID: "CP-01", Verdict: scenarios.VerdictFail, Duration: 12 * time.Millisecond,
-			Findings: []scenarios.Finding{{
+		{ScenarioID: "CP-01", Verdict: result.Fail, Duration: 12 * time.Millisecond,
+			Findings: []result.Finding{{
 				Clause: "ack.201-while-incomplete", Level: scenarios.MUST,
 				Requirement: "Every accepted segment that leaves the file incomplete is answered 201 Created.",
 				Expected:    "201 Created", Got: `200 OK, body "completed"`,
 				Message: "ack.201-while-incomplete (MUST): 201 while incomplete\n  Every accepted segment that leaves the file incomplete is answered 201 Created.\n  the server claimed completion with 12 of 24 bytes\n  Expected: 201 Created\n  Got: 200 OK, body \"completed\"\n  Step: first half",
 				Step:    "first half", Session: cp,
 			}},
-			Exchanges: []scenarios.Exchange{
+			Exchanges: []result.Exchange{
 				segment("first half", cp, 0, 11, 24, 0, 0, ok200("completed")),
 				segment("second half", cp, 12, 23, 24, 7, 2*time.Millisecond, ok200("completed")),
 			}},
-		{ScenarioID: "MF-01", Verdict: scenarios.VerdictNonStrict, Duration: 2 * time.Millisecond,
-			Findings: []scenarios.Finding{{
+		{ScenarioID: "MF-01", Verdict: result.NonStrict, Duration: 2 * time.Millisecond,
+			Findings: []result.Finding{{
 				Clause: "rob.malformed-4xx", Level: scenarios.SHOULD,
 				Requirement: "A malformed range gets a 4xx answer with a reason.",
 				Expected:    "4xx with a reason", Got: "connection closed without a response (0 bytes)",
 				Message: "rob.malformed-4xx (SHOULD): ...", Step: "malformed range", Session: sess("MF-01", 1),
 			}},
-			Exchanges: []scenarios.Exchange{func() scenarios.Exchange {
+			Exchanges: []result.Exchange{func() result.Exchange {
 				x := segment("malformed range", sess("MF-01", 1), 0, 5, 24, 0, 0, nil)
 				x.Request.Headers[3].Value = "bytes 0-5/24x <script>alert(1)</script>"
 				x.Request.PatternBody = false
@@ -126,25 +127,25 @@ func testResults() []scenarios.Result {
 				x.Request.Headers[5].Value = "8"
 				return x
 			}()}},
-		{ScenarioID: "SS-01", Verdict: scenarios.VerdictSkipped, SkipReason: "the target is not on loopback: no second client address"},
-		{ScenarioID: "HD-09", Verdict: scenarios.VerdictInfo, Duration: time.Millisecond,
+		{ScenarioID: "SS-01", Verdict: result.Skipped, SkipReason: "the target is not on loopback: no second client address"},
+		{ScenarioID: "HD-09", Verdict: result.Info, Duration: time.Millisecond,
 			Notes: []string{"GET /upload → 405 Not Allowed"},
-			Exchanges: []scenarios.Exchange{{
-				Step: "GET", Request: scenarios.RequestRecord{Method: "GET", Target: "/upload", Proto: "HTTP/1.1", BodyLen: -1,
+			Exchanges: []result.Exchange{{
+				Step: "GET", Request: result.Request{Method: "GET", Target: "/upload", Proto: "HTTP/1.1", BodyLen: -1,
 					Headers: hdrs("Host", "127.0.0.1:8080")},
-				Response: &scenarios.ResponseRecord{Status: 405, StatusLine: "HTTP/1.1 405 Not Allowed",
+				Response: &result.Response{Status: 405, StatusLine: "HTTP/1.1 405 Not Allowed",
 					Headers: hdrs("Content-Type", "text/html"), Body: long[:4096], BodyLen: int64(len(long)), Truncated: true},
-				Outcome: scenarios.OutcomeAnswered, Start: testStart, Duration: time.Millisecond,
+				Outcome: result.OutcomeAnswered, Start: testStart, Duration: time.Millisecond,
 			}}},
-		{ScenarioID: "PA-01", Verdict: scenarios.VerdictFail, Duration: 30 * time.Millisecond,
-			Findings: []scenarios.Finding{{
+		{ScenarioID: "PA-01", Verdict: result.Fail, Duration: 30 * time.Millisecond,
+			Findings: []result.Finding{{
 				Clause: "par.overlap-rejected", Level: scenarios.MUST,
 				Requirement: "Simultaneous requests of one session with overlapping ranges are forbidden.",
 				Expected:    "an error for A or B", Got: "201 for both",
 				Message: "par.overlap-rejected (MUST): ...", Step: "segment A (rest)", Session: sess("PA-01", 1),
 			}},
-			Exchanges: []scenarios.Exchange{
-				func() scenarios.Exchange {
+			Exchanges: []result.Exchange{
+				func() result.Exchange {
 					x := segment("segment A (rest)", sess("PA-01", 1), 0, 15, 24, 3, 0, created("0-15/24"))
 					x.Duration = 5 * time.Millisecond // still in flight when B starts
 					return x

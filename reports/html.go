@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/upspec/upspec/reports/result"
 )
 
 //go:embed report.html.tmpl
@@ -20,7 +22,7 @@ const BodyLimit = 1024
 func htmlFuncs() template.FuncMap {
 	return template.FuncMap{
 		"dur":      FormatDuration,
-		"verdicts": ScenarioVerdicts,
+		"verdicts": result.ScenarioVerdicts,
 		"closing":  ClosingLine,
 		"clip":     func(s string) string { return clip(s, BodyLimit) },
 		"clipped":  func(s string) bool { return len(s) > BodyLimit },
@@ -31,7 +33,7 @@ func htmlFuncs() template.FuncMap {
 			return t.UTC().Format("2006-01-02 15:04:05 UTC")
 		},
 		"join": strings.Join,
-		"count": func(c Clause, v Verdict) int {
+		"count": func(c Clause, v result.Verdict) int {
 			n := 0
 			for _, r := range c.Scenarios {
 				if r.Verdict == v {
@@ -45,9 +47,9 @@ func htmlFuncs() template.FuncMap {
 		"anchor":   anchor,
 		"add":      func(a, b int) int { return a + b },
 		"body":     bodySummary,
-		"hasBody":  func(r Request) bool { return r.BodySent > 0 || r.BodyLen > 0 },
+		"hasBody":  func(r result.Request) bool { return r.BodySent > 0 || r.BodyLen > 0 },
 		"problems": func(r *Run) int { return len(r.Problems()) + r.Counts.Stale },
-		"failedAt": func(s Scenario, x Exchange) bool { return len(findingsOf(&s, x)) > 0 },
+		"failedAt": func(s Scenario, x result.Exchange) bool { return len(findingsOf(&s, x)) > 0 },
 	}
 }
 
@@ -106,9 +108,9 @@ func clauseSections(cs []Clause) []section {
 
 // exchangeClass colours an exchange: ok (2xx), redirect (3xx), client (4xx), server (5xx),
 // or none (no answer).
-func exchangeClass(x Exchange) string {
+func exchangeClass(x result.Exchange) string {
 	if x.Response == nil {
-		if x.Outcome == OutcomeAborted {
+		if x.Outcome == result.OutcomeAborted {
 			return "aborted"
 		}
 		return "none"

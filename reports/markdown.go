@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/upspec/upspec/reports/result"
 )
 
 // WriteMarkdown writes a summary of the run that fits a CI job summary (GitHub's
@@ -52,12 +54,12 @@ func WriteMarkdown(w io.Writer, run *Run) error {
 	}
 
 	p("| verdict | scenarios |\n|---|---:|\n")
-	for _, v := range ScenarioVerdicts() {
+	for _, v := range result.ScenarioVerdicts() {
 		p("| %s %s | %d |\n", verdictEmoji(v), v, run.Counts.Of(v))
 	}
 	if run.Meta.Expectations != "" || run.Counts.Known+run.Counts.Stale > 0 {
-		p("| %s KNOWN (listed deviation, failed as listed; does not fail the run) | %d |\n", outcomeEmoji(Known), run.Counts.Known)
-		p("| %s STALE (listed deviation that passed; fails the run) | %d |\n", outcomeEmoji(Stale), run.Counts.Stale)
+		p("| %s KNOWN (listed deviation, failed as listed; does not fail the run) | %d |\n", outcomeEmoji(result.Known), run.Counts.Known)
+		p("| %s STALE (listed deviation that passed; fails the run) | %d |\n", outcomeEmoji(result.Stale), run.Counts.Stale)
 	}
 	p("\n")
 
@@ -79,7 +81,7 @@ func WriteMarkdown(w io.Writer, run *Run) error {
 	if len(problems)+len(stale) > 0 {
 		p("### Failures\n\n")
 		for _, s := range stale {
-			p("#### %s STALE %s: %s\n\n", outcomeEmoji(Stale), mdInline(s.ID), mdInline(s.Title))
+			p("#### %s STALE %s: %s\n\n", outcomeEmoji(result.Stale), mdInline(s.ID), mdInline(s.Title))
 			p("- %s, but listed in %s as an expected deviation%s: %s\n", s.Verdict, mdCodeSpan(run.Meta.Expectations),
 				mdInline(issueSuffix(s.Expectation.Issue)), mdInline(oneLine(s.Expectation.Reason)))
 			p("- the implementation may have been fixed: remove the entry from the list\n\n")
@@ -95,9 +97,7 @@ func WriteMarkdown(w io.Writer, run *Run) error {
 					clause = "(no clause)"
 				}
 				p("- **%s**", mdInline(clause))
-				if f.Level != "" {
-					p(" (%s)", f.Level)
-				}
+				p(" (%s)", f.Level)
 				if f.Requirement != "" {
 					p(": %s", mdInline(oneLine(f.Requirement)))
 				}
@@ -124,7 +124,7 @@ func WriteMarkdown(w io.Writer, run *Run) error {
 		p("<details><summary>Expected deviations: %d known</summary>\n\n", len(known))
 		p("| ID | title | verdict | issue | reason |\n|---|---|---|---|---|\n")
 		for _, s := range known {
-			p("| %s %s | %s | %s | %s | %s |\n", outcomeEmoji(Known), mdCell(s.ID), mdCell(s.Title), s.Verdict,
+			p("| %s %s | %s | %s | %s | %s |\n", outcomeEmoji(result.Known), mdCell(s.ID), mdCell(s.Title), s.Verdict,
 				mdCell(s.Expectation.Issue), mdCell(s.Expectation.Reason))
 		}
 		p("\n</details>\n\n")
@@ -135,7 +135,7 @@ func WriteMarkdown(w io.Writer, run *Run) error {
 	for i := range run.Scenarios {
 		s := &run.Scenarios[i]
 		verdict := string(s.Verdict)
-		if s.Verdict == Skipped && s.SkipReason != "" {
+		if s.Verdict == result.Skipped && s.SkipReason != "" {
 			verdict += ": " + oneLine(s.SkipReason)
 		}
 		emoji := verdictEmoji(s.Verdict)
@@ -150,7 +150,7 @@ func WriteMarkdown(w io.Writer, run *Run) error {
 
 	var open []Clause
 	for _, c := range run.Clauses {
-		if c.Verdict != Pass && c.Verdict != Info {
+		if c.Verdict != result.Pass && c.Verdict != result.Info {
 			open = append(open, c)
 		}
 	}
@@ -177,24 +177,24 @@ func WriteMarkdownFile(path string, run *Run) error {
 	return writeFile(path, func(w io.Writer) error { return WriteMarkdown(w, run) })
 }
 
-func outcomeEmoji(o ExpectOutcome) string {
-	if o == Stale {
+func outcomeEmoji(o result.ExpectOutcome) string {
+	if o == result.Stale {
 		return "🔴"
 	}
 	return "🟣"
 }
 
-func verdictEmoji(v Verdict) string {
+func verdictEmoji(v result.Verdict) string {
 	switch v {
-	case Pass:
+	case result.Pass:
 		return "✅"
-	case Fail:
+	case result.Fail:
 		return "❌"
-	case NonStrict:
+	case result.NonStrict:
 		return "⚠️"
-	case Info:
+	case result.Info:
 		return "ℹ️"
-	case Skipped:
+	case result.Skipped:
 		return "⏭️"
 	}
 	return "▫️"

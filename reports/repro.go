@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/upspec/upspec/reports/result"
 	"github.com/upspec/upspec/scenarios"
 )
 
@@ -66,7 +67,7 @@ func Reproducer(run *Run, s *Scenario) string {
 	if len(s.Findings) > 0 {
 		p("# What failed:\n")
 		for _, f := range s.Findings {
-			p("#   %s (%s): %s\n", commentText(orDash(f.Clause)), commentText(orDash(f.Level)), commentText(f.Requirement))
+			p("#   %s (%s): %s\n", commentText(orDash(f.Clause)), commentText(orDash(f.Level.String())), commentText(f.Requirement))
 			if f.Expected != "" || f.Got != "" {
 				p("#     expected: %s\n#     got:      %s\n", commentText(f.Expected), commentText(f.Got))
 			}
@@ -112,7 +113,7 @@ func Reproducer(run *Run, s *Scenario) string {
 }
 
 // writeRequest writes the comments, the echo and the curl command of one exchange.
-func writeRequest(b *strings.Builder, run *Run, s *Scenario, i int, x Exchange, runID string, background bool) {
+func writeRequest(b *strings.Builder, run *Run, s *Scenario, i int, x result.Exchange, runID string, background bool) {
 	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
 	step := x.Step
 	if step == "" {
@@ -125,7 +126,7 @@ func writeRequest(b *strings.Builder, run *Run, s *Scenario, i int, x Exchange, 
 	}
 	var should []string
 	for _, f := range findingsOf(s, x) {
-		should = append(should, fmt.Sprintf("should answer: %s (%s, %s)", orDash(f.Expected), orDash(f.Clause), orDash(f.Level)))
+		should = append(should, fmt.Sprintf("should answer: %s (%s, %s)", orDash(f.Expected), orDash(f.Clause), orDash(f.Level.String())))
 	}
 	answered := "answered in the run: " + x.Describe()
 	if len(should) > 0 {
@@ -174,19 +175,19 @@ func writeRequest(b *strings.Builder, run *Run, s *Scenario, i int, x Exchange, 
 	fmt.Fprintf(&cmd, " -X %s", shQuote(method))
 	// Suppress the headers curl adds on its own, unless the run sent them.
 	for _, h := range []string{"Expect", "Accept", "User-Agent", "Content-Type", "Transfer-Encoding"} {
-		if _, sent := headerValue(r.Headers, h); !sent {
+		if _, sent := r.Header(h); !sent {
 			fmt.Fprintf(&cmd, " \\\n  -H %s", shQuote(h+":"))
 		}
 	}
 	host := requestHost(r, run)
 	for _, h := range r.Headers {
-		if equalFold(h.Name, "Host") && h.Value == host {
+		if strings.EqualFold(h.Name, "Host") && h.Value == host {
 			continue // curl writes the Host of $TARGET
 		}
 		fmt.Fprintf(&cmd, " \\\n  -H %s", withRun(h.Name+": "+h.Value, runID))
 	}
 	if hasBody {
-		if _, sent := headerValue(r.Headers, "Content-Length"); !sent && r.BodyLen < 0 {
+		if _, sent := r.Header("Content-Length"); !sent && r.BodyLen < 0 {
 			// The run sent no Content-Length: let curl stream the body chunked.
 			cmd.WriteString(" \\\n  -H 'Transfer-Encoding: chunked'")
 		}
@@ -201,7 +202,7 @@ func writeRequest(b *strings.Builder, run *Run, s *Scenario, i int, x Exchange, 
 }
 
 // bodyProducer is the shell command that writes the body the run sent.
-func bodyProducer(r Request, pause bool) string {
+func bodyProducer(r result.Request, pause bool) string {
 	switch {
 	case r.PatternBody && pause && r.BodySent > 1:
 		half := r.BodySent / 2
@@ -233,8 +234,8 @@ func printfBytes(s string) string {
 }
 
 // findingsOf returns the findings tied to exchange x (same step and session).
-func findingsOf(s *Scenario, x Exchange) []Finding {
-	var out []Finding
+func findingsOf(s *Scenario, x result.Exchange) []result.Finding {
+	var out []result.Finding
 	for _, f := range s.Findings {
 		if f.Step != "" && f.Step == x.Step && (f.Session == "" || f.Session == x.Session) {
 			out = append(out, f)
@@ -244,14 +245,14 @@ func findingsOf(s *Scenario, x Exchange) []Finding {
 }
 
 // overlaps reports whether b started before a had finished.
-func overlaps(a, b Exchange) bool {
+func overlaps(a, b result.Exchange) bool {
 	if a.Start.IsZero() || b.Start.IsZero() || a.Duration <= 0 {
 		return false
 	}
 	return b.Start.Before(a.Start.Add(a.Duration))
 }
 
-func hasBackground(xs []Exchange) bool {
+func hasBackground(xs []result.Exchange) bool {
 	for i := 0; i+1 < len(xs); i++ {
 		if overlaps(xs[i], xs[i+1]) {
 			return true
@@ -294,7 +295,7 @@ func firstURL(s *Scenario) string {
 }
 
 // requestHost is the host:port the request went to.
-func requestHost(r Request, run *Run) string {
+func requestHost(r result.Request, run *Run) string {
 	for _, raw := range []string{r.URL, run.Meta.Target} {
 		if u, err := url.Parse(raw); err == nil && u.Host != "" {
 			return u.Host
@@ -304,7 +305,7 @@ func requestHost(r Request, run *Run) string {
 }
 
 // requestPath is the path and query of the request.
-func requestPath(r Request) string {
+func requestPath(r result.Request) string {
 	if strings.HasPrefix(r.Target, "/") {
 		return r.Target
 	}

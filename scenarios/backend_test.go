@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/upspec/upspec/fakeserver"
+	"github.com/upspec/upspec/reports/result"
 	"github.com/upspec/upspec/scenarios"
 )
 
@@ -149,9 +150,9 @@ func TestBackendScenarioCatchesTheModuleForm(t *testing.T) {
 			cfg := startReference(t, fakeserver.Options{Quirks: tt.quirks})
 			cfg.Strict = false
 			r := runScenario(t, cfg, "BK-01")
-			want := scenarios.VerdictPass
+			want := result.Pass
 			if len(tt.want) > 0 {
-				want = scenarios.VerdictNonStrict
+				want = result.NonStrict
 			}
 			got := findingsOf(r)
 			if r.Verdict != want || len(r.Findings) != len(tt.want) {
@@ -168,7 +169,7 @@ func TestBackendScenarioCatchesTheModuleForm(t *testing.T) {
 		cfg := startReference(t, fakeserver.Options{})
 		cfg.Backend = nil
 		r := runScenario(t, cfg, "BK-01")
-		if r.Verdict != scenarios.VerdictSkipped || !strings.Contains(r.SkipReason, "--backend-listen") || len(r.Exchanges) != 0 {
+		if r.Verdict != result.Skipped || !strings.Contains(r.SkipReason, "--backend-listen") || len(r.Exchanges) != 0 {
 			t.Errorf("BK-01 without a backend: %s (%q), %d exchanges; want SKIPPED naming --backend-listen, no exchange",
 				r.Verdict, r.SkipReason, len(r.Exchanges))
 		}
@@ -185,15 +186,15 @@ func TestReuseScenarioCatchesTheOldTail(t *testing.T) {
 		name    string
 		quirks  fakeserver.QuirkSet
 		fileURL bool
-		verdict scenarios.Verdict
+		verdict result.Verdict
 		want    string // substring of the findings or the skip reason
 	}{
-		{"reference: 409", fakeserver.QuirkSet{}, true, scenarios.VerdictPass, ""},
-		{"reference without a file URL", fakeserver.QuirkSet{}, false, scenarios.VerdictPass, ""},
-		{"a new session, truncated", restart, true, scenarios.VerdictPass, ""},
-		{"a new session keeping the old tail", restart.With(fakeserver.NoTruncateOnReuse), true, scenarios.VerdictFail,
+		{"reference: 409", fakeserver.QuirkSet{}, true, result.Pass, ""},
+		{"reference without a file URL", fakeserver.QuirkSet{}, false, result.Pass, ""},
+		{"a new session, truncated", restart, true, result.Pass, ""},
+		{"a new session keeping the old tail", restart.With(fakeserver.NoTruncateOnReuse), true, result.Fail,
 			"rob.stored-bytes: 24 bytes instead of 12; bytes 12-23 are the tail of the earlier 24-byte file"},
-		{"no file URL", restart.With(fakeserver.NoTruncateOnReuse), false, scenarios.VerdictSkipped, "--file-url"},
+		{"no file URL", restart.With(fakeserver.NoTruncateOnReuse), false, result.Skipped, "--file-url"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -238,11 +239,11 @@ func TestResendWaitsForTheInterruptedClaim(t *testing.T) {
 	tests := []struct {
 		name    string
 		times   int64
-		verdict scenarios.Verdict
+		verdict result.Verdict
 		want    string
 	}{
-		{"clears after three", 3, scenarios.VerdictPass, "got 409 3 time(s)"},
-		{"never clears", -1, scenarios.VerdictFail, "rob.interrupted-segment"},
+		{"clears after three", 3, result.Pass, "got 409 3 time(s)"},
+		{"never clears", -1, result.Fail, "rob.interrupted-segment"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,70 +1,28 @@
 package scenarios
 
 import (
-	"fmt"
-	"strings"
+	"github.com/upspec/upspec/reports/result"
 )
 
-// Level is the strength of a clause: what a failed check of it means for the run.
-type Level int
+// Level is the strength of a clause: what a failed check of it means for the run. It is the
+// result model's level (result.Level), named here for the catalogue.
+type Level = result.Level
 
 // The levels of the catalogue, strongest first.
 const (
 	// MUST clauses come from the protocol document's normative sentences or follow directly
 	// from them; a failed check fails the run.
-	MUST Level = iota
+	MUST = result.MUST
 	// SHOULD clauses are robustness every user relies on; a failed check is NON-STRICT and
 	// fails the run only in strict mode.
-	SHOULD
+	SHOULD = result.SHOULD
 	// INFO clauses are left open by the document; the scenario records what the server does
 	// and never fails.
-	INFO
+	INFO = result.INFO
 )
 
-// String returns "MUST", "SHOULD" or "INFO".
-func (l Level) String() string {
-	switch l {
-	case MUST:
-		return "MUST"
-	case SHOULD:
-		return "SHOULD"
-	case INFO:
-		return "INFO"
-	}
-	return fmt.Sprintf("Level(%d)", int(l))
-}
-
-// MarshalText writes the level as its name, so that JSON reports say "MUST", not 0.
-func (l Level) MarshalText() ([]byte, error) {
-	switch l {
-	case MUST, SHOULD, INFO:
-		return []byte(l.String()), nil
-	}
-	return nil, fmt.Errorf("marshal level: unknown level %d", int(l))
-}
-
-// UnmarshalText reads a level name written by MarshalText (any letter case).
-func (l *Level) UnmarshalText(b []byte) error {
-	v, err := ParseLevel(string(b))
-	if err != nil {
-		return err
-	}
-	*l = v
-	return nil
-}
-
-// ParseLevel reads "MUST", "SHOULD" or "INFO" in any letter case.
-func ParseLevel(s string) (Level, error) {
-	switch strings.ToUpper(strings.TrimSpace(s)) {
-	case "MUST":
-		return MUST, nil
-	case "SHOULD":
-		return SHOULD, nil
-	case "INFO":
-		return INFO, nil
-	}
-	return 0, fmt.Errorf("parse level %q: want MUST, SHOULD or INFO", s)
-}
+// ParseLevel reads "MUST", "SHOULD" or "INFO" in any letter case (result.ParseLevel).
+func ParseLevel(s string) (Level, error) { return result.ParseLevel(s) }
 
 // Clause is one testable requirement of the protocol (or of the robustness every user relies
 // on). Its ID is stable: it never changes when the title, level or order changes, and checks

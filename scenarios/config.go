@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/upspec/upspec/internal/protocol"
+	"github.com/upspec/upspec/reports/result"
 )
 
 // Defaults of Config.
@@ -27,17 +28,17 @@ const (
 
 // Config is what a run of scenarios is pointed at and how strict it is.
 type Config struct {
-	Target         *url.URL      // the segment endpoint, e.g. http://127.0.0.1:8080/upload
-	Headers        []Header      // extra request headers put on every request (e.g. Authorization)
-	TLS            *tls.Config   // used for https targets (nil: system roots)
-	RequestTimeout time.Duration // bound on each exchange (default 10 s)
-	SegmentSize    int64         // default 65536
-	FinalStatus    int           // status of the backend's answer to a completion; 0 = any 2xx/3xx
-	FinalBody      string        // body of the backend's answer to a completion; "" = any body
-	FileURL        string        // template with {name} to fetch a completed file; "" = no file fetch
-	RunID          string        // prefix of every session ID; [A-Za-z0-9_-]
-	Strict         bool          // failed SHOULD checks fail the scenario
-	Loopback       bool          // derived by WithDefaults: the target host is a loopback address
+	Target         *url.URL        // the segment endpoint, e.g. http://127.0.0.1:8080/upload
+	Headers        []result.Header // extra request headers put on every request (e.g. Authorization)
+	TLS            *tls.Config     // used for https targets (nil: system roots)
+	RequestTimeout time.Duration   // bound on each exchange (default 10 s)
+	SegmentSize    int64           // default 65536
+	FinalStatus    int             // status of the backend's answer to a completion; 0 = any 2xx/3xx
+	FinalBody      string          // body of the backend's answer to a completion; "" = any body
+	FileURL        string          // template with {name} to fetch a completed file; "" = no file fetch
+	RunID          string          // prefix of every session ID; [A-Za-z0-9_-]
+	Strict         bool            // failed SHOULD checks fail the scenario
+	Loopback       bool            // derived by WithDefaults: the target host is a loopback address
 	// Backend gives the forms the deployment handed to the harness backend (its upload_pass
 	// points at a Backend); nil = no harness backend: the backend scenarios are skipped.
 	Backend BackendForms
@@ -67,7 +68,7 @@ func (c Config) WithDefaults() Config {
 	if c.Target != nil {
 		c.Loopback = IsLoopbackHost(c.Target.Hostname())
 	}
-	c.Headers = append([]Header(nil), c.Headers...)
+	c.Headers = append([]result.Header(nil), c.Headers...)
 	return c
 }
 
@@ -108,16 +109,16 @@ func (c Config) Validate() error {
 }
 
 // ParseHeader reads "Name: value" (as given to --header).
-func ParseHeader(s string) (Header, error) {
+func ParseHeader(s string) (result.Header, error) {
 	name, value, ok := strings.Cut(s, ":")
 	if !ok || !validHeaderName(name) {
-		return Header{}, fmt.Errorf("parse header %q: want `Name: value`", s)
+		return result.Header{}, fmt.Errorf("parse header %q: want `Name: value`", s)
 	}
 	value = strings.TrimSpace(value)
 	if strings.ContainsAny(value, "\r\n") {
-		return Header{}, fmt.Errorf("parse header %q: line break in the value", s)
+		return result.Header{}, fmt.Errorf("parse header %q: line break in the value", s)
 	}
-	return Header{Name: name, Value: value}, nil
+	return result.Header{Name: name, Value: value}, nil
 }
 
 // validHeaderName reports whether s is a non-empty HTTP token.

@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/upspec/upspec/reports/result"
 )
 
 // Expected deviations.
@@ -29,33 +31,10 @@ import (
 // tracker), a URL, or `-` when there is none; <reason> is the rest of the line and must not be
 // empty. Blank lines are ignored; an ID may be listed once.
 
-// ExpectOutcome is how an expectations file reclassifies one result.
-type ExpectOutcome string
-
-// The outcomes of Expectations.Classify.
-const (
-	// ExpectNone: the scenario is not listed (or was skipped): its verdict stands.
-	ExpectNone ExpectOutcome = ""
-	// ExpectKnown: the scenario is listed and failed (FAIL or NON-STRICT) as expected; it does
-	// not fail the run.
-	ExpectKnown ExpectOutcome = "KNOWN"
-	// ExpectStale: the scenario is listed but passed; the list is out of date and the run
-	// fails.
-	ExpectStale ExpectOutcome = "STALE"
-)
-
-// Expectation is one entry of an expectations file.
-type Expectation struct {
-	ScenarioID string `json:"scenario_id"`
-	Issue      string `json:"issue,omitempty"` // "" when the file says `-`
-	Reason     string `json:"reason"`
-	Line       int    `json:"line"` // line number in the file
-}
-
 // Expectations is a parsed expectations file.
 type Expectations struct {
-	Name    string        // the built-in name or the file path
-	Entries []Expectation // in file order
+	Name    string               // the built-in name or the file path
+	Entries []result.Expectation // in file order; Outcome is ExpectNone
 }
 
 //go:embed expectations/*.txt
@@ -154,7 +133,7 @@ func ParseExpectations(name string, r io.Reader) (*Expectations, error) {
 		if issue == "-" {
 			issue = ""
 		}
-		e.Entries = append(e.Entries, Expectation{ScenarioID: id, Issue: issue, Reason: reason, Line: n})
+		e.Entries = append(e.Entries, result.Expectation{ID: id, Issue: issue, Reason: reason, Line: n})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("expectations %s:%d: %w", name, n+1, err)
@@ -170,24 +149,24 @@ func (e *Expectations) Validate(scenarios []Scenario) error {
 		known[s.ID] = true
 	}
 	for _, x := range e.Entries {
-		if !known[x.ScenarioID] {
-			return fmt.Errorf("expectations %s:%d: no scenario %s; run 'upspec list' for the IDs", e.Name, x.Line, x.ScenarioID)
+		if !known[x.ID] {
+			return fmt.Errorf("expectations %s:%d: no scenario %s; run 'upspec list' for the IDs", e.Name, x.Line, x.ID)
 		}
 	}
 	return nil
 }
 
 // Lookup returns the entry for a scenario ID.
-func (e *Expectations) Lookup(id string) (Expectation, bool) {
+func (e *Expectations) Lookup(id string) (result.Expectation, bool) {
 	if e == nil {
-		return Expectation{}, false
+		return result.Expectation{}, false
 	}
 	for _, x := range e.Entries {
-		if x.ScenarioID == id {
+		if x.ID == id {
 			return x, true
 		}
 	}
-	return Expectation{}, false
+	return result.Expectation{}, false
 }
 
 // IDs returns the listed scenario IDs, in file order.
@@ -197,44 +176,32 @@ func (e *Expectations) IDs() []string {
 	}
 	ids := make([]string, len(e.Entries))
 	for i, x := range e.Entries {
-		ids[i] = x.ScenarioID
+		ids[i] = x.ID
 	}
 	return ids
 }
 
-// Classify applies the list to one result: a listed scenario whose verdict is FAIL or
-// NON-STRICT is KNOWN; a listed scenario that passed (PASS or INFO) is STALE; a skipped or
-// unlisted one is ExpectNone. A nil *Expectations lists nothing.
-func (e *Expectations) Classify(r Result) (ExpectOutcome, Expectation) {
+// Classify applies the list to one result (result.Classify): a listed scenario whose verdict
+// is FAIL or NON-STRICT is KNOWN; a listed scenario that passed (PASS or INFO) is STALE; a
+// skipped or unlisted one is ExpectNone. The entry comes back with its Outcome set. A nil
+// *Expectations lists nothing.
+func (e *Expectations) Classify(r Result) (result.ExpectOutcome, result.Expectation) {
 	x, ok := e.Lookup(r.ScenarioID)
 	if !ok {
-		return ExpectNone, Expectation{}
+		return result.ExpectNone, result.Expectation{}
 	}
-	switch r.Verdict {
-	case VerdictFail, VerdictNonStrict:
-		return ExpectKnown, x
-	case VerdictPass, VerdictInfo:
-		return ExpectStale, x
-	}
-	return ExpectNone, x
+	x.Outcome = result.Classify(r.Verdict)
+	return x.Outcome, x
 }
 
 // Gates reports whether a result fails the run once the expectations are applied: STALE
 // always does; KNOWN never does; otherwise FAIL does, and NON-STRICT does when strict.
 func (e *Expectations) Gates(r Result, strict bool) bool {
 	switch out, _ := e.Classify(r); out {
-	case ExpectStale:
+	case result.Stale:
 		return true
-	case ExpectKnown:
+	case result.Known:
 		return false
 	}
-	return r.Verdict == VerdictFail || (strict && r.Verdict == VerdictNonStrict)
-}
-
-// Describe returns the entry as one line: `ID (issue): reason`.
-func (x Expectation) Describe() string {
-	if x.Issue == "" {
-		return x.ScenarioID + ": " + x.Reason
-	}
-	return x.ScenarioID + " (" + x.Issue + "): " + x.Reason
+	return r.Verdict == result.Fail || (strict && r.Verdict == result.NonStrict)
 }

@@ -5,23 +5,25 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/upspec/upspec/reports/result"
 )
 
 func TestParseExpectations(t *testing.T) {
 	tests := []struct {
 		name    string
 		text    string
-		want    []Expectation
+		want    []result.Expectation
 		wantErr string
 	}{
 		{"empty", "", nil, ""},
 		{"comments and blanks", "# header\n\n   # indented comment\n", nil, ""},
 		{"entries", "PA-02 #4  no 409 for overlapping segments  (§4)\nRS-07 #10,#112 list cut\nHD-01 - last header wins\nCO-01 https://github.com/fdintino/nginx-upload-module/issues/46 restart\n",
-			[]Expectation{
-				{ScenarioID: "PA-02", Issue: "#4", Reason: "no 409 for overlapping segments  (§4)", Line: 1},
-				{ScenarioID: "RS-07", Issue: "#10,#112", Reason: "list cut", Line: 2},
-				{ScenarioID: "HD-01", Issue: "", Reason: "last header wins", Line: 3},
-				{ScenarioID: "CO-01", Issue: "https://github.com/fdintino/nginx-upload-module/issues/46", Reason: "restart", Line: 4},
+			[]result.Expectation{
+				{ID: "PA-02", Issue: "#4", Reason: "no 409 for overlapping segments  (§4)", Line: 1},
+				{ID: "RS-07", Issue: "#10,#112", Reason: "list cut", Line: 2},
+				{ID: "HD-01", Issue: "", Reason: "last header wins", Line: 3},
+				{ID: "CO-01", Issue: "https://github.com/fdintino/nginx-upload-module/issues/46", Reason: "restart", Line: 4},
 			}, ""},
 		{"bad id", "# x\npa-02 #4 reason\n", nil, `expectations f.txt:2: "pa-02" is not a scenario ID`},
 		{"missing issue", "PA-02\n", nil, "expectations f.txt:1: PA-02: missing issue"},
@@ -63,20 +65,20 @@ func TestExpectationsClassify(t *testing.T) {
 	}
 	tests := []struct {
 		id      string
-		verdict Verdict
+		verdict result.Verdict
 		strict  bool
-		want    ExpectOutcome
+		want    result.ExpectOutcome
 		gates   bool
 	}{
-		{"PA-02", VerdictFail, false, ExpectKnown, false},
-		{"PA-02", VerdictNonStrict, true, ExpectKnown, false},
-		{"PA-02", VerdictPass, false, ExpectStale, true},
-		{"PA-02", VerdictInfo, false, ExpectStale, true},
-		{"PA-02", VerdictSkipped, false, ExpectNone, false},
-		{"RS-01", VerdictFail, false, ExpectNone, true},
-		{"RS-01", VerdictNonStrict, false, ExpectNone, false},
-		{"RS-01", VerdictNonStrict, true, ExpectNone, true},
-		{"RS-01", VerdictPass, false, ExpectNone, false},
+		{"PA-02", result.Fail, false, result.Known, false},
+		{"PA-02", result.NonStrict, true, result.Known, false},
+		{"PA-02", result.Pass, false, result.Stale, true},
+		{"PA-02", result.Info, false, result.Stale, true},
+		{"PA-02", result.Skipped, false, result.ExpectNone, false},
+		{"RS-01", result.Fail, false, result.ExpectNone, true},
+		{"RS-01", result.NonStrict, false, result.ExpectNone, false},
+		{"RS-01", result.NonStrict, true, result.ExpectNone, true},
+		{"RS-01", result.Pass, false, result.ExpectNone, false},
 	}
 	for _, tt := range tests {
 		r := Result{ScenarioID: tt.id, Verdict: tt.verdict}
@@ -84,7 +86,7 @@ func TestExpectationsClassify(t *testing.T) {
 		if got != tt.want {
 			t.Errorf("Classify(%s %s) = %q, want %q", tt.id, tt.verdict, got, tt.want)
 		}
-		if got != ExpectNone && x.ScenarioID != tt.id {
+		if got != result.ExpectNone && x.ID != tt.id {
 			t.Errorf("Classify(%s) returned entry %+v", tt.id, x)
 		}
 		if g := e.Gates(r, tt.strict); g != tt.gates {
@@ -92,10 +94,10 @@ func TestExpectationsClassify(t *testing.T) {
 		}
 	}
 	var none *Expectations
-	if out, _ := none.Classify(Result{ScenarioID: "PA-02", Verdict: VerdictFail}); out != ExpectNone || !none.Gates(Result{Verdict: VerdictFail}, false) {
+	if out, _ := none.Classify(Result{ScenarioID: "PA-02", Verdict: result.Fail}); out != result.ExpectNone || !none.Gates(Result{Verdict: result.Fail}, false) {
 		t.Error("a nil list must list nothing")
 	}
-	if got := (Expectation{ScenarioID: "PA-02", Issue: "#4", Reason: "r"}).Describe(); got != "PA-02 (#4): r" {
+	if got := (result.Expectation{ID: "PA-02", Issue: "#4", Reason: "r"}).Describe(); got != "(#4) r" {
 		t.Errorf("Describe = %q", got)
 	}
 	if got := strings.Join(e.IDs(), ","); got != "PA-02,RS-07" {
@@ -132,9 +134,9 @@ func TestBuiltinExpectations(t *testing.T) {
 			t.Errorf("Name = %q", e.Name)
 		}
 		for _, x := range e.Entries {
-			s, _ := ScenarioByID(x.ScenarioID)
+			s, _ := ScenarioByID(x.ID)
 			if s.Level() == INFO {
-				t.Errorf("%s lists INFO scenario %s, which can never fail", name, x.ScenarioID)
+				t.Errorf("%s lists INFO scenario %s, which can never fail", name, x.ID)
 			}
 		}
 		lists[name] = e
@@ -142,8 +144,8 @@ func TestBuiltinExpectations(t *testing.T) {
 	// the 2020 list is the current list plus entries
 	cur, old := lists["nginx-upload-module"], lists["nginx-upload-module-2020"]
 	for _, x := range cur.Entries {
-		if _, ok := old.Lookup(x.ScenarioID); !ok {
-			t.Errorf("nginx-upload-module-2020 lacks %s, which the current module fails", x.ScenarioID)
+		if _, ok := old.Lookup(x.ID); !ok {
+			t.Errorf("nginx-upload-module-2020 lacks %s, which the current module fails", x.ID)
 		}
 	}
 }

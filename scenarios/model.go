@@ -11,11 +11,12 @@ import (
 
 	"github.com/upspec/upspec/internal/protocol"
 	"github.com/upspec/upspec/ranges"
+	"github.com/upspec/upspec/reports/result"
 )
 
 // Answer is an exchange with the parts a scenario looks at already taken apart.
 type Answer struct {
-	Exchange
+	result.Exchange
 	// Status is the response status, 0 when no response was read.
 	Status int
 	// Body is the response body (at most MaxKeptBody bytes).
@@ -33,9 +34,9 @@ type Answer struct {
 }
 
 // newAnswer takes an exchange apart.
-func newAnswer(ex Exchange) Answer {
+func newAnswer(ex result.Exchange) Answer {
 	a := Answer{Exchange: ex}
-	if ex.Outcome != OutcomeAnswered || ex.Response == nil {
+	if ex.Outcome != result.OutcomeAnswered || ex.Response == nil {
 		return a
 	}
 	a.Status, a.Body = ex.Response.Status, ex.Response.Body
@@ -52,13 +53,13 @@ func newAnswer(ex Exchange) Answer {
 }
 
 // Answered reports whether a response was read.
-func (a Answer) Answered() bool { return a.Outcome == OutcomeAnswered && a.Response != nil }
+func (a Answer) Answered() bool { return a.Outcome == result.OutcomeAnswered && a.Response != nil }
 
 // NoResponse reports whether the connection ended without a response: closed without a
 // byte or reset (how the real module answers a malformed header; whether the client sees a
 // close or a reset depends on how much of the body the server left unread).
 func (a Answer) NoResponse() bool {
-	return a.Outcome == OutcomeClosed || a.Outcome == OutcomeReset
+	return a.Outcome == result.OutcomeClosed || a.Outcome == result.OutcomeReset
 }
 
 // Success reports whether the answer is positive: a 2xx or 3xx status.
@@ -88,7 +89,7 @@ type sendOpts struct {
 	disposition   *string
 	contentType   *string
 	omit          []string
-	extra         []Header
+	extra         []result.Header
 	length        LengthMode
 	contentLength int64
 	seed          *int
@@ -143,7 +144,7 @@ func Omit(names ...string) SendOption {
 
 // Extra adds a header after the standard ones.
 func Extra(name, value string) SendOption {
-	return func(o *sendOpts) { o.extra = append(o.extra, Header{Name: name, Value: value}) }
+	return func(o *sendOpts) { o.extra = append(o.extra, result.Header{Name: name, Value: value}) }
 }
 
 // ContentLength announces n as the Content-Length, whatever the body is.
@@ -368,7 +369,7 @@ func (s *Session) request(start, end int64, o *sendOpts) Request {
 		{protocol.ContentDisposition, protocol.ContentDisposition, `attachment; filename="` + s.Name + `"`, o.disposition},
 		{"Content-Type", "Content-Type", "application/octet-stream", o.contentType},
 	}
-	var hs []Header
+	var hs []result.Header
 	for _, h := range std {
 		if omitted(o.omit, h.std, h.name) {
 			continue
@@ -377,7 +378,7 @@ func (s *Session) request(start, end int64, o *sendOpts) Request {
 		if h.override != nil {
 			v = *h.override
 		}
-		hs = append(hs, Header{Name: h.name, Value: v})
+		hs = append(hs, result.Header{Name: h.name, Value: v})
 	}
 	hs = append(hs, o.extra...)
 	step := o.step
@@ -485,9 +486,9 @@ func (s *Session) finish(id int, a *Answer, o *sendOpts) {
 		s.checkFinal(fl, a, sentAll)
 	case a.Answered() && a.Status >= 500 && fl.valid && sentAll:
 		s.uncertain.Add(fl.r) // the server may have stored it before failing
-	case !a.Answered() && a.Outcome != OutcomeAborted && fl.valid && sentAll:
+	case !a.Answered() && a.Outcome != result.OutcomeAborted && fl.valid && sentAll:
 		s.uncertain.Add(fl.r) // the answer was lost: the server may hold the bytes
-	case fl.valid && (a.ClientError() || a.Outcome == OutcomeAborted):
+	case fl.valid && (a.ClientError() || a.Outcome == result.OutcomeAborted):
 		s.refused.Add(fl.r)
 	}
 }
@@ -715,7 +716,7 @@ func fmtRanges(rs []ranges.Range) string {
 }
 
 // fmtHeaders writes header names as a short list.
-func fmtHeaders(hs []Header) string {
+func fmtHeaders(hs []result.Header) string {
 	if len(hs) == 0 {
 		return "none"
 	}

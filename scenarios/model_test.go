@@ -11,22 +11,24 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/upspec/upspec/reports/result"
 )
 
 // reply is a scripted answer. close: drop the connection without a byte.
 type reply struct {
 	status  int
-	headers []Header
+	headers []result.Header
 	body    string
 	close   bool
 }
 
 // created is a 201 with the list in the Range header and the body.
 func created(list string) reply {
-	return reply{status: 201, headers: []Header{{Name: "Range", Value: list}}, body: list}
+	return reply{status: 201, headers: []result.Header{{Name: "Range", Value: list}}, body: list}
 }
 
-var completed = reply{status: 200, headers: []Header{{Name: "Content-Type", Value: "text/plain"}}, body: "completed"}
+var completed = reply{status: 200, headers: []result.Header{{Name: "Content-Type", Value: "text/plain"}}, body: "completed"}
 
 // scriptServer answers each segment with the next reply scripted for its range value
 // (`bytes S-E/T`), and GET requests with file(path).
@@ -108,7 +110,7 @@ func TestModelChecksRangeLists(t *testing.T) {
 		script  map[string][]reply
 		cfg     Config
 		steps   func(t *T)
-		want    Verdict
+		want    result.Verdict
 		clauses []string // clauses of the findings, in order
 		msgHas  []string
 		noteHas string
@@ -121,74 +123,74 @@ func TestModelChecksRangeLists(t *testing.T) {
 				"bytes 16-23/24": {completed},
 			},
 			steps: send(seg{0, 5, nil}, seg{9, 15, nil}, seg{6, 8, nil}, seg{16, 23, nil}),
-			want:  VerdictPass, noteHas: "module form"},
+			want:  result.Pass, noteHas: "module form"},
 		{name: "a range missing",
 			script: map[string][]reply{"bytes 0-5/24": {created("0-5/24")}, "bytes 9-15/24": {created("9-15/24")}},
 			steps:  send(seg{0, 5, nil}, seg{9, 15, nil}),
-			want:   VerdictFail, clauses: []string{"ack.list-exact", "ack.durable"},
+			want:   result.Fail, clauses: []string{"ack.list-exact", "ack.durable"},
 			msgHas: []string{"missing 0-5", "Expected: 0-5/24,9-15/24", "Got: 9-15/24", "Step: segment 9-15/24"}},
 		{name: "a range never sent",
 			script: map[string][]reply{"bytes 0-5/24": {created("0-5/24,10-12/24")}},
 			steps:  send(seg{0, 5, nil}),
-			want:   VerdictFail, clauses: []string{"ack.list-exact"}, msgHas: []string{"listed but never sent 10-12"}},
+			want:   result.Fail, clauses: []string{"ack.list-exact"}, msgHas: []string{"listed but never sent 10-12"}},
 		{name: "wrong order",
 			script: map[string][]reply{"bytes 9-15/24": {created("9-15/24")}, "bytes 0-5/24": {created("9-15/24,0-5/24")}},
 			steps:  send(seg{9, 15, nil}, seg{0, 5, nil}),
-			want:   VerdictNonStrict, clauses: []string{"ack.list-canonical"}, msgHas: []string{`Expected: "0-5/24,9-15/24"`}},
+			want:   result.NonStrict, clauses: []string{"ack.list-canonical"}, msgHas: []string{`Expected: "0-5/24,9-15/24"`}},
 		{name: "adjacent ranges not merged",
 			script: map[string][]reply{"bytes 0-5/24": {created("0-5/24")}, "bytes 6-8/24": {created("0-5/24,6-8/24")}},
 			steps:  send(seg{0, 5, nil}, seg{6, 8, nil}),
-			want:   VerdictNonStrict, clauses: []string{"ack.list-canonical"}},
+			want:   result.NonStrict, clauses: []string{"ack.list-canonical"}},
 		{name: "compact form",
 			script: map[string][]reply{"bytes 0-5/24": {created("0-5/24")}, "bytes 9-15/24": {created("0-5,9-15/24")}},
 			steps:  send(seg{0, 5, nil}, seg{9, 15, nil}),
-			want:   VerdictPass, noteHas: "compact form"},
+			want:   result.Pass, noteHas: "compact form"},
 		{name: "body differs from the header",
-			script: map[string][]reply{"bytes 0-5/24": {{status: 201, headers: []Header{{Name: "Range", Value: "0-5/24"}}, body: "0-4/24"}}},
+			script: map[string][]reply{"bytes 0-5/24": {{status: 201, headers: []result.Header{{Name: "Range", Value: "0-5/24"}}, body: "0-4/24"}}},
 			steps:  send(seg{0, 5, nil}),
-			want:   VerdictFail, clauses: []string{"ack.body-equals-header"}},
+			want:   result.Fail, clauses: []string{"ack.body-equals-header"}},
 		{name: "trailing whitespace in the body",
-			script: map[string][]reply{"bytes 0-5/24": {{status: 201, headers: []Header{{Name: "Range", Value: "0-5/24"}}, body: "0-5/24 "}}},
+			script: map[string][]reply{"bytes 0-5/24": {{status: 201, headers: []result.Header{{Name: "Range", Value: "0-5/24"}}, body: "0-5/24 "}}},
 			steps:  send(seg{0, 5, nil}),
-			want:   VerdictPass, noteHas: "followed by whitespace"},
+			want:   result.Pass, noteHas: "followed by whitespace"},
 		{name: "no Range header",
 			script: map[string][]reply{"bytes 0-5/24": {{status: 201, body: "0-5/24"}}},
 			steps:  send(seg{0, 5, nil}),
-			want:   VerdictFail, clauses: []string{"ack.range-header"}},
+			want:   result.Fail, clauses: []string{"ack.range-header"}},
 		{name: "unparsable list",
 			script: map[string][]reply{"bytes 0-5/24": {created("0-5")}},
 			steps:  send(seg{0, 5, nil}),
-			want:   VerdictFail, clauses: []string{"ack.range-header"}},
+			want:   result.Fail, clauses: []string{"ack.range-header"}},
 		{name: "another total",
 			script: map[string][]reply{"bytes 0-5/24": {created("0-5/25")}},
 			steps:  send(seg{0, 5, nil}),
-			want:   VerdictFail, clauses: []string{"ack.list-exact"}, msgHas: []string{"total 25"}},
+			want:   result.Fail, clauses: []string{"ack.list-exact"}, msgHas: []string{"total 25"}},
 		{name: "false success",
 			script: map[string][]reply{"bytes 0-5/24": {completed}},
 			steps:  send(seg{0, 5, nil}),
-			want:   VerdictFail, clauses: []string{"ack.final-only-when-complete"}, msgHas: []string{"bytes 6-23 of 24 never received", "200 OK"}},
+			want:   result.Fail, clauses: []string{"ack.final-only-when-complete"}, msgHas: []string{"bytes 6-23 of 24 never received", "200 OK"}},
 		{name: "a 201 that lists the whole file",
 			script: map[string][]reply{"bytes 0-23/24": {created("0-23/24")}},
 			steps:  send(seg{0, 23, nil}),
-			want:   VerdictFail, clauses: []string{"ack.final-is-backend-answer"}},
+			want:   result.Fail, clauses: []string{"ack.final-is-backend-answer"}},
 		{name: "final answer not the backend's",
 			script: map[string][]reply{"bytes 0-23/24": {{status: 204}}},
 			cfg:    Config{FinalStatus: 200, FinalBody: "completed"},
 			steps:  send(seg{0, 23, nil}),
-			want:   VerdictFail, clauses: []string{"ack.final-is-backend-answer"}, msgHas: []string{"status 200"}},
+			want:   result.Fail, clauses: []string{"ack.final-is-backend-answer"}, msgHas: []string{"status 200"}},
 		{name: "final body with a newline matches",
 			script: map[string][]reply{"bytes 0-23/24": {{status: 200, body: "completed\n"}}},
 			cfg:    Config{FinalStatus: 200, FinalBody: "completed"},
 			steps:  send(seg{0, 23, nil}),
-			want:   VerdictPass},
+			want:   result.Pass},
 		{name: "a 201 after the completion",
 			script: map[string][]reply{"bytes 0-23/24": {completed, created("0-23/24")}},
 			steps:  send(seg{0, 23, nil}, seg{0, 23, nil}),
-			want:   VerdictNonStrict, clauses: []string{"rob.completion-idempotent"}},
+			want:   result.NonStrict, clauses: []string{"rob.completion-idempotent"}},
 		{name: "a rejected segment must not be listed",
 			script: map[string][]reply{"bytes 0-5/24": {{status: 409, body: "conflict\n"}}, "bytes 9-15/24": {created("0-5/24,9-15/24")}},
 			steps:  send(seg{0, 5, nil}, seg{9, 15, nil}),
-			want:   VerdictFail, clauses: []string{"ack.list-exact"}, msgHas: []string{"listed but only sent in rejected or interrupted segments 0-5"}},
+			want:   result.Fail, clauses: []string{"ack.list-exact"}, msgHas: []string{"listed but only sent in rejected or interrupted segments 0-5"}},
 		{name: "a lost answer may or may not be listed",
 			script: map[string][]reply{"bytes 0-5/24": {{close: true}, {close: true}}, "bytes 9-15/24": {created("0-5/24,9-15/24"), created("9-15/24")}},
 			steps: func(t *T) {
@@ -198,19 +200,19 @@ func TestModelChecksRangeLists(t *testing.T) {
 					s.Send(9, 15)
 				}
 			},
-			want: VerdictPass},
+			want: result.Pass},
 		{name: "an interrupted segment must not be listed",
 			script: map[string][]reply{"bytes 9-15/24": {created("0-5/24,9-15/24")}},
 			steps:  send(seg{0, 5, []SendOption{InterruptAfter(3)}}, seg{9, 15, nil}),
-			want:   VerdictFail, clauses: []string{"ack.list-exact"}, msgHas: []string{"interrupted segments 0-5"}},
+			want:   result.Fail, clauses: []string{"ack.list-exact"}, msgHas: []string{"interrupted segments 0-5"}},
 		{name: "a malformed segment accepted may be listed",
 			script: map[string][]reply{"bytes  0-5/24": {created("0-5/24")}},
 			steps:  send(seg{0, 5, []SendOption{RangeValue("bytes  0-5/24")}}),
-			want:   VerdictPass},
+			want:   result.Pass},
 		{name: "unchecked answers are not judged",
 			script: map[string][]reply{"bytes 0-5/24": {created("garbage")}},
 			steps:  send(seg{0, 5, []SendOption{Unchecked()}}),
-			want:   VerdictPass},
+			want:   result.Pass},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -239,15 +241,15 @@ func TestModelConcurrentSegments(t *testing.T) {
 		name    string
 		total   int64
 		script  map[string][]reply
-		want    Verdict
+		want    result.Verdict
 		clauses []string
 	}{
 		{"disjoint, the last one completes", 24, map[string][]reply{
-			"bytes 12-23/24": {created("12-23/24")}, "bytes 0-11/24": {completed}}, VerdictPass, nil},
+			"bytes 12-23/24": {created("12-23/24")}, "bytes 0-11/24": {completed}}, result.Pass, nil},
 		{"B lists A, still in flight", 36, map[string][]reply{
-			"bytes 12-23/36": {created("0-23/36")}, "bytes 0-11/36": {created("0-23/36")}}, VerdictPass, nil},
+			"bytes 12-23/36": {created("0-23/36")}, "bytes 0-11/36": {created("0-23/36")}}, result.Pass, nil},
 		{"B completes while A is held mid-body", 24, map[string][]reply{
-			"bytes 12-23/24": {completed}, "bytes 0-11/24": {created("0-23/24")}}, VerdictFail,
+			"bytes 12-23/24": {completed}, "bytes 0-11/24": {created("0-23/24")}}, result.Fail,
 			[]string{"ack.final-only-when-complete", "ack.final-is-backend-answer"}},
 	}
 	for _, tc := range tests {
@@ -267,7 +269,7 @@ func TestModelConcurrentSegments(t *testing.T) {
 			if r.Verdict != tc.want || !slices.Equal(findingClauses(r), tc.clauses) {
 				t.Fatalf("verdict %s, findings %v; want %s, %v\n%s", r.Verdict, findingClauses(r), tc.want, tc.clauses, r.Message())
 			}
-			if tc.want == VerdictPass && tc.total == 24 && completions != 1 {
+			if tc.want == result.Pass && tc.total == 24 && completions != 1 {
 				t.Errorf("completions = %d, want 1", completions)
 			}
 			if len(r.Exchanges) != 2 || r.Exchanges[0].Step != "segment B" {
@@ -278,15 +280,15 @@ func TestModelConcurrentSegments(t *testing.T) {
 }
 
 func TestSessionHeadersAndIDs(t *testing.T) {
-	got := make(chan []Header, 4)
+	got := make(chan []result.Header, 4)
 	srv := newTestServer(t, func(c net.Conn, _ <-chan struct{}) {
 		req, _, err := readRequest(bufio.NewReader(c), 1<<20)
 		if err != nil {
 			return
 		}
-		var hs []Header
+		var hs []result.Header
 		for name, vs := range req.Header {
-			hs = append(hs, Header{Name: name, Value: vs[0]})
+			hs = append(hs, result.Header{Name: name, Value: vs[0]})
 		}
 		got <- hs
 		respond(c, 400, nil, "bad\n")

@@ -11,60 +11,27 @@ import (
 	"time"
 
 	"github.com/upspec/upspec/ranges"
+	"github.com/upspec/upspec/reports/result"
 )
-
-// Verdict is the outcome of one scenario.
-type Verdict string
-
-// The verdicts.
-const (
-	// VerdictPass: every check held.
-	VerdictPass Verdict = "PASS"
-	// VerdictFail: a MUST check failed (or a SHOULD check in strict mode, or the scenario
-	// itself broke: a panic, a time-out).
-	VerdictFail Verdict = "FAIL"
-	// VerdictNonStrict: only SHOULD checks failed and the run is not strict.
-	VerdictNonStrict Verdict = "NON-STRICT"
-	// VerdictInfo: an INFO scenario ran; it records behaviour and never fails.
-	VerdictInfo Verdict = "INFO"
-	// VerdictSkipped: the scenario did not run (Result.SkipReason says why).
-	VerdictSkipped Verdict = "SKIPPED"
-)
-
-// Finding is one failed check: which clause, how strong, what the clause requires, what was
-// expected and what came back.
-type Finding struct {
-	Clause      string `json:"clause"`      // clause ID; "" for a failure of the scenario itself
-	Level       Level  `json:"level"`       // the clause's level
-	Requirement string `json:"requirement"` // the clause's text
-	Expected    string `json:"expected"`
-	Got         string `json:"got"`
-	Message     string `json:"message"`           // the whole finding as text, ready to print
-	Step        string `json:"step,omitempty"`    // the step of the exchange that showed it
-	Session     string `json:"session,omitempty"` // the session ID it concerns
-}
-
-// String returns the message.
-func (f Finding) String() string { return f.Message }
 
 // Result is what running one scenario found, with the evidence.
 type Result struct {
-	ScenarioID string        `json:"scenario_id"`
-	Title      string        `json:"title"`
-	Level      Level         `json:"level"`
-	Clauses    []string      `json:"clauses"`
-	Verdict    Verdict       `json:"verdict"`
-	Duration   time.Duration `json:"duration"` // nanoseconds in JSON
-	Findings   []Finding     `json:"findings"` // failed checks
-	Notes      []string      `json:"notes"`    // observations (INFO)
-	SkipReason string        `json:"skip_reason,omitempty"`
-	Exchanges  []Exchange    `json:"exchanges"`
+	ScenarioID string            `json:"scenario_id"`
+	Title      string            `json:"title"`
+	Level      Level             `json:"level"`
+	Clauses    []string          `json:"clauses"`
+	Verdict    result.Verdict    `json:"verdict"`
+	Duration   time.Duration     `json:"duration"` // nanoseconds in JSON
+	Findings   []result.Finding  `json:"findings"` // failed checks
+	Notes      []string          `json:"notes"`    // observations (INFO)
+	SkipReason string            `json:"skip_reason,omitempty"`
+	Exchanges  []result.Exchange `json:"exchanges"`
 }
 
 // Message returns the findings' messages joined by blank lines ("" when there are none),
 // or the skip reason for a skipped scenario.
 func (r Result) Message() string {
-	if r.Verdict == VerdictSkipped && len(r.Findings) == 0 {
+	if r.Verdict == result.Skipped && len(r.Findings) == 0 {
 		return "skipped: " + r.SkipReason
 	}
 	msgs := make([]string, len(r.Findings))
@@ -83,9 +50,9 @@ type T struct {
 	scenario Scenario
 
 	mu         sync.Mutex
-	findings   []Finding
+	findings   []result.Finding
 	notes      []string
-	exchanges  []Exchange
+	exchanges  []result.Exchange
 	skipped    bool
 	skipReason string
 	closed     bool // Run has returned: later records are dropped
@@ -174,10 +141,10 @@ func (t *T) Failed() bool {
 }
 
 // Findings returns a copy of the findings recorded so far.
-func (t *T) Findings() []Finding {
+func (t *T) Findings() []result.Finding {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return append([]Finding(nil), t.findings...)
+	return append([]result.Finding(nil), t.findings...)
 }
 
 // Do sends a raw request (Config.Target unless req.URL is set), records the exchange and
@@ -189,7 +156,7 @@ func (t *T) Do(req Request) Answer {
 }
 
 // record keeps an exchange for the result.
-func (t *T) record(ex Exchange) {
+func (t *T) record(ex result.Exchange) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if !t.closed {
@@ -204,7 +171,7 @@ func (t *T) fail(clause, expected, got, message string) {
 
 // add keeps a finding, or its message as a note when its level is INFO; nothing once the
 // scenario has returned.
-func (t *T) add(f Finding) {
+func (t *T) add(f result.Finding) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed {
@@ -219,8 +186,8 @@ func (t *T) add(f Finding) {
 
 // finding builds a finding with an h2spec-like message: the clause and its requirement,
 // then Expected and Got.
-func (t *T) finding(clause, expected, got, message string) Finding {
-	f := Finding{Clause: clause, Expected: expected, Got: got}
+func (t *T) finding(clause, expected, got, message string) result.Finding {
+	f := result.Finding{Clause: clause, Expected: expected, Got: got}
 	var b strings.Builder
 	if clause == "" {
 		f.Level = t.scenario.Level()
@@ -280,42 +247,15 @@ func (t *T) result(d time.Duration) Result {
 		Level:      s.Level(),
 		Clauses:    append([]string(nil), s.Clauses...),
 		Duration:   d,
-		Findings:   append([]Finding(nil), t.findings...),
+		Findings:   append([]result.Finding(nil), t.findings...),
 		Notes:      append([]string(nil), t.notes...),
-		Exchanges:  append([]Exchange(nil), t.exchanges...),
+		Exchanges:  append([]result.Exchange(nil), t.exchanges...),
 	}
 	if t.skipped {
 		r.SkipReason = t.skipReason
 	}
-	r.Verdict = decide(r.Level, r.Findings, t.skipped, t.cfg.Strict)
+	r.Verdict = result.Decide(r.Level, r.Findings, t.skipped, t.cfg.Strict)
 	return r
-}
-
-// decide applies the verdict rules: a failed MUST check → FAIL; only failed SHOULD checks →
-// NON-STRICT (FAIL when strict); then SKIPPED when skipped; INFO for an INFO scenario; PASS.
-func decide(level Level, findings []Finding, skipped, strict bool) Verdict {
-	must, should := false, false
-	for _, f := range findings {
-		switch f.Level {
-		case MUST:
-			must = true
-		case SHOULD:
-			should = true
-		}
-	}
-	switch {
-	case must:
-		return VerdictFail
-	case should && strict:
-		return VerdictFail
-	case should:
-		return VerdictNonStrict
-	case skipped:
-		return VerdictSkipped
-	case level == INFO:
-		return VerdictInfo
-	}
-	return VerdictPass
 }
 
 // runGrace is how long Run waits for a scenario to wind down after its context ended.
@@ -336,7 +276,7 @@ func Run(ctx context.Context, cfg Config, s Scenario) Result {
 		return t.result(time.Since(start))
 	}
 	if err := cfg.Validate(); err != nil {
-		t.add(Finding{Level: MUST, Message: fmt.Sprintf("configuration: %v", err)})
+		t.add(result.Finding{Level: MUST, Message: fmt.Sprintf("configuration: %v", err)})
 		return t.result(time.Since(start))
 	}
 	done := make(chan struct{})
@@ -344,7 +284,7 @@ func Run(ctx context.Context, cfg Config, s Scenario) Result {
 		defer close(done)
 		defer func() {
 			if r := recover(); r != nil {
-				t.add(Finding{Level: MUST, Message: fmt.Sprintf("scenario panicked: %v\n%s", r, panicStack())})
+				t.add(result.Finding{Level: MUST, Message: fmt.Sprintf("scenario panicked: %v\n%s", r, panicStack())})
 			}
 		}()
 		if s.Run == nil {

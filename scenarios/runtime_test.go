@@ -7,33 +7,35 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/upspec/upspec/reports/result"
 )
 
 func TestDecide(t *testing.T) {
-	must := Finding{Level: MUST}
-	should := Finding{Level: SHOULD}
+	must := result.Finding{Level: MUST}
+	should := result.Finding{Level: SHOULD}
 	tests := []struct {
 		name     string
 		level    Level
-		findings []Finding
+		findings []result.Finding
 		skipped  bool
 		strict   bool
-		want     Verdict
+		want     result.Verdict
 	}{
-		{"clean MUST scenario", MUST, nil, false, false, VerdictPass},
-		{"clean SHOULD scenario", SHOULD, nil, false, false, VerdictPass},
-		{"clean INFO scenario", INFO, nil, false, false, VerdictInfo},
-		{"failed MUST", MUST, []Finding{must}, false, false, VerdictFail},
-		{"failed MUST and SHOULD", MUST, []Finding{should, must}, false, false, VerdictFail},
-		{"failed SHOULD only", MUST, []Finding{should}, false, false, VerdictNonStrict},
-		{"failed SHOULD, strict", MUST, []Finding{should}, false, true, VerdictFail},
-		{"skipped", MUST, nil, true, false, VerdictSkipped},
-		{"skipped INFO", INFO, nil, true, false, VerdictSkipped},
-		{"failed MUST, then skipped", MUST, []Finding{must}, true, false, VerdictFail},
+		{"clean MUST scenario", MUST, nil, false, false, result.Pass},
+		{"clean SHOULD scenario", SHOULD, nil, false, false, result.Pass},
+		{"clean INFO scenario", INFO, nil, false, false, result.Info},
+		{"failed MUST", MUST, []result.Finding{must}, false, false, result.Fail},
+		{"failed MUST and SHOULD", MUST, []result.Finding{should, must}, false, false, result.Fail},
+		{"failed SHOULD only", MUST, []result.Finding{should}, false, false, result.NonStrict},
+		{"failed SHOULD, strict", MUST, []result.Finding{should}, false, true, result.Fail},
+		{"skipped", MUST, nil, true, false, result.Skipped},
+		{"skipped INFO", INFO, nil, true, false, result.Skipped},
+		{"failed MUST, then skipped", MUST, []result.Finding{must}, true, false, result.Fail},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := decide(tc.level, tc.findings, tc.skipped, tc.strict); got != tc.want {
+			if got := result.Decide(tc.level, tc.findings, tc.skipped, tc.strict); got != tc.want {
 				t.Errorf("decide = %s, want %s", got, tc.want)
 			}
 		})
@@ -51,7 +53,7 @@ func TestRun(t *testing.T) {
 		clauses   []string
 		strict    bool
 		steps     func(t *T)
-		want      Verdict
+		want      result.Verdict
 		findings  int
 		notes     int
 		msgHas    string
@@ -61,43 +63,43 @@ func TestRun(t *testing.T) {
 	}{
 		{name: "pass", clauses: []string{"ack.list-exact"}, steps: func(t *T) {
 			t.Check("ack.list-exact", true, "x", "x")
-		}, want: VerdictPass},
+		}, want: result.Pass},
 		{name: "MUST check fails", clauses: []string{"ack.list-exact"}, steps: func(t *T) {
 			t.Check("ack.list-exact", false, "0-5/24", "0-4/24")
-		}, want: VerdictFail, findings: 1, msgHas: "ack.list-exact (MUST)"},
+		}, want: result.Fail, findings: 1, msgHas: "ack.list-exact (MUST)"},
 		{name: "SHOULD check fails", clauses: []string{"ack.list-canonical"}, steps: func(t *T) {
 			t.Check("ack.list-canonical", false, "0-15/24", "0-5/24,6-15/24")
-		}, want: VerdictNonStrict, findings: 1, msgHas: "Expected: 0-15/24\n  Got: 0-5/24,6-15/24"},
+		}, want: result.NonStrict, findings: 1, msgHas: "Expected: 0-15/24\n  Got: 0-5/24,6-15/24"},
 		{name: "SHOULD check fails, strict", clauses: []string{"ack.list-canonical"}, strict: true, steps: func(t *T) {
 			t.Fail("ack.list-canonical", "a", "b")
-		}, want: VerdictFail, findings: 1},
+		}, want: result.Fail, findings: 1},
 		{name: "INFO check becomes a note", clauses: []string{"ack.list-format"}, steps: func(t *T) {
 			t.Check("ack.list-format", false, "module form", "compact form")
 			t.Note("observed %d", 1)
-		}, want: VerdictInfo, notes: 2, noteHas: "compact form"},
+		}, want: result.Info, notes: 2, noteHas: "compact form"},
 		{name: "panic is recovered", clauses: []string{"ack.list-exact"}, steps: func(t *T) {
 			var s []int
 			_ = s[len(t.Scenario().ID)]
-		}, want: VerdictFail, findings: 1, msgHas: "scenario panicked: runtime error: index out of range"},
+		}, want: result.Fail, findings: 1, msgHas: "scenario panicked: runtime error: index out of range"},
 		{name: "Fatal stops", clauses: []string{"ack.list-exact"}, steps: func(t *T) {
 			t.Fatal("cannot go on: %s", "no target")
 			panic("unreached")
-		}, want: VerdictFail, findings: 1, msgHas: "cannot go on: no target"},
+		}, want: result.Fail, findings: 1, msgHas: "cannot go on: no target"},
 		{name: "Fatal in an INFO scenario is a note", clauses: []string{"ack.list-format"}, steps: func(t *T) {
 			t.Fatal("nothing to observe")
-		}, want: VerdictInfo, notes: 1, noteHas: "nothing to observe"},
+		}, want: result.Info, notes: 1, noteHas: "nothing to observe"},
 		{name: "Require stops", clauses: []string{"ack.list-exact"}, steps: func(t *T) {
 			t.Require("ack.list-exact", false, "a", "b")
 			panic("unreached")
-		}, want: VerdictFail, findings: 1},
+		}, want: result.Fail, findings: 1},
 		{name: "Skip", clauses: []string{"ses.multi-address"}, steps: func(t *T) {
 			t.Skip("target not on loopback")
 			panic("unreached")
-		}, want: VerdictSkipped, skipWhy: "target not on loopback"},
-		{name: "no steps", clauses: []string{"ack.list-exact"}, want: VerdictFail, findings: 1, msgHas: "has no steps"},
+		}, want: result.Skipped, skipWhy: "target not on loopback"},
+		{name: "no steps", clauses: []string{"ack.list-exact"}, want: result.Fail, findings: 1, msgHas: "has no steps"},
 		{name: "unknown clause counts as MUST", clauses: []string{"ack.list-canonical"}, steps: func(t *T) {
 			t.Fail("zz.unknown", "a", "b")
-		}, want: VerdictFail, findings: 1, msgHas: "not in the catalogue"},
+		}, want: result.Fail, findings: 1, msgHas: "not in the catalogue"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -139,7 +141,7 @@ func TestRunIsBoundedByContext(t *testing.T) {
 	if d := time.Since(start); d > runGrace+time.Second {
 		t.Errorf("Run took %v", d)
 	}
-	if r.Verdict != VerdictFail || !strings.Contains(r.Message(), "did not finish in time") {
+	if r.Verdict != result.Fail || !strings.Contains(r.Message(), "did not finish in time") {
 		t.Fatalf("verdict %s: %s", r.Verdict, r.Message())
 	}
 }
@@ -152,7 +154,7 @@ func TestRunStopsAtContextEnd(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	r := Run(ctx, runConfig(), s)
-	if time.Since(start) > time.Second || r.Verdict != VerdictFail {
+	if time.Since(start) > time.Second || r.Verdict != result.Fail {
 		t.Fatalf("verdict %s after %v", r.Verdict, time.Since(start))
 	}
 	if r := Run(ctx, runConfig(), s); !strings.Contains(r.Message(), "scenario not run") {
@@ -162,7 +164,7 @@ func TestRunStopsAtContextEnd(t *testing.T) {
 
 func TestRunRejectsBadConfig(t *testing.T) {
 	r := Run(context.Background(), Config{RunID: "bad id"}, Scenario{ID: "XX-04", Run: func(*T) {}})
-	if r.Verdict != VerdictFail || !strings.Contains(r.Message(), "no target URL") || !strings.Contains(r.Message(), "run ID") {
+	if r.Verdict != result.Fail || !strings.Contains(r.Message(), "no target URL") || !strings.Contains(r.Message(), "run ID") {
 		t.Fatalf("verdict %s: %s", r.Verdict, r.Message())
 	}
 }
@@ -212,7 +214,7 @@ func TestConfig(t *testing.T) {
 		}
 	}
 	bad := Config{Target: &url.URL{Scheme: "ftp", Host: "x"}, RunID: "a.b", FinalStatus: 404, FileURL: "http://x/file",
-		Headers: []Header{{Name: "Bad Name", Value: "v"}}}
+		Headers: []result.Header{{Name: "Bad Name", Value: "v"}}}
 	err := bad.Validate()
 	for _, want := range []string{"scheme", "run ID", "final status", "no {name}", "Bad Name"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -227,7 +229,7 @@ func TestConfig(t *testing.T) {
 		t.Errorf("FileURLFor = %q", got)
 	}
 	h, err := ParseHeader("Authorization:  Bearer t ")
-	if err != nil || h != (Header{Name: "Authorization", Value: "Bearer t"}) {
+	if err != nil || h != (result.Header{Name: "Authorization", Value: "Bearer t"}) {
 		t.Errorf("ParseHeader = %+v, %v", h, err)
 	}
 	if _, err := ParseHeader("no colon"); err == nil {

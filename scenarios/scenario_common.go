@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/upspec/upspec/ranges"
+	"github.com/upspec/upspec/reports/result"
 )
 
 // seg is one segment of a scenario's plan: bytes start..end (inclusive).
@@ -56,9 +57,9 @@ func finishFile(t *T, s *Session) {
 // (docs/module-behavior.md §0) where they help a reader.
 func describe(a Answer) string {
 	switch a.Outcome {
-	case OutcomeClosed:
+	case result.OutcomeClosed:
 		return "connection closed without a response (class E)"
-	case OutcomeReset:
+	case result.OutcomeReset:
 		return "connection reset without a response (class E): " + a.Error
 	}
 	return a.Describe()

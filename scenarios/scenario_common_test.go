@@ -5,10 +5,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/upspec/upspec/reports/result"
 )
 
 func answered(status int, body string) Answer {
-	return Answer{Exchange: Exchange{Outcome: OutcomeAnswered, Response: &ResponseRecord{Status: status, Body: body}},
+	return Answer{Exchange: result.Exchange{Outcome: result.OutcomeAnswered, Response: &result.Response{Status: status, Body: body}},
 		Status: status, Body: body}
 }
 
@@ -21,12 +23,12 @@ func TestExpectRefused(t *testing.T) {
 		incomplete bool
 		clause     string // "" = no finding
 		level      Level
-		got        string // substring of Finding.Got
+		got        string // substring of result.Finding.Got
 	}{
 		{"4xx with a reason", answered(400, "malformed range"), true, "", 0, ""},
 		{"4xx without a reason", answered(400, ""), true, "rob.malformed-4xx", SHOULD, "empty body"},
-		{"closed", Answer{Exchange: Exchange{Outcome: OutcomeClosed}}, true, "rob.malformed-4xx", SHOULD, "connection closed without a response (class E)"},
-		{"reset", Answer{Exchange: Exchange{Outcome: OutcomeReset, Error: "ECONNRESET"}}, true, "rob.malformed-4xx", SHOULD, "class E"},
+		{"closed", Answer{Exchange: result.Exchange{Outcome: result.OutcomeClosed}}, true, "rob.malformed-4xx", SHOULD, "connection closed without a response (class E)"},
+		{"reset", Answer{Exchange: result.Exchange{Outcome: result.OutcomeReset, Error: "ECONNRESET"}}, true, "rob.malformed-4xx", SHOULD, "class E"},
 		{"false success", answered(200, "ok"), true, "ack.final-only-when-complete", MUST, "200"},
 		{"201", answered(201, "0-5/24"), true, "enc.body-matches-range", MUST, "201"},
 		{"5xx", answered(500, "oops"), true, "rob.malformed-4xx", SHOULD, "500"},

@@ -12,6 +12,7 @@ import (
 	"github.com/upspec/upspec/fakeserver"
 	"github.com/upspec/upspec/internal/protocol"
 	"github.com/upspec/upspec/ranges"
+	"github.com/upspec/upspec/reports/result"
 	"github.com/upspec/upspec/scenarios"
 )
 
@@ -67,7 +68,7 @@ func TestDroppedConnectionIsNonStrict(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			r := scenarios.Run(ctx, cfg, s)
-			if r.Verdict != scenarios.VerdictNonStrict {
+			if r.Verdict != result.NonStrict {
 				t.Fatalf("%s: %s, want NON-STRICT: %s", id, r.Verdict, r.Message())
 			}
 			for _, f := range r.Findings {

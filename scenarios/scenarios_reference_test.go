@@ -10,6 +10,7 @@ import (
 
 	"github.com/upspec/upspec/fakeserver"
 	"github.com/upspec/upspec/ranges"
+	"github.com/upspec/upspec/reports/result"
 	"github.com/upspec/upspec/scenarios"
 )
 
@@ -85,8 +86,8 @@ func runAllAgainst(t *testing.T, cfg scenarios.Config) {
 			defer cancel()
 			r := scenarios.Run(ctx, cfg, s)
 			switch r.Verdict {
-			case scenarios.VerdictPass, scenarios.VerdictInfo:
-			case scenarios.VerdictSkipped:
+			case result.Pass, result.Info:
+			case result.Skipped:
 				if r.SkipReason == "" {
 					t.Errorf("%s skipped without a reason", s.ID)
 				}
@@ -94,7 +95,7 @@ func runAllAgainst(t *testing.T, cfg scenarios.Config) {
 			default:
 				t.Errorf("%s %s: %s\nnotes: %s", s.ID, r.Verdict, r.Message(), strings.Join(r.Notes, "\n  "))
 			}
-			if len(r.Exchanges) == 0 && r.Verdict != scenarios.VerdictSkipped {
+			if len(r.Exchanges) == 0 && r.Verdict != result.Skipped {
 				t.Errorf("%s recorded no exchange", s.ID)
 			}
 		})
@@ -115,7 +116,7 @@ func TestScenariosSkipByteChecksWithoutFileURL(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		r := scenarios.Run(ctx, cfg, s)
 		cancel()
-		if r.Verdict != scenarios.VerdictPass && r.Verdict != scenarios.VerdictInfo {
+		if r.Verdict != result.Pass && r.Verdict != result.Info {
 			t.Errorf("%s without a file URL: %s: %s", id, r.Verdict, r.Message())
 		}
 		if !strings.Contains(strings.Join(r.Notes, "\n"), "no file URL configured") {
@@ -137,7 +138,7 @@ func TestLoopbackScenarioSkipsElsewhere(t *testing.T) {
 			continue
 		}
 		r := scenarios.Run(context.Background(), cfg, s)
-		if r.Verdict != scenarios.VerdictSkipped || !strings.Contains(r.SkipReason, "loopback") || len(r.Exchanges) != 0 {
+		if r.Verdict != result.Skipped || !strings.Contains(r.SkipReason, "loopback") || len(r.Exchanges) != 0 {
 			t.Errorf("%s against a remote target: %s (%q), %d exchanges; want SKIPPED with the reason and no exchange",
 				s.ID, r.Verdict, r.SkipReason, len(r.Exchanges))
 		}

@@ -18,6 +18,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/upspec/upspec/reports/result"
 )
 
 // Limits of the raw client.
@@ -97,7 +99,7 @@ type Request struct {
 	Proto   string   // default "HTTP/1.1"
 	// Headers are written in order, exactly as given, after Host. Config.Headers follow
 	// them, then Content-Length (per Length), then "Connection: close".
-	Headers []Header
+	Headers []result.Header
 	// NoDefaultHeaders leaves out the Host and Connection headers the client adds.
 	NoDefaultHeaders bool
 
@@ -132,8 +134,8 @@ type Request struct {
 // server to close the connection: the response is read by its Content-Length (or chunked
 // framing). Every write and read is bounded by cfg.RequestTimeout (pause time excluded) and
 // by ctx. The Exchange records exactly what was written and read, and how it ended.
-func Do(ctx context.Context, cfg Config, req Request) Exchange {
-	ex := Exchange{Step: req.Step, Session: req.Session, Start: time.Now()}
+func Do(ctx context.Context, cfg Config, req Request) result.Exchange {
+	ex := result.Exchange{Step: req.Step, Session: req.Session, Start: time.Now()}
 	c := &call{ctx: ctx, cfg: cfg, req: req, ex: &ex}
 	c.run()
 	ex.Duration = time.Since(ex.Start)
@@ -145,7 +147,7 @@ type call struct {
 	ctx      context.Context
 	cfg      Config
 	req      Request
-	ex       *Exchange
+	ex       *result.Exchange
 	deadline time.Time
 	dialTime time.Duration
 }
@@ -158,7 +160,7 @@ func (c *call) timeout() time.Duration {
 }
 
 // fail records an outcome that is not an answer.
-func (c *call) fail(o Outcome, format string, args ...any) {
+func (c *call) fail(o result.Outcome, format string, args ...any) {
 	c.ex.Outcome = o
 	c.ex.Error = fmt.Sprintf(format, args...)
 }
@@ -178,7 +180,7 @@ func (c *call) run() {
 	rec := &c.ex.Request
 	rec.Method, rec.Proto = req.Method, req.Proto
 	if u == nil {
-		c.fail(OutcomeError, "no target URL")
+		c.fail(result.OutcomeError, "no target URL")
 		return
 	}
 	rec.URL = u.String()
@@ -193,8 +195,8 @@ func (c *call) run() {
 	conn, err := c.dial(u)
 	if err != nil {
 		o, msg := c.classify(err, 0)
-		if o == OutcomeClosed {
-			o = OutcomeError
+		if o == result.OutcomeClosed {
+			o = result.OutcomeError
 		}
 		c.fail(o, "connect to %s: %s", u.Host, msg)
 		return
@@ -213,9 +215,9 @@ func (c *call) run() {
 // bytes and the planned body length.
 func (c *call) buildHead(u *url.URL) ([]byte, int64) {
 	req, rec := &c.req, &c.ex.Request
-	var hs []Header
+	var hs []result.Header
 	if !req.NoDefaultHeaders && !hasHeader(req.Headers, "Host") {
-		hs = append(hs, Header{Name: "Host", Value: u.Host})
+		hs = append(hs, result.Header{Name: "Host", Value: u.Host})
 	}
 	hs = append(hs, req.Headers...)
 	hs = append(hs, c.cfg.Headers...)
@@ -238,13 +240,13 @@ func (c *call) buildHead(u *url.URL) ([]byte, int64) {
 	switch req.Length {
 	case LengthAuto:
 		rec.BodyLen = planned
-		hs = append(hs, Header{Name: "Content-Length", Value: strconv.FormatInt(planned, 10)})
+		hs = append(hs, result.Header{Name: "Content-Length", Value: strconv.FormatInt(planned, 10)})
 	case LengthExplicit:
 		rec.BodyLen = req.ContentLength
-		hs = append(hs, Header{Name: "Content-Length", Value: strconv.FormatInt(req.ContentLength, 10)})
+		hs = append(hs, result.Header{Name: "Content-Length", Value: strconv.FormatInt(req.ContentLength, 10)})
 	}
 	if !req.NoDefaultHeaders && !hasHeader(req.Headers, "Connection") {
-		hs = append(hs, Header{Name: "Connection", Value: "close"})
+		hs = append(hs, result.Header{Name: "Connection", Value: "close"})
 	}
 	rec.Headers = hs
 
@@ -257,7 +259,7 @@ func (c *call) buildHead(u *url.URL) ([]byte, int64) {
 	return b.Bytes(), planned
 }
 
-func hasHeader(hs []Header, name string) bool {
+func hasHeader(hs []result.Header, name string) bool {
 	for _, h := range hs {
 		if strings.EqualFold(h.Name, name) {
 			return true
@@ -356,7 +358,7 @@ func Reach(ctx context.Context, cfg Config) error {
 	if cfg.Target == nil {
 		return errors.New("reach target: no target URL")
 	}
-	c := &call{ctx: ctx, cfg: cfg, ex: &Exchange{}}
+	c := &call{ctx: ctx, cfg: cfg, ex: &result.Exchange{}}
 	c.deadline = time.Now().Add(c.timeout())
 	conn, err := c.dial(cfg.Target)
 	if err != nil {
@@ -450,7 +452,7 @@ func (c *call) write(conn net.Conn, head []byte, planned int64) error {
 		case <-c.ctx.Done():
 		}
 		settle.Stop()
-		c.fail(OutcomeAborted, "interrupted by the client after %d of %d body bytes", send, planned)
+		c.fail(result.OutcomeAborted, "interrupted by the client after %d of %d body bytes", send, planned)
 	}
 	return nil
 }
@@ -467,10 +469,10 @@ func (c *call) pause(conn net.Conn) error {
 	select {
 	case <-g.resume:
 	case <-c.ctx.Done():
-		c.fail(OutcomeError, "paused request: %v", c.ctx.Err())
+		c.fail(result.OutcomeError, "paused request: %v", c.ctx.Err())
 		return c.ctx.Err()
 	case <-limit.C:
-		c.fail(OutcomeError, "paused request was never resumed within %v", 3*c.timeout())
+		c.fail(result.OutcomeError, "paused request was never resumed within %v", 3*c.timeout())
 		return errors.New("pause not resumed")
 	}
 	c.ex.Request.Paused = time.Since(start)
@@ -493,7 +495,7 @@ func (c *call) read(conn net.Conn, werr error) {
 			if werr != nil && cr.n == 0 {
 				// The write failed and nothing came back: report the write error.
 				o2, msg2 := c.classify(werr, 0)
-				if o2 == OutcomeReset || o2 == OutcomeTimeout || o == OutcomeClosed {
+				if o2 == result.OutcomeReset || o2 == result.OutcomeTimeout || o == result.OutcomeClosed {
 					o, msg = o2, msg2
 				}
 			}
@@ -502,15 +504,15 @@ func (c *call) read(conn net.Conn, werr error) {
 		}
 		resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(head)), &http.Request{Method: method})
 		if err != nil {
-			c.fail(OutcomeError, "malformed response head %s: %v", quoteText(clipText(string(head), 200)), err)
+			c.fail(result.OutcomeError, "malformed response head %s: %v", quoteText(clipText(string(head), 200)), err)
 			return
 		}
 		if resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols {
 			continue // interim response (100 Continue): read the next one
 		}
-		rr := &ResponseRecord{Status: resp.StatusCode, StatusLine: firstLine(head), Headers: rawHeaders(head)}
+		rr := &result.Response{Status: resp.StatusCode, StatusLine: firstLine(head), Headers: rawHeaders(head)}
 		c.ex.Response = rr
-		c.ex.Outcome = OutcomeAnswered
+		c.ex.Outcome = result.OutcomeAnswered
 		if werr != nil {
 			c.ex.Error = fmt.Sprintf("answered before the request was fully written (%v)", werr)
 		}
@@ -520,7 +522,7 @@ func (c *call) read(conn net.Conn, werr error) {
 }
 
 // readBody reads the response body by its framing, keeping MaxKeptBody bytes.
-func (c *call) readBody(br *bufio.Reader, resp *http.Response, rr *ResponseRecord, method string) {
+func (c *call) readBody(br *bufio.Reader, resp *http.Response, rr *result.Response, method string) {
 	var body io.Reader
 	switch {
 	case method == http.MethodHead || resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusNotModified:
@@ -620,9 +622,9 @@ func firstLine(head []byte) string {
 
 // rawHeaders returns the header fields of a response head exactly as written (names in
 // their letter case, values without the surrounding blanks), in order.
-func rawHeaders(head []byte) []Header {
+func rawHeaders(head []byte) []result.Header {
 	lines := strings.Split(strings.TrimRight(string(head), "\r\n"), "\n")
-	var hs []Header
+	var hs []result.Header
 	for _, l := range lines[1:] {
 		l = strings.TrimRight(l, "\r")
 		if l == "" {
@@ -633,30 +635,30 @@ func rawHeaders(head []byte) []Header {
 			continue
 		}
 		name, value, _ := strings.Cut(l, ":")
-		hs = append(hs, Header{Name: name, Value: strings.Trim(value, " \t")})
+		hs = append(hs, result.Header{Name: name, Value: strings.Trim(value, " \t")})
 	}
 	return hs
 }
 
 // classify maps an I/O error to an outcome class and a message; n is the number of
 // response bytes read before it.
-func (c *call) classify(err error, n int64) (Outcome, string) {
+func (c *call) classify(err error, n int64) (result.Outcome, string) {
 	if c.ctx.Err() != nil {
 		if errors.Is(c.ctx.Err(), context.DeadlineExceeded) {
-			return OutcomeTimeout, fmt.Sprintf("the scenario's time ran out: %v", c.ctx.Err())
+			return result.OutcomeTimeout, fmt.Sprintf("the scenario's time ran out: %v", c.ctx.Err())
 		}
-		return OutcomeError, fmt.Sprintf("canceled: %v", c.ctx.Err())
+		return result.OutcomeError, fmt.Sprintf("canceled: %v", c.ctx.Err())
 	}
 	var ne net.Error
 	switch {
 	case errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
-		return OutcomeTimeout, fmt.Sprintf("no complete answer within %v (%d response bytes read)", c.timeout(), n)
+		return result.OutcomeTimeout, fmt.Sprintf("no complete answer within %v (%d response bytes read)", c.timeout(), n)
 	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNABORTED):
-		return OutcomeReset, err.Error()
+		return result.OutcomeReset, err.Error()
 	case errors.Is(err, io.EOF) && n == 0:
-		return OutcomeClosed, "connection closed without a response"
+		return result.OutcomeClosed, "connection closed without a response"
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-		return OutcomeError, fmt.Sprintf("connection closed after %d bytes of a response: %v", n, err)
+		return result.OutcomeError, fmt.Sprintf("connection closed after %d bytes of a response: %v", n, err)
 	}
-	return OutcomeError, err.Error()
+	return result.OutcomeError, err.Error()
 }

@@ -18,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/upspec/upspec/reports/result"
 )
 
 // testServer is a loopback listener whose connections are handled by fn. Everything it
@@ -78,7 +80,7 @@ func readRequest(br *bufio.Reader, bodyMax int64) (*http.Request, []byte, error)
 	return req, body, err
 }
 
-func respond(c net.Conn, status int, headers []Header, body string) {
+func respond(c net.Conn, status int, headers []result.Header, body string) {
 	var b strings.Builder
 	b.WriteString("HTTP/1.1 " + strconv.Itoa(status) + " " + http.StatusText(status) + "\r\n")
 	for _, h := range headers {
@@ -110,10 +112,10 @@ func TestDoWritesExactBytes(t *testing.T) {
 		respond(c, 416, nil, "length mismatch\n")
 	})
 	cfg := testConfig(srv.url, 2*time.Second)
-	cfg.Headers = []Header{{Name: "Authorization", Value: "Bearer x"}}
+	cfg.Headers = []result.Header{{Name: "Authorization", Value: "Bearer x"}}
 	ex := Do(context.Background(), cfg, Request{
 		Step:    "exact",
-		Headers: []Header{{Name: "x-content-RANGE", Value: "bytes 0-3/10"}, {Name: "Session-ID", Value: "abc"}},
+		Headers: []result.Header{{Name: "x-content-RANGE", Value: "bytes 0-3/10"}, {Name: "Session-ID", Value: "abc"}},
 		Length:  LengthExplicit, ContentLength: 10,
 		Body: []byte("wxyz"),
 	})
@@ -122,7 +124,7 @@ func TestDoWritesExactBytes(t *testing.T) {
 	if w := <-got; w != want {
 		t.Errorf("wire bytes:\n%q\nwant\n%q", w, want)
 	}
-	if ex.Outcome != OutcomeAnswered || ex.Response.Status != 416 || ex.Response.Body != "length mismatch\n" {
+	if ex.Outcome != result.OutcomeAnswered || ex.Response.Status != 416 || ex.Response.Body != "length mismatch\n" {
 		t.Errorf("exchange = %+v", ex)
 	}
 	if ex.Request.BodyLen != 10 || ex.Request.BodySent != 4 || ex.Request.BodyHead != "wxyz" {
@@ -141,25 +143,25 @@ func TestDoOutcomes(t *testing.T) {
 	tests := []struct {
 		name    string
 		handler func(c net.Conn, done <-chan struct{})
-		want    Outcome
+		want    result.Outcome
 		errHas  string
 		status  int
 	}{
 		{"closed without a byte", func(c net.Conn, _ <-chan struct{}) {
 			_, _, _ = readRequest(bufio.NewReader(c), 1<<20)
-		}, OutcomeClosed, "without a response", 0},
+		}, result.OutcomeClosed, "without a response", 0},
 		{"reset", func(c net.Conn, _ <-chan struct{}) {
 			_, _, _ = readRequest(bufio.NewReader(c), 1<<20)
 			_ = c.(*net.TCPConn).SetLinger(0)
-		}, OutcomeReset, "reset", 0},
+		}, result.OutcomeReset, "reset", 0},
 		{"never answers", func(c net.Conn, done <-chan struct{}) {
 			_, _, _ = readRequest(bufio.NewReader(c), 1<<20)
 			<-done
-		}, OutcomeTimeout, "no complete answer", 0},
+		}, result.OutcomeTimeout, "no complete answer", 0},
 		{"garbage", func(c net.Conn, _ <-chan struct{}) {
 			_, _, _ = readRequest(bufio.NewReader(c), 1<<20)
 			_, _ = io.WriteString(c, "hello there\r\n\r\n")
-		}, OutcomeError, "malformed response head", 0},
+		}, result.OutcomeError, "malformed response head", 0},
 		{"drips bytes", func(c net.Conn, done <-chan struct{}) {
 			_, _, _ = readRequest(bufio.NewReader(c), 1<<20)
 			for _, b := range []byte("HTTP/1.1 201 Created\r\nContent-Length: 5\r\n\r\nhello") {
@@ -172,28 +174,28 @@ func TestDoOutcomes(t *testing.T) {
 					return
 				}
 			}
-		}, OutcomeTimeout, "", 0},
+		}, result.OutcomeTimeout, "", 0},
 		{"head cut off", func(c net.Conn, _ <-chan struct{}) {
 			_, _, _ = readRequest(bufio.NewReader(c), 1<<20)
 			_, _ = io.WriteString(c, "HTTP/1.1 201 Cre")
-		}, OutcomeError, "closed after 16 bytes", 0},
+		}, result.OutcomeError, "closed after 16 bytes", 0},
 		{"answer without closing", func(c net.Conn, done <-chan struct{}) {
 			_, _, _ = readRequest(bufio.NewReader(c), 1<<20)
 			_, _ = io.WriteString(c, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 3\r\n\r\nbad")
 			<-done
-		}, OutcomeAnswered, "", 400},
+		}, result.OutcomeAnswered, "", 400},
 		{"interim 100 then 201", func(c net.Conn, _ <-chan struct{}) {
 			_, _, _ = readRequest(bufio.NewReader(c), 1<<20)
 			_, _ = io.WriteString(c, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nRange: 0-1/4\r\nContent-Length: 5\r\n\r\n0-1/4")
-		}, OutcomeAnswered, "", 201},
+		}, result.OutcomeAnswered, "", 201},
 		{"chunked", func(c net.Conn, _ <-chan struct{}) {
 			_, _, _ = readRequest(bufio.NewReader(c), 1<<20)
 			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
-		}, OutcomeAnswered, "", 200},
+		}, result.OutcomeAnswered, "", 200},
 		{"body cut short", func(c net.Conn, _ <-chan struct{}) {
 			_, _, _ = readRequest(bufio.NewReader(c), 1<<20)
 			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello")
-		}, OutcomeAnswered, "cut short", 200},
+		}, result.OutcomeAnswered, "cut short", 200},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -212,7 +214,7 @@ func TestDoOutcomes(t *testing.T) {
 			if tc.status != 0 && (ex.Response == nil || ex.Response.Status != tc.status) {
 				t.Errorf("response = %+v, want status %d", ex.Response, tc.status)
 			}
-			if tc.want != OutcomeAnswered && ex.Response != nil {
+			if tc.want != result.OutcomeAnswered && ex.Response != nil {
 				t.Errorf("response recorded for outcome %s", ex.Outcome)
 			}
 		})
@@ -223,12 +225,12 @@ func TestDoReadsChunkedAndCapsBody(t *testing.T) {
 	big := strings.Repeat("x", 10_000)
 	srv := newTestServer(t, func(c net.Conn, _ <-chan struct{}) {
 		_, _, _ = readRequest(bufio.NewReader(c), 1<<20)
-		respond(c, 200, []Header{{Name: "X-One", Value: " spaced "}, {Name: "x-two", Value: "b"}}, big)
+		respond(c, 200, []result.Header{{Name: "X-One", Value: " spaced "}, {Name: "x-two", Value: "b"}}, big)
 	})
 	var sink bytes.Buffer
 	ex := Do(context.Background(), testConfig(srv.url, 2*time.Second), Request{Method: "GET", Length: LengthOmit, BodySink: &sink})
 	r := ex.Response
-	if ex.Outcome != OutcomeAnswered || len(r.Body) != MaxKeptBody || r.BodyLen != 10_000 || !r.Truncated || sink.Len() != 10_000 {
+	if ex.Outcome != result.OutcomeAnswered || len(r.Body) != MaxKeptBody || r.BodyLen != 10_000 || !r.Truncated || sink.Len() != 10_000 {
 		t.Fatalf("outcome %s, body kept %d, len %d, truncated %v, sink %d", ex.Outcome, len(r.Body), r.BodyLen, r.Truncated, sink.Len())
 	}
 	if v, _ := r.Header("x-ONE"); v != "spaced" || r.Headers[1].Name != "x-two" {
@@ -266,7 +268,7 @@ func TestDoPauseAndResume(t *testing.T) {
 		respond(c, 201, nil, "")
 	})
 	g := NewGate()
-	done := make(chan Exchange, 1)
+	done := make(chan result.Exchange, 1)
 	go func() {
 		done <- Do(context.Background(), testConfig(srv.url, 2*time.Second), Request{
 			Pattern: &Pattern{}, BodyOffset: 0, BodyLen: 10, Gate: g, PauseAfter: 3,
@@ -286,7 +288,7 @@ func TestDoPauseAndResume(t *testing.T) {
 	}
 	g.Resume()
 	ex := <-done
-	if ex.Outcome != OutcomeAnswered || ex.Response.Status != 201 || ex.Request.BodySent != 10 || ex.Request.Paused <= 0 {
+	if ex.Outcome != result.OutcomeAnswered || ex.Response.Status != 201 || ex.Request.BodySent != 10 || ex.Request.Paused <= 0 {
 		t.Fatalf("exchange = %+v", ex)
 	}
 }
@@ -298,7 +300,7 @@ func TestDoPauseNeverResumedIsBounded(t *testing.T) {
 	ex := Do(context.Background(), testConfig(srv.url, 100*time.Millisecond), Request{
 		Body: []byte("abcdef"), Gate: NewGate(), PauseAfter: 2,
 	})
-	if ex.Outcome != OutcomeError || !strings.Contains(ex.Error, "never resumed") {
+	if ex.Outcome != result.OutcomeError || !strings.Contains(ex.Error, "never resumed") {
 		t.Fatalf("outcome %s (%s)", ex.Outcome, ex.Error)
 	}
 }
@@ -317,7 +319,7 @@ func TestDoInterrupt(t *testing.T) {
 	ex := Do(context.Background(), testConfig(srv.url, 2*time.Second), Request{
 		Pattern: &Pattern{}, BodyLen: 20, Interrupt: true, InterruptAfter: 5,
 	})
-	if ex.Outcome != OutcomeAborted || ex.Request.BodySent != 5 || ex.Request.BodyPlanned != 20 {
+	if ex.Outcome != result.OutcomeAborted || ex.Request.BodySent != 5 || ex.Request.BodyPlanned != 20 {
 		t.Fatalf("exchange = %+v", ex)
 	}
 	if n := <-got; n != 5 {
@@ -333,7 +335,7 @@ func TestDoLocalAddress(t *testing.T) {
 		respond(c, 201, nil, "")
 	})
 	ex := Do(context.Background(), testConfig(srv.url, 2*time.Second), Request{LocalAddr: "127.0.0.2"})
-	if ex.Outcome != OutcomeAnswered {
+	if ex.Outcome != result.OutcomeAnswered {
 		t.Fatalf("outcome %s: %s", ex.Outcome, ex.Error)
 	}
 	if r := <-remote; !strings.HasPrefix(r, "127.0.0.2:") || !strings.HasPrefix(ex.LocalAddr, "127.0.0.2:") {
@@ -356,12 +358,12 @@ func TestDoTLS(t *testing.T) {
 	cfg := testConfig(u, 2*time.Second)
 	cfg.TLS = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	ex := Do(context.Background(), cfg, Request{Body: []byte("hello")})
-	if ex.Outcome != OutcomeAnswered || ex.Response.Status != 201 || ex.Response.Body != "hello" {
+	if ex.Outcome != result.OutcomeAnswered || ex.Response.Status != 201 || ex.Response.Body != "hello" {
 		t.Fatalf("exchange: %s %s %+v", ex.Outcome, ex.Error, ex.Response)
 	}
 	cfg.TLS = nil // the test CA is unknown to the system roots
 	ex = Do(context.Background(), cfg, Request{Body: []byte("hello")})
-	if ex.Outcome != OutcomeError || !strings.Contains(ex.Error, "TLS handshake") {
+	if ex.Outcome != result.OutcomeError || !strings.Contains(ex.Error, "TLS handshake") {
 		t.Fatalf("untrusted certificate: %s %s", ex.Outcome, ex.Error)
 	}
 }
@@ -374,7 +376,7 @@ func TestDoRefusedAndCanceled(t *testing.T) {
 	addr := ln.Addr().String()
 	_ = ln.Close()
 	ex := Do(context.Background(), testConfig(&url.URL{Scheme: "http", Host: addr, Path: "/"}, time.Second), Request{})
-	if ex.Outcome != OutcomeError || !strings.Contains(ex.Error, "connect to") {
+	if ex.Outcome != result.OutcomeError || !strings.Contains(ex.Error, "connect to") {
 		t.Errorf("refused: %s %s", ex.Outcome, ex.Error)
 	}
 
@@ -383,7 +385,7 @@ func TestDoRefusedAndCanceled(t *testing.T) {
 	time.AfterFunc(100*time.Millisecond, cancel)
 	start := time.Now()
 	ex = Do(ctx, testConfig(srv.url, 5*time.Second), Request{})
-	if time.Since(start) > 2*time.Second || ex.Outcome != OutcomeError || !strings.Contains(ex.Error, "canceled") {
+	if time.Since(start) > 2*time.Second || ex.Outcome != result.OutcomeError || !strings.Contains(ex.Error, "canceled") {
 		t.Errorf("canceled: %s %s after %v", ex.Outcome, ex.Error, time.Since(start))
 	}
 }
@@ -400,8 +402,8 @@ func TestDoAnswerBeforeBody(t *testing.T) {
 	})
 	ex := Do(context.Background(), testConfig(srv.url, 2*time.Second), Request{Pattern: &Pattern{}, BodyLen: 8 << 20})
 	switch {
-	case ex.Outcome == OutcomeAnswered && ex.Response.Status == 416:
-	case ex.Outcome == OutcomeReset:
+	case ex.Outcome == result.OutcomeAnswered && ex.Response.Status == 416:
+	case ex.Outcome == result.OutcomeReset:
 	default:
 		t.Fatalf("outcome %s (%s)", ex.Outcome, ex.Error)
 	}
@@ -409,10 +411,10 @@ func TestDoAnswerBeforeBody(t *testing.T) {
 
 func TestClassifyWrappedErrors(t *testing.T) {
 	c := &call{ctx: context.Background()}
-	if o, _ := c.classify(errors.Join(errors.New("x"), io.EOF), 0); o != OutcomeClosed {
+	if o, _ := c.classify(errors.Join(errors.New("x"), io.EOF), 0); o != result.OutcomeClosed {
 		t.Errorf("EOF: %s", o)
 	}
-	if o, _ := c.classify(io.ErrUnexpectedEOF, 3); o != OutcomeError {
+	if o, _ := c.classify(io.ErrUnexpectedEOF, 3); o != result.OutcomeError {
 		t.Errorf("unexpected EOF: %s", o)
 	}
 }

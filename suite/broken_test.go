@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/upspec/upspec/fakeserver"
+	"github.com/upspec/upspec/reports/result"
 	"github.com/upspec/upspec/scenarios"
 )
 
@@ -34,13 +35,13 @@ type brokenServer struct {
 
 // expectation is how a scenario must report a broken server.
 type expectation struct {
-	verdict scenarios.Verdict // FAIL or NON-STRICT
-	clause  string            // a finding must name this clause
+	verdict result.Verdict // FAIL or NON-STRICT
+	clause  string         // a finding must name this clause
 }
 
-func must(clause string) expectation { return expectation{scenarios.VerdictFail, clause} }
+func must(clause string) expectation { return expectation{result.Fail, clause} }
 func should(clause string) expectation {
-	return expectation{scenarios.VerdictNonStrict, clause}
+	return expectation{result.NonStrict, clause}
 }
 
 // expect gives every listed scenario the same expectation.
@@ -358,8 +359,8 @@ func TestReferencePassesEveryScenario(t *testing.T) {
 	sc := startServer(t, fakeserver.New(opts), backend, "ref-"+scenarios.NewRunID())
 	for id, r := range runAll(t, sc) {
 		switch r.Verdict {
-		case scenarios.VerdictPass, scenarios.VerdictInfo:
-		case scenarios.VerdictSkipped:
+		case result.Pass, result.Info:
+		case result.Skipped:
 			s, _ := scenarios.ScenarioByID(id)
 			needs := slices.ContainsFunc(s.Labels, func(l string) bool { return strings.HasPrefix(l, "needs-") })
 			if !needs || r.SkipReason == "" {
@@ -407,7 +408,7 @@ func TestBrokenServersAreCaught(t *testing.T) {
 				if _, listed := b.catch[id]; listed {
 					continue
 				}
-				if r.Verdict == scenarios.VerdictFail || r.Verdict == scenarios.VerdictNonStrict {
+				if r.Verdict == result.Fail || r.Verdict == result.NonStrict {
 					t.Errorf("%s: %s (clauses %s), not in the table of %q\n%s", id, r.Verdict, clausesOf(r), b.name, r.Message())
 				}
 			}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/upspec/upspec/reports/result"
 	"github.com/upspec/upspec/scenarios"
 )
 
@@ -199,10 +200,10 @@ func unwrapURLError(err error) error {
 }
 
 // parseHeader reads a --header value, "Name: value".
-func parseHeader(h string) (scenarios.Header, error) {
+func parseHeader(h string) (result.Header, error) {
 	hd, err := scenarios.ParseHeader(strings.TrimLeft(h, " \t"))
 	if err != nil || strings.ContainsRune(hd.Value, 0) {
-		return scenarios.Header{}, fmt.Errorf("--header %q: want \"Name: value\" with a token name and no line break in the value", h)
+		return result.Header{}, fmt.Errorf("--header %q: want \"Name: value\" with a token name and no line break in the value", h)
 	}
 	return hd, nil
 }

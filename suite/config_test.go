@@ -17,6 +17,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/upspec/upspec/reports/result"
 	"github.com/upspec/upspec/scenarios"
 )
 
@@ -46,7 +47,7 @@ func TestRegisterFlagsParses(t *testing.T) {
 	if got := sc.Target.String(); got != "https://example.com:8443/up" {
 		t.Errorf("target = %q", got)
 	}
-	want := []scenarios.Header{{Name: "Authorization", Value: "Bearer x"}, {Name: "X-Trace", Value: "1"}}
+	want := []result.Header{{Name: "Authorization", Value: "Bearer x"}, {Name: "X-Trace", Value: "1"}}
 	if len(sc.Headers) != 2 || sc.Headers[0] != want[0] || sc.Headers[1] != want[1] {
 		t.Errorf("headers = %+v, want %+v", sc.Headers, want)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/upspec/upspec/fakeserver"
+	"github.com/upspec/upspec/reports/result"
 	"github.com/upspec/upspec/scenarios"
 	"github.com/upspec/upspec/suite"
 )
@@ -81,7 +82,7 @@ func runAgainst(ctx context.Context, t *testing.T, backend *scenarios.BackendSer
 		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		res := scenarios.Run(sctx, cfg, s)
 		cancel()
-		if res.Verdict == scenarios.VerdictFail || res.Verdict == scenarios.VerdictNonStrict {
+		if res.Verdict == result.Fail || res.Verdict == result.NonStrict {
 			msg := res.Message()
 			if i := strings.IndexByte(msg, '\n'); i >= 0 {
 				msg = msg[:i]

@@ -9,6 +9,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/upspec/upspec/reports"
+	"github.com/upspec/upspec/reports/result"
 	"github.com/upspec/upspec/scenarios"
 )
 
@@ -16,20 +17,20 @@ func sampleResult() scenarios.Result {
 	return scenarios.Result{
 		ScenarioID: "RS-02",
 		Title:      "Segments out of order",
-		Verdict:    scenarios.VerdictFail,
+		Verdict:    result.Fail,
 		Duration:   12 * time.Millisecond,
-		Findings: []scenarios.Finding{{
+		Findings: []result.Finding{{
 			Clause: "ack.list-exact", Level: scenarios.MUST,
 			Requirement: "The listed ranges are exactly the bytes received so far.",
 			Expected:    "0-5/24,9-15/24", Got: "0-5/24",
 		}},
 		Notes: []string{"ack.list-format: module form"},
-		Exchanges: []scenarios.Exchange{{
+		Exchanges: []result.Exchange{{
 			Step:    "segment 9-15/24",
-			Request: scenarios.RequestRecord{Method: "POST", Target: "/upload", BodyLen: 7, BodySent: 7},
-			Outcome: scenarios.OutcomeAnswered,
-			Response: &scenarios.ResponseRecord{Status: 201, StatusLine: "HTTP/1.1 201 Created",
-				Headers: []scenarios.Header{{Name: "Range", Value: "0-5/24"}}},
+			Request: result.Request{Method: "POST", Target: "/upload", BodyLen: 7, BodySent: 7},
+			Outcome: result.OutcomeAnswered,
+			Response: &result.Response{Status: 201, StatusLine: "HTTP/1.1 201 Created",
+				Headers: []result.Header{{Name: "Range", Value: "0-5/24"}}},
 		}},
 	}
 }
@@ -40,13 +41,13 @@ func sampleResult() scenarios.Result {
 // is no scenario.
 func TestReportEntriesRoundTrip(t *testing.T) {
 	res := sampleResult()
-	info := RunInfo{Target: "http://127.0.0.1:1/upload", Embedded: true, RunID: "r1"}
+	info := result.RunInfo{Target: "http://127.0.0.1:1/upload", Embedded: true, RunID: "r1"}
 	report := types.Report{SpecReports: types.SpecReports{
 		{LeafNodeType: types.NodeTypeSynchronizedBeforeSuite, ReportEntries: types.ReportEntries{
-			{Name: SetupEntryName, Value: types.WrapEntryValue(info)},
+			{Name: result.SetupEntryName, Value: types.WrapEntryValue(info)},
 		}},
-		{LeafNodeType: types.NodeTypeIt, LeafNodeText: "RS-02 Segments out of order", ReportEntries: types.ReportEntries{
-			{Name: EntryName, Value: types.WrapEntryValue(resultEntry{Result: res})},
+		{LeafNodeType: types.NodeTypeIt, LeafNodeText: "RS-02 Segments out of order", LeafNodeLabels: []string{result.IDLabel("RS-02")}, ReportEntries: types.ReportEntries{
+			{Name: result.EntryName, Value: types.WrapEntryValue(resultEntry{Result: res})},
 		}},
 	}}
 	tests := []struct {

@@ -40,62 +40,16 @@ import (
 	"github.com/onsi/gomega"
 
 	"github.com/upspec/upspec/fakeserver"
+	"github.com/upspec/upspec/reports/result"
 	"github.com/upspec/upspec/scenarios"
 )
 
 // Description is the name of the suite in Ginkgo's output and reports.
 const Description = "upspec conformance suite"
 
-// Names of the report entries the suite attaches.
-const (
-	// EntryName is the report entry of every spec that ran its scenario: its value is the
-	// scenarios.Result (as JSON in Ginkgo's JSON report, Representation: a short summary).
-	EntryName = "upspec"
-	// SetupEntryName is the report entry of the suite setup node (SynchronizedBeforeSuite): its
-	// value is the RunInfo of the run.
-	SetupEntryName = "upspec-run"
-)
-
 // setupTimeout bounds the suite setup: resolving the flags, starting the embedded server or
 // checking that the target can be reached (DialTimeout).
 const setupTimeout = 15 * time.Second
-
-// RunInfo describes the target a run was pointed at, as the suite setup resolved it. With
-// `ginkgo -p`, process 1 resolves it and shares it with the other processes.
-type RunInfo struct {
-	Target      string `json:"target"`   // the segment endpoint
-	Embedded    bool   `json:"embedded"` // the target is the in-process reference server
-	RunID       string `json:"run_id"`   // prefix of every session ID of the run
-	FileURL     string `json:"file_url,omitempty"`
-	FinalStatus int    `json:"final_status,omitempty"`
-	FinalBody   string `json:"final_body,omitempty"`
-	Strict      bool   `json:"strict"`
-	// Backend is the base URL of the harness backend (the deployment's upload_pass points at
-	// it); "" when the run has none.
-	Backend string `json:"backend,omitempty"`
-}
-
-// String describes the run in one line.
-func (i RunInfo) String() string {
-	s := "target " + i.Target
-	if i.Embedded {
-		s += " (the embedded reference server)"
-	}
-	s += ", run ID " + i.RunID
-	if i.FileURL != "" {
-		s += ", file URL " + i.FileURL
-	}
-	if i.FinalStatus != 0 || i.FinalBody != "" {
-		s += fmt.Sprintf(", final answer %d %q", i.FinalStatus, i.FinalBody)
-	}
-	if i.Backend != "" {
-		s += ", harness backend " + i.Backend
-	}
-	if i.Strict {
-		s += ", strict"
-	}
-	return s
-}
 
 // Run registers the specs of every scenario (scenarios.All()) and the suite setup in Ginkgo's
 // global tree, registers Gomega's fail handler and runs the specs with RunSpecs. args are passed
@@ -127,12 +81,14 @@ func register(cfg *Config) {
 		timeout = DefaultSpecTimeout
 	}
 	for _, s := range scenarios.All() {
-		ginkgo.It(SpecText(s), ginkgo.Label(s.AllLabels()...), ginkgo.SpecTimeout(timeout),
+		labels := append([]string{result.IDLabel(s.ID)}, s.AllLabels()...)
+		ginkgo.It(SpecText(s), ginkgo.Label(labels...), ginkgo.SpecTimeout(timeout),
 			func(ctx ginkgo.SpecContext) { r.runScenario(ctx, s) })
 	}
 }
 
-// SpecText is the text of the spec of a scenario: "<ID> <Title>".
+// SpecText is the text of the spec of a scenario: "<ID> <Title>". Readers of the reports
+// identify the spec by its label result.IDLabel(ID), never by this text.
 func SpecText(s scenarios.Scenario) string {
 	return s.ID + " " + s.Title
 }
@@ -140,13 +96,13 @@ func SpecText(s scenarios.Scenario) string {
 // setupFirst runs on process 1 only: it resolves the flags, starts the harness backend (on
 // --backend-listen, or on a free port for the embedded server), then starts the embedded
 // reference server when there is no target, or checks that the target can be reached. Its
-// answer (a RunInfo as JSON) goes to setupAll on every process.
+// answer (a result.RunInfo as JSON) goes to setupAll on every process.
 func (r *run) setupFirst(ctx ginkgo.SpecContext) []byte {
 	sc, err := r.cfg.Resolve()
 	if err != nil {
 		ginkgo.Fail("upspec setup: " + err.Error())
 	}
-	info := RunInfo{RunID: sc.RunID, Strict: sc.Strict, FileURL: sc.FileURL, FinalStatus: sc.FinalStatus, FinalBody: sc.FinalBody}
+	info := result.RunInfo{RunID: sc.RunID, Strict: sc.Strict, FileURL: sc.FileURL, FinalStatus: sc.FinalStatus, FinalBody: sc.FinalBody}
 	if r.cfg.BackendListen != "" || sc.Target == nil {
 		b, err := scenarios.StartBackend(r.cfg.BackendListen)
 		if err != nil {
@@ -190,10 +146,10 @@ func (r *run) setupFirst(ctx ginkgo.SpecContext) []byte {
 	return data
 }
 
-// setupAll runs on every process with the RunInfo of process 1 and resolves this process's
+// setupAll runs on every process with the result.RunInfo of process 1 and resolves this process's
 // configuration from it.
 func (r *run) setupAll(_ ginkgo.SpecContext, data []byte) {
-	var info RunInfo
+	var info result.RunInfo
 	if err := json.Unmarshal(data, &info); err != nil {
 		ginkgo.Fail(fmt.Sprintf("upspec setup: decode run info: %v", err))
 	}
@@ -211,7 +167,7 @@ func (r *run) setupAll(_ ginkgo.SpecContext, data []byte) {
 		sc.Backend = scenarios.NewRemoteBackend(info.Backend, sc.RequestTimeout)
 	}
 	r.sc, r.ready = sc, true
-	ginkgo.AddReportEntry(SetupEntryName, info, ginkgo.ReportEntryVisibilityFailureOrVerbose)
+	ginkgo.AddReportEntry(result.SetupEntryName, info, ginkgo.ReportEntryVisibilityFailureOrVerbose)
 }
 
 // teardown runs on process 1 after every process has finished: it stops the embedded server,
@@ -248,21 +204,21 @@ func (r *run) runScenario(ctx context.Context, s scenarios.Scenario) {
 	// already lists the findings); else in verbose runs.
 	visibility := ginkgo.ReportEntryVisibilityFailureOrVerbose
 	switch {
-	case res.Verdict == scenarios.VerdictNonStrict || res.Verdict == scenarios.VerdictInfo:
+	case res.Verdict == result.NonStrict || res.Verdict == result.Info:
 		visibility = ginkgo.ReportEntryVisibilityAlways
-	case res.Verdict == scenarios.VerdictFail && !verbose:
+	case res.Verdict == result.Fail && !verbose:
 		visibility = ginkgo.ReportEntryVisibilityNever
 	}
-	ginkgo.AddReportEntry(EntryName, resultEntry{Result: res, exchanges: verbose}, visibility)
+	ginkgo.AddReportEntry(result.EntryName, resultEntry{Result: res, exchanges: verbose}, visibility)
 	switch res.Verdict {
-	case scenarios.VerdictFail:
+	case result.Fail:
 		ginkgo.Fail(FailureMessage(s, res))
-	case scenarios.VerdictSkipped:
+	case result.Skipped:
 		ginkgo.Skip(res.SkipReason)
 	}
 }
 
-// resultEntry is the value of an "upspec" report entry: a scenarios.Result (its JSON is the
+// resultEntry is the value of a result.EntryName report entry: a scenarios.Result (its JSON is the
 // Result's own) whose String is a summary for the console.
 type resultEntry struct {
 	scenarios.Result
@@ -294,7 +250,7 @@ func (e resultEntry) String() string {
 
 // exchangeLine describes one exchange in a line: step, request line, range and session
 // headers, and how it ended.
-func exchangeLine(x scenarios.Exchange) string {
+func exchangeLine(x result.Exchange) string {
 	var b strings.Builder
 	b.WriteString("> ")
 	if x.Step != "" {
@@ -332,7 +288,7 @@ func FailureMessage(s scenarios.Scenario, res scenarios.Result) string {
 
 // writeFinding writes one finding: its message when it has one (scenarios writes the clause,
 // level, title, requirement, expected, got and step), else the same from its fields.
-func writeFinding(b *strings.Builder, f scenarios.Finding) {
+func writeFinding(b *strings.Builder, f result.Finding) {
 	if f.Message != "" {
 		b.WriteString(f.Message)
 		return

@@ -8,6 +8,7 @@ import (
 
 	"github.com/onsi/ginkgo/v2/types"
 
+	"github.com/upspec/upspec/reports/result"
 	"github.com/upspec/upspec/scenarios"
 )
 
@@ -71,7 +72,8 @@ func listMain(args []string, stdout, stderr io.Writer) int {
 	}
 	var selected []scenarios.Scenario
 	for _, s := range scenarios.All() {
-		if match(s.AllLabels()) {
+		// The spec of a scenario also carries its ID label (id:RS-01), as in `upspec run`.
+		if match(append([]string{result.IDLabel(s.ID)}, s.AllLabels()...)) {
 			selected = append(selected, s)
 		}
 	}

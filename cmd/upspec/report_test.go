@@ -11,31 +11,32 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/upspec/upspec/reports"
+	"github.com/upspec/upspec/reports/result"
 	"github.com/upspec/upspec/scenarios"
 )
 
 // sampleResults are two scenarios: RS-01 passes with the given Range list, CP-01 has the
 // given verdict.
-func sampleResults(rangeList string, cp scenarios.Verdict) []scenarios.Result {
-	ex := func(step string, status int, rng string) scenarios.Exchange {
-		r := &scenarios.ResponseRecord{Status: status, StatusLine: "HTTP/1.1 " + map[int]string{201: "201 Created", 200: "200 OK"}[status]}
+func sampleResults(rangeList string, cp result.Verdict) []scenarios.Result {
+	ex := func(step string, status int, rng string) result.Exchange {
+		r := &result.Response{Status: status, StatusLine: "HTTP/1.1 " + map[int]string{201: "201 Created", 200: "200 OK"}[status]}
 		if rng != "" {
-			r.Headers = []scenarios.Header{{Name: "Range", Value: rng}}
+			r.Headers = []result.Header{{Name: "Range", Value: rng}}
 			r.Body = rng
 		}
-		return scenarios.Exchange{Step: step, Session: "r1-X-1", Outcome: scenarios.OutcomeAnswered, Response: r,
-			Request: scenarios.RequestRecord{Method: "POST", Target: "/upload", Proto: "HTTP/1.1", BodyLen: 6, BodySent: 6, PatternBody: true,
-				Headers: []scenarios.Header{{Name: "X-Content-Range", Value: "bytes 0-5/24"}, {Name: "X-Session-ID", Value: "r1-X-1"}}}}
+		return result.Exchange{Step: step, Session: "r1-X-1", Outcome: result.OutcomeAnswered, Response: r,
+			Request: result.Request{Method: "POST", Target: "/upload", Proto: "HTTP/1.1", BodyLen: 6, BodySent: 6, PatternBody: true,
+				Headers: []result.Header{{Name: "X-Content-Range", Value: "bytes 0-5/24"}, {Name: "X-Session-ID", Value: "r1-X-1"}}}}
 	}
 	cpRes := scenarios.Result{ScenarioID: "CP-01", Verdict: cp, Duration: time.Millisecond,
-		Exchanges: []scenarios.Exchange{ex("first half", 201, "0-11/24"), ex("second half", 200, "")}}
-	if cp == scenarios.VerdictFail {
-		cpRes.Findings = []scenarios.Finding{{Clause: "ack.201-while-incomplete", Level: scenarios.MUST, Expected: "201", Got: "200", Step: "first half", Session: "r1-X-1"}}
+		Exchanges: []result.Exchange{ex("first half", 201, "0-11/24"), ex("second half", 200, "")}}
+	if cp == result.Fail {
+		cpRes.Findings = []result.Finding{{Clause: "ack.201-while-incomplete", Level: scenarios.MUST, Expected: "201", Got: "200", Step: "first half", Session: "r1-X-1"}}
 		cpRes.Exchanges[0] = ex("first half", 200, "")
 	}
 	return []scenarios.Result{
-		{ScenarioID: "RS-01", Verdict: scenarios.VerdictPass, Duration: time.Millisecond,
-			Exchanges: []scenarios.Exchange{ex("segment A", 201, rangeList)}},
+		{ScenarioID: "RS-01", Verdict: result.Pass, Duration: time.Millisecond,
+			Exchanges: []result.Exchange{ex("segment A", 201, rangeList)}},
 		cpRes,
 	}
 }
@@ -52,7 +53,7 @@ func writeRun(t *testing.T, dir, name string, results []scenarios.Result) string
 
 func TestReportRender(t *testing.T) {
 	dir := t.TempDir()
-	failing := writeRun(t, dir, "failing.json", sampleResults("0-5/24", scenarios.VerdictFail))
+	failing := writeRun(t, dir, "failing.json", sampleResults("0-5/24", result.Fail))
 	html := filepath.Join(dir, "out.html")
 	md := filepath.Join(dir, "out.md")
 	repro := filepath.Join(dir, "repro")
@@ -101,9 +102,9 @@ func TestReportRender(t *testing.T) {
 func TestReportReadsGinkgoJSON(t *testing.T) {
 	dir := t.TempDir()
 	var specs types.SpecReports
-	for _, r := range sampleResults("0-5/24", scenarios.VerdictFail) {
-		specs = append(specs, types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: r.ScenarioID, State: types.SpecStatePassed,
-			ReportEntries: types.ReportEntries{{Name: reports.EntryName, Value: types.WrapEntryValue(r)}}})
+	for _, r := range sampleResults("0-5/24", result.Fail) {
+		specs = append(specs, types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: r.ScenarioID, LeafNodeLabels: []string{result.IDLabel(r.ScenarioID)}, State: types.SpecStatePassed,
+			ReportEntries: types.ReportEntries{{Name: result.EntryName, Value: types.WrapEntryValue(r)}}})
 	}
 	data, err := json.Marshal([]types.Report{{SpecReports: specs, SuiteSucceeded: false}})
 	if err != nil {
@@ -121,10 +122,10 @@ func TestReportReadsGinkgoJSON(t *testing.T) {
 
 func TestReportDiff(t *testing.T) {
 	dir := t.TempDir()
-	ref := writeRun(t, dir, "reference.json", sampleResults("0-5/24", scenarios.VerdictPass))
-	same := writeRun(t, dir, "same.json", sampleResults("0-5/24", scenarios.VerdictPass))
-	compact := writeRun(t, dir, "compact.json", sampleResults("0-5,6-6/24", scenarios.VerdictPass))
-	broken := writeRun(t, dir, "broken.json", sampleResults("0-5/24", scenarios.VerdictFail))
+	ref := writeRun(t, dir, "reference.json", sampleResults("0-5/24", result.Pass))
+	same := writeRun(t, dir, "same.json", sampleResults("0-5/24", result.Pass))
+	compact := writeRun(t, dir, "compact.json", sampleResults("0-5,6-6/24", result.Pass))
+	broken := writeRun(t, dir, "broken.json", sampleResults("0-5/24", result.Fail))
 
 	tests := []struct {
 		name string
