@@ -11,37 +11,6 @@ import (
 	"github.com/upspec/upspec/reports/result"
 )
 
-func TestDecide(t *testing.T) {
-	must := result.Finding{Level: MUST}
-	should := result.Finding{Level: SHOULD}
-	tests := []struct {
-		name     string
-		level    Level
-		findings []result.Finding
-		skipped  bool
-		strict   bool
-		want     result.Verdict
-	}{
-		{"clean MUST scenario", MUST, nil, false, false, result.Pass},
-		{"clean SHOULD scenario", SHOULD, nil, false, false, result.Pass},
-		{"clean INFO scenario", INFO, nil, false, false, result.Info},
-		{"failed MUST", MUST, []result.Finding{must}, false, false, result.Fail},
-		{"failed MUST and SHOULD", MUST, []result.Finding{should, must}, false, false, result.Fail},
-		{"failed SHOULD only", MUST, []result.Finding{should}, false, false, result.NonStrict},
-		{"failed SHOULD, strict", MUST, []result.Finding{should}, false, true, result.Fail},
-		{"skipped", MUST, nil, true, false, result.Skipped},
-		{"skipped INFO", INFO, nil, true, false, result.Skipped},
-		{"failed MUST, then skipped", MUST, []result.Finding{must}, true, false, result.Fail},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := result.Decide(tc.level, tc.findings, tc.skipped, tc.strict); got != tc.want {
-				t.Errorf("decide = %s, want %s", got, tc.want)
-			}
-		})
-	}
-}
-
 // runConfig is a configuration whose target is never contacted.
 func runConfig() Config {
 	return Config{Target: &url.URL{Scheme: "http", Host: "127.0.0.1:9", Path: "/upload"}, RunID: "test"}

@@ -43,8 +43,8 @@ type RunInfo struct {
 	FinalStatus int    `json:"final_status,omitempty"`
 	FinalBody   string `json:"final_body,omitempty"`
 	Strict      bool   `json:"strict"`
-	// Backend is the base URL of the harness backend (the deployment's upload_pass points at
-	// it); "" when the run has none.
+	// Backend is the base URL of the harness backend that the target hands completed files
+	// to; "" when the run has none.
 	Backend string `json:"backend,omitempty"`
 }
 
