@@ -65,9 +65,10 @@ func (c Catalogue) FromResults(meta Meta, results []scenarios.Result) *Run {
 }
 
 // FromGinkgo builds a run from Ginkgo's reports: the return value of ginkgo's JSON report
-// (ReadGinkgoJSON) or the reports a ReportAfterSuite node receives. Every It that carries an
-// "upspec" entry becomes a scenario; an It without one (it panicked or timed out before the
-// scenario could report) becomes a scenario whose verdict follows Ginkgo's state; failed
+// (ReadGinkgoJSON) or the reports a ReportAfterSuite node receives. Every It that carries a
+// result.EntryName entry becomes a scenario; an It without one (it panicked or timed out
+// before the scenario could report) but with a result.IDLabel becomes a scenario whose
+// verdict follows Ginkgo's state; failed
 // setup nodes and special failure reasons become SuiteErrors. Fields of meta left zero are
 // taken from the reports (start, duration, seed, label filter).
 func (c Catalogue) FromGinkgo(meta Meta, reports []types.Report) (*Run, error) {
@@ -184,7 +185,7 @@ func (c Catalogue) SpecScenario(spec types.SpecReport) (s Scenario, ok bool, err
 }
 
 // PlannedScenario returns the catalogue's record of a scenario that a dry run selected: an It
-// that passed without running its scenario (no "upspec" entry). ok is false for every other
+// that passed without running its scenario (no result.EntryName entry). ok is false for every other
 // spec.
 func (c Catalogue) PlannedScenario(spec types.SpecReport) (s Scenario, ok bool) {
 	if spec.LeafNodeType != types.NodeTypeIt || !spec.State.Is(types.SpecStatePassed) {
@@ -213,7 +214,7 @@ func ginkgoFailure(spec types.SpecReport) string {
 	return fmt.Sprintf("ginkgo: spec %s: %s", spec.State, msg)
 }
 
-// resultOf finds the "upspec" entry of a spec and decodes its value: in-process the raw value
+// resultOf finds the result.EntryName entry of a spec and decodes its value: in-process the raw value
 // is the Result itself; from a JSON report it is the JSON text in Value.AsJSON.
 func resultOf(spec types.SpecReport) (scenarios.Result, bool, error) {
 	for _, e := range spec.ReportEntries {
