@@ -2,6 +2,7 @@ package reports
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -276,6 +277,8 @@ func TestSpecScenarioSkipsSetupNodes(t *testing.T) {
 	}{
 		{"before suite", types.SpecReport{LeafNodeType: types.NodeTypeBeforeSuite}, false},
 		{"an It of no scenario", types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "checks the flags"}, false},
+		{"an It whose text names a scenario, without the ID label", types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "CP-01 two halves",
+			State: types.SpecStateSkipped, Failure: types.Failure{Message: "Spec skipped because Skip() was called in BeforeSuite"}}, false},
 		{"an It labelled with its ID, skipped in setup", types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "two halves", LeafNodeLabels: []string{result.IDLabel("CP-01")},
 			State: types.SpecStateSkipped, Failure: types.Failure{Message: "Spec skipped because Skip() was called in BeforeSuite"}}, true},
 		{"filtered out", types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "CP-01 two halves", LeafNodeLabels: []string{result.IDLabel("CP-01")}, State: types.SpecStateSkipped}, false},
@@ -287,9 +290,24 @@ func TestSpecScenarioSkipsSetupNodes(t *testing.T) {
 			if err != nil || ok != tt.ok {
 				t.Fatalf("ok, err = %v, %v; want %v", ok, err, tt.ok)
 			}
-			if ok && (s.Verdict != result.Skipped || s.SkipReason == "") {
-				t.Errorf("verdict = %s, skip reason %q; want SKIPPED with the reason", s.Verdict, s.SkipReason)
+			if ok && (s.Verdict != result.Skipped || s.SkipReason == "" || s.ID != "CP-01" || slices.Contains(s.Labels, result.IDLabel("CP-01"))) {
+				t.Errorf("%s: verdict = %s, skip reason %q, labels %q; want SKIPPED with the reason, without the ID label", s.ID, s.Verdict, s.SkipReason, s.Labels)
 			}
 		})
+	}
+}
+
+// TestSpecOfAnotherCatalogue: a spec is a scenario by its ID label alone, also when this
+// catalogue does not know the ID (a report of another version); its labels then come from
+// the spec, without the ID label.
+func TestSpecOfAnotherCatalogue(t *testing.T) {
+	spec := types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: "something new", State: types.SpecStateFailed,
+		LeafNodeLabels: []string{"future", result.IDLabel("ZZ-01")}, Failure: types.Failure{Message: "boom"}}
+	s, ok, err := testCatalogue().SpecScenario(spec)
+	if err != nil || !ok {
+		t.Fatalf("ok, err = %v, %v; want a scenario", ok, err)
+	}
+	if s.ID != "ZZ-01" || s.Verdict != result.Fail || strings.Join(s.Labels, ",") != "future" {
+		t.Errorf("scenario %s, verdict %s, labels %q; want ZZ-01, FAIL, [future]", s.ID, s.Verdict, s.Labels)
 	}
 }
