@@ -61,21 +61,21 @@ func (h *handler) backendRequest(ctx context.Context, r *http.Request, form *byt
 // passToBackend hands the completed file to UploadPass as the module's multipart form
 // (fields name, content_type, path, size, md5, sha1, in this order) and returns the backend's
 // answer. The digests are computed here (the module leaves them empty).
-func (h *handler) passToBackend(ctx context.Context, r *http.Request, hd *segmentHeaders, f File) (*answer, error) {
+func (h *handler) passToBackend(x *exchange, hd *segmentHeaders, f File) (*answer, error) {
 	md5sum, sha1sum, err := h.digests(f)
 	if err != nil {
 		return nil, err
 	}
-	size, md5sum, sha1sum := h.formFields(hd, f.Size(), md5sum, sha1sum)
+	ff := h.b.form(x, hd, formFields{size: f.Size(), md5: md5sum, sha1: sha1sum})
 	var form bytes.Buffer
 	mw := multipart.NewWriter(&form)
 	for _, kv := range [...][2]string{
 		{"name", hd.fileName},
 		{"content_type", hd.contentType},
 		{"path", f.Path()},
-		{"size", strconv.FormatInt(size, 10)},
-		{"md5", md5sum},
-		{"sha1", sha1sum},
+		{"size", strconv.FormatInt(ff.size, 10)},
+		{"md5", ff.md5},
+		{"sha1", ff.sha1},
 	} {
 		if err := mw.WriteField(kv[0], kv[1]); err != nil {
 			return nil, fmt.Errorf("form: %w", err)
@@ -84,7 +84,7 @@ func (h *handler) passToBackend(ctx context.Context, r *http.Request, hd *segmen
 	if err := mw.Close(); err != nil {
 		return nil, fmt.Errorf("form: %w", err)
 	}
-	return h.post(ctx, r, &form, mw.FormDataContentType())
+	return h.post(x.r.Context(), x.r, &form, mw.FormDataContentType())
 }
 
 // passEmpty hands the backend a form without the file, as the module does for its silent

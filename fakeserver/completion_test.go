@@ -28,11 +28,10 @@ func startServerClock(t *testing.T, opts Options) (*Server, *fakeClock) {
 	t.Helper()
 	clock := &fakeClock{}
 	clock.ns.Store(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
-	h := newHandler(opts)
-	h.now = clock.now
-	srv, err := serveHandler(h)
-	if err != nil {
-		t.Fatalf("serveHandler: %v", err)
+	srv := NewUnstartedServer(opts)
+	srv.handler.now = clock.now
+	if err := srv.Start(); err != nil {
+		t.Fatalf("Start: %v", err)
 	}
 	t.Cleanup(func() {
 		if err := srv.Close(); err != nil {

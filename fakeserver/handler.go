@@ -53,52 +53,6 @@ const bodyBufferSize = 256 << 10
 // maxBackendAnswer bounds the backend answer kept for replays; a larger one is a 502.
 const maxBackendAnswer = 4 << 20
 
-// failureKind classifies rejected requests, so that quirks can answer a class differently.
-type failureKind int
-
-const (
-	kindMethod        failureKind = iota // a method other than POST or OPTIONS
-	kindContentType                      // no Content-Type
-	kindMultipart                        // multipart/form-data
-	kindMalformed                        // a malformed or conflicting range, session or disposition
-	kindTooLarge                         // above MaxFileSize or MaxSegmentSize
-	kindLength                           // Content-Length absent, chunked or not E-S+1
-	kindNoDisposition                    // no Content-Disposition
-	kindIncomplete                       // a range without a session ID or the reverse
-	kindTotalMismatch                    // the total differs from the session's
-	kindOverlap                          // the range overlaps a segment in flight
-	kindBody                             // the body was short, stalled or unreadable
-	kindStorage                          // the store failed
-)
-
-// failure is a rejected request: its class, status and one-line reason.
-type failure struct {
-	kind   failureKind
-	status int
-	reason string
-}
-
-func fail(kind failureKind, status int, reason string) *failure {
-	return &failure{kind: kind, status: status, reason: reason}
-}
-
-// outcome is how the handler answers a failure.
-type outcome int
-
-const (
-	// answerStatus answers with the failure's status and reason (the reference).
-	answerStatus outcome = iota
-	// dropConnection closes the connection without a byte (the module's class E).
-	dropConnection
-	// falseSuccess hands an empty form to the backend and relays its answer (the module's
-	// class C).
-	falseSuccess
-)
-
-// outcomeOf is the decision point where quirks change how a failure is answered
-// (quirkOutcome, quirks_handler.go); without quirks every failure is answered with its status.
-func (h *handler) outcomeOf(f *failure) outcome { return h.quirkOutcome(f) }
-
 // phase is where a session stands.
 type phase int
 
@@ -127,16 +81,14 @@ type session struct {
 	done     chan struct{} // closed when that hand-off ends
 	stored   string        // name of the completed file once Finish succeeded
 	answer   *answer       // the completion answer, in phaseDone
-
-	modState  []byte // the module's state file, emulated for the state quirks (quirks_state.go)
-	modLoaded bool   // modState was built from the acknowledged ranges
+	values   map[any]any   // what deviations keep for the session (session.value)
 }
 
 // reset forgets everything of the session (an expired completion).
 func (s *session) reset() {
 	s.upload, s.total, s.acked, s.list, s.inflight = nil, 0, nil, "", nil
 	s.phase, s.handing, s.done, s.stored, s.answer = phaseActive, false, nil, "", nil
-	s.modState, s.modLoaded = nil, false
+	s.values = nil
 	s.expires.Store(0)
 }
 
@@ -157,7 +109,7 @@ type handler struct {
 	sessions  map[string]*session
 	lastSweep time.Time
 
-	quirks quirkState // what the quirks keep beside the sessions (quirks_handler.go)
+	b *behavior // the decision points: the reference's, with the deviations installed
 
 	activeN    atomic.Int64 // requests in ServeHTTP
 	activeMu   sync.Mutex
@@ -175,6 +127,7 @@ func newHandler(opts Options) *handler {
 		sessions: map[string]*session{},
 	}
 	h.pool.New = func() any { b := make([]byte, bodyBufferSize); return &b }
+	h.b = newBehavior(h, h.opts.deviations())
 	h.activeIdle = sync.NewCond(&h.activeMu)
 	return h
 }
@@ -197,6 +150,9 @@ type exchange struct {
 	status  int
 	in      int64 // body bytes read
 	out     int64 // response body bytes written
+	// shapedBy names the deviations that shaped the answer, in the order they did; empty
+	// for the reference behaviour.
+	shapedBy []string
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -212,9 +168,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.opts.Logf != nil {
 		start := time.Now()
 		defer func() {
-			h.opts.Logf("%s %s session=%s range=%s status=%d in=%d out=%d %s",
+			by := ""
+			if len(x.shapedBy) > 0 {
+				by = " by=" + strings.Join(x.shapedBy, ",")
+			}
+			h.opts.Logf("%s %s session=%s range=%s status=%d in=%d out=%d %s%s",
 				r.Method, r.URL.Path, orDash(x.session), orDash(x.rng), x.status, x.in, x.out,
-				time.Since(start).Round(time.Microsecond))
+				time.Since(start).Round(time.Microsecond), by)
 		}()
 	}
 	switch p := r.URL.Path; {
@@ -248,7 +208,7 @@ func (h *handler) serveUpload(x *exchange) {
 		h.fail(x, fail(kindMethod, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed: segments are POSTed", x.r.Method)))
 		return
 	}
-	hd, f := h.segmentHeadersFor(x)
+	hd, f := h.b.headers(x)
 	x.session, x.rng = hd.session, hd.rangeValue
 	if f != nil {
 		h.fail(x, f)
@@ -263,12 +223,14 @@ type ticket struct {
 	upload Upload
 	gaps   []ranges.Range // the bytes of the segment not yet acknowledged: written
 	after  bool           // the session is already complete: discard the body, then answer the completion
-	classC bool           // false-success: store the bytes, change nothing else, answer as the module's class C
+	// refuse, when set, is the answer once the body is stored: the bytes are written and
+	// nothing else changes (the module's class C stores a mismatched segment this way).
+	refuse *failure
 }
 
 // serveSegment runs a segment whose headers passed: admit, stream, commit, answer.
 func (h *handler) serveSegment(x *exchange, hd *segmentHeaders) {
-	t, f := h.admit(hd)
+	t, f := h.admit(x, hd)
 	if f != nil {
 		h.fail(x, f)
 		return
@@ -290,16 +252,15 @@ func (h *handler) serveSegment(x *exchange, hd *segmentHeaders) {
 	s.mu.Lock()
 	s.release(r)
 	if err != nil {
-		h.cleanupOnDisconnect(s, err)
+		h.b.disconnect(x, s, err)
 		h.dropIfEmpty(s)
 		s.mu.Unlock()
 		h.fail(x, bodyFailure(err))
 		return
 	}
-	if t.classC {
-		total := s.total
+	if t.refuse != nil {
 		s.mu.Unlock()
-		h.fail(x, fail(kindClassC, http.StatusConflict, fmt.Sprintf("total %d differs from the session's total %d", hd.seg.Total, total)))
+		h.fail(x, t.refuse)
 		return
 	}
 	if s.phase != phaseActive {
@@ -308,13 +269,7 @@ func (h *handler) serveSegment(x *exchange, hd *segmentHeaders) {
 		h.answerCompleted(x, s, hd)
 		return
 	}
-	var moduleList string
-	var complete bool
-	if h.stateQuirks() {
-		moduleList, complete, f = h.moduleCommit(s, hd.seg)
-	} else {
-		complete, f = h.commit(s, r, len(t.gaps) > 0)
-	}
+	list, complete, f := h.b.commit(x, s, hd.seg, len(t.gaps) > 0)
 	if f != nil {
 		s.mu.Unlock()
 		h.fail(x, f)
@@ -322,23 +277,14 @@ func (h *handler) serveSegment(x *exchange, hd *segmentHeaders) {
 	}
 	if complete {
 		s.phase, s.handing, s.done = phaseComplete, true, make(chan struct{})
-		h.detachCompleted(s)
+		h.b.complete(x, s)
 		u, stored := s.upload, s.stored
 		s.mu.Unlock()
 		h.handOff(x, s, hd, u, stored)
 		return
 	}
-	if moduleList != "" {
-		s.mu.Unlock()
-		h.write201(x, moduleList)
-		return
-	}
-	if s.list == "" {
-		s.list = s.acked.Format(h.opts.RangeFormat)
-	}
-	list := s.list
 	s.mu.Unlock()
-	h.write201(x, list)
+	h.respond(x, response{outcome: answerRanges, list: list})
 }
 
 // commit acknowledges r in the session once its new bytes are stored (written is false when
@@ -359,6 +305,19 @@ func (h *handler) commit(s *session, r ranges.Range, written bool) (complete boo
 	}
 	// A nil set reads as complete (total 0): a session with nothing acknowledged never is.
 	return s.acked != nil && s.acked.Complete(), nil
+}
+
+// gaps returns the parts of r not yet acknowledged, sorted and disjoint; s.mu is held.
+func (s *session) gaps(r ranges.Range) []ranges.Range {
+	switch {
+	case s.acked == nil || !s.acked.Overlaps(r):
+		return []ranges.Range{r}
+	case s.acked.Contains(r):
+		return nil // nothing new: read and discard
+	}
+	one := ranges.NewSet(s.total)
+	one.Add(r)
+	return one.Subtract(s.acked)
 }
 
 // inflightOverlap returns an in-flight claim that overlaps r; s.mu is held.
@@ -433,6 +392,12 @@ func (h *handler) dropIfEmpty(s *session) {
 		s.upload = nil
 	}
 	s.dead = true
+	h.forget(s)
+}
+
+// forget removes s from the sessions, so that the next request of its ID starts afresh; the
+// requests that hold s finish with it.
+func (h *handler) forget(s *session) {
 	h.mu.Lock()
 	if h.sessions[s.id] == s {
 		delete(h.sessions, s.id)
@@ -441,7 +406,7 @@ func (h *handler) dropIfEmpty(s *session) {
 }
 
 // admit checks a segment against its session and claims its range.
-func (h *handler) admit(hd *segmentHeaders) (ticket, *failure) {
+func (h *handler) admit(x *exchange, hd *segmentHeaders) (ticket, *failure) {
 	s := h.lookup(hd.session)
 	defer s.mu.Unlock()
 	if !s.loaded {
@@ -468,29 +433,15 @@ func (h *handler) admit(hd *segmentHeaders) (ticket, *failure) {
 		s.reset()
 	}
 	seg := hd.seg
-	if s.total != 0 && seg.Total != s.total && h.opts.Quirks.Has(FalseSuccess) && s.upload != nil && s.phase == phaseActive {
-		// Class C (docs/module-behavior.md §3.6): the bytes go into the data file, the state
-		// stays as it is, the backend's answer is relayed.
-		var gaps []ranges.Range
-		if r := seg.Range(); r.Start < s.total {
-			gaps = []ranges.Range{{Start: r.Start, End: min(r.End, s.total-1)}}
-		}
-		return ticket{s: s, upload: s.upload, gaps: gaps, classC: true}, nil
-	}
 	if s.total != 0 && seg.Total != s.total {
-		f := fail(kindTotalMismatch, http.StatusConflict, fmt.Sprintf("total %d differs from the session's total %d", seg.Total, s.total))
-		h.dropIfEmpty(s)
-		return ticket{}, f
+		return h.b.mismatch(x, s, seg)
 	}
 	if s.phase != phaseActive {
 		return ticket{s: s, after: true}, nil
 	}
-	r := seg.Range()
-	if c, ok := s.inflightOverlap(r); ok && !h.opts.Quirks.Has(NoOverlapRejection) { // the quirk: never a 409, §4
-		return ticket{}, fail(kindOverlap, http.StatusConflict, fmt.Sprintf("range %d-%d overlaps segment %d-%d of the session, still in flight", r.Start, r.End, c.Start, c.End))
-	}
 	if s.upload == nil {
-		h.reuseStarted(s.id)
+		// Nothing of the session exists, so nothing of it is in flight either.
+		h.b.starting(x, s.id)
 		u, err := h.opts.Store.Create(s.id, seg.Total)
 		if err != nil {
 			h.dropIfEmpty(s)
@@ -498,17 +449,11 @@ func (h *handler) admit(hd *segmentHeaders) (ticket, *failure) {
 		}
 		s.upload, s.total = u, seg.Total
 	}
-	var gaps []ranges.Range
-	switch {
-	case s.acked == nil || !s.acked.Overlaps(r) || h.opts.Quirks.Has(NoOverlapRejection):
-		// (no-overlap-rejection: every byte is written again, the last write wins, §3.2)
-		gaps = []ranges.Range{r}
-	case s.acked.Contains(r):
-		// nothing new: read and discard
-	default:
-		one := ranges.NewSet(s.total)
-		one.Add(r)
-		gaps = one.Subtract(s.acked)
+	r := seg.Range()
+	gaps, f := h.b.overlap(x, s, r)
+	if f != nil {
+		h.dropIfEmpty(s)
+		return ticket{}, f
 	}
 	s.inflight = append(s.inflight, r)
 	return ticket{s: s, upload: s.upload, gaps: gaps}, nil
@@ -538,7 +483,7 @@ func (h *handler) readBody(x *exchange, r ranges.Range, u Upload, gaps []ranges.
 	bp := h.pool.Get().(*[]byte)
 	defer h.pool.Put(bp)
 	buf := *bp
-	body := x.r.Body
+	body := h.b.body(x, r, x.r.Body)
 	off, remaining := r.Start, r.Len()
 	for remaining > 0 {
 		limit := int(min(int64(len(buf)), remaining))
@@ -599,7 +544,7 @@ func (h *handler) answerCompleted(x *exchange, s *session, hd *segmentHeaders) {
 		case s.phase == phaseDone:
 			a := s.answer
 			s.mu.Unlock()
-			h.writeAnswer(x, a)
+			h.respond(x, response{outcome: answerCompletion, answer: a})
 			return
 		case s.phase == phaseComplete && s.handing:
 			ch := s.done
@@ -645,7 +590,7 @@ func (h *handler) handOff(x *exchange, s *session, hd *segmentHeaders, u Upload,
 		h.fail(x, f)
 		return
 	}
-	h.writeAnswer(x, a)
+	h.respond(x, response{outcome: answerCompletion, answer: a})
 }
 
 // completion finishes the session into its completed file (once) and asks the backend.
@@ -660,8 +605,8 @@ func (h *handler) completion(x *exchange, s *session, hd *segmentHeaders, u Uplo
 		if file, err = u.Finish(name); err != nil {
 			return nil, fail(kindStorage, http.StatusInternalServerError, oneLine(fmt.Sprintf("cannot finish the file: %v", err)))
 		}
-		h.completed(s.id, name, u.Total())
-		file = h.withTail(name, file)
+		h.b.finished(x, s.id, name, u.Total())
+		file = h.b.file(x, name, file)
 		*stored = name
 	}
 	if h.opts.UploadPass == "" {
@@ -676,22 +621,31 @@ func (h *handler) completion(x *exchange, s *session, hd *segmentHeaders, u Uplo
 		}
 	}
 	defer file.Close()
-	a, err := h.passToBackend(x.r.Context(), x.r, hd, file)
+	a, err := h.passToBackend(x, hd, file)
 	if err != nil {
 		return nil, fail(kindStorage, http.StatusBadGateway, oneLine(fmt.Sprintf("backend: %v", err)))
 	}
 	return a, nil
 }
 
-// fail answers a rejected request as outcomeOf decides.
+// fail answers a rejected request as the behaviour decides.
 func (h *handler) fail(x *exchange, f *failure) {
-	switch h.outcomeOf(f) {
+	h.respond(x, response{outcome: h.b.failure(x, f), status: f.status, reason: f.reason})
+}
+
+// respond writes the answer to a segment request, in the form the behaviour gives it last.
+func (h *handler) respond(x *exchange, rp response) {
+	switch rp = h.b.respond(x, rp); rp.outcome {
 	case dropConnection:
 		h.drop(x)
 	case falseSuccess:
 		h.falseSuccess(x)
+	case answerRanges:
+		h.write201(x, rp.list)
+	case answerCompletion:
+		h.writeAnswer(x, rp.answer)
 	default:
-		h.writeError(x, f.status, f.reason)
+		h.writeError(x, rp.status, rp.reason)
 	}
 }
 
@@ -719,6 +673,16 @@ func (h *handler) falseSuccess(x *exchange) {
 		return
 	}
 	h.writeAnswer(x, a)
+}
+
+// drainBody reads and discards what is left of the body, as the module does before a silent
+// failure (class C): the client finishes sending and then gets the backend's answer.
+func (h *handler) drainBody(x *exchange) {
+	n := x.r.ContentLength - x.in
+	if n <= 0 || len(x.r.TransferEncoding) > 0 {
+		return
+	}
+	_ = h.readBody(x, ranges.Range{Start: 0, End: n - 1}, nil, nil) // a body that breaks leaves nothing to answer
 }
 
 // oneLine replaces line breaks so that a reason stays on one line.
@@ -784,7 +748,7 @@ func (h *handler) serveFile(x *exchange, name string) {
 		h.writeError(x, http.StatusInternalServerError, oneLine(fmt.Sprintf("cannot open the file: %v", err)))
 		return
 	}
-	f = h.withTail(name, f)
+	f = h.b.file(x, name, f)
 	defer f.Close()
 	sw := &statusWriter{ResponseWriter: x.w, status: http.StatusOK}
 	http.ServeContent(sw, x.r, name, time.Time{}, io.NewSectionReader(f, 0, f.Size()))

@@ -85,3 +85,7 @@ func (o Options) withDefaults() Options {
 	}
 	return o
 }
+
+// deviations returns the deviations from the reference behaviour that o selects, in the order
+// they are installed: the quirks, in registry order.
+func (o Options) deviations() []deviation { return o.Quirks.deviations() }

@@ -25,6 +25,21 @@ const (
 	maxOrderQueue = 8
 )
 
+// RecordHeaderOrder prepares srv and ln so that a handler from New with the drop-on-malformed
+// quirk sees each request's headers in arrival order, as the module does (the last of two
+// aliases wins, docs/module-behavior.md §1.3). It sets srv.ConnContext and returns the listener
+// to serve on. Without it the handler guesses the order (the plain header name after its `X-`
+// alias): this is the one difference between httptest.NewServer(New(opts)) and
+// NewServer(opts). Servers started by NewServer and Start do this themselves.
+func RecordHeaderOrder(srv *http.Server, ln net.Listener) net.Listener {
+	prev := srv.ConnContext
+	srv.ConnContext = orderConnContext
+	if prev != nil {
+		srv.ConnContext = func(ctx context.Context, c net.Conn) context.Context { return orderConnContext(prev(ctx, c), c) }
+	}
+	return orderListener{ln}
+}
+
 // orderListener wraps every accepted connection in an orderConn.
 type orderListener struct {
 	net.Listener

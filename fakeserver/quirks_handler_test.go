@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/upspec/upspec/fakeserver/internal/modulestate"
 )
 
 // quirkTimeout bounds every network wait of the quirk tests.
@@ -269,7 +271,7 @@ func TestQuirkRangeListAndStateWindow(t *testing.T) {
 			}
 			full := strings.Count(got.body, ",") + 1
 			if tt.quirks.Has(RangeListCut) {
-				if full >= 51 || len(got.body) < moduleRangeHeaderBufferSize || len(got.body) > moduleRangeHeaderBufferSize+64 {
+				if full >= 51 || len(got.body) < modulestate.RangeHeaderBufferSize || len(got.body) > modulestate.RangeHeaderBufferSize+64 {
 					t.Errorf("51 ranges: list of %d items, %d bytes; want it cut after 256 bytes", full, len(got.body))
 				}
 			} else if full != 51 {

@@ -3,6 +3,7 @@ package fakeserver
 import (
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -15,6 +16,11 @@ import (
 // overflow check, so they may have wrapped (docs/module-behavior.md §1.6).
 type moduleRange struct {
 	Start, End, Total int64
+}
+
+// String prints the range as the module's log does.
+func (r moduleRange) String() string {
+	return "bytes " + strconv.FormatInt(r.Start, 10) + "-" + strconv.FormatInt(r.End, 10) + "/" + strconv.FormatInt(r.Total, 10)
 }
 
 // Len returns End-Start+1 with the module's wrap-around arithmetic.

@@ -1,10 +1,47 @@
-package fakeserver
+// Package modulestate emulates the state file of nginx-upload-module and its merge, byte for
+// byte: the one job of this package is to say what the module's state file holds after each
+// segment, which range list its 201 carries, and when its merge fails.
+package modulestate
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/upspec/upspec/ranges"
 )
+
+// Range is a range as the module reads it: signed 64-bit numbers with no overflow check.
+type Range struct {
+	Start, End, Total int64
+}
+
+// Format writes acknowledged ranges as the module's state file: one `start-end/total` line
+// per range. A nil set gives an empty file.
+func Format(set *ranges.Set) []byte {
+	if set == nil {
+		return nil
+	}
+	var b bytes.Buffer
+	for _, r := range set.Ranges() {
+		fmt.Fprintf(&b, "%d-%d/%d\n", r.Start, r.End, set.Total())
+	}
+	return b.Bytes()
+}
+
+// Parse reads a state file back as a range set of total bytes: the ranges the module believes
+// it has (misread or not). Lines it cannot read, or of another total, are left out.
+func Parse(state []byte, total int64) *ranges.Set {
+	set := ranges.NewSet(total)
+	for _, line := range bytes.Split(state, []byte("\n")) {
+		var s, e, t int64
+		if _, err := fmt.Sscanf(string(line), "%d-%d/%d", &s, &e, &t); err == nil && t == total {
+			set.Add(ranges.Range{Start: s, End: e})
+		}
+	}
+	return set
+}
 
 // This file emulates the module's state file and its merge, byte for byte
 // (ngx_http_upload_merge_ranges and ngx_http_upload_buf_merge_range; docs/module-behavior.md §2.2,
@@ -15,36 +52,36 @@ import (
 
 // Sizes of the module's merge buffers at their defaults on 4 KiB pages.
 const (
-	// moduleMergeBufferSize is upload_merge_buffer_size: half the page size.
-	moduleMergeBufferSize = 2048
-	// moduleOffTLen is NGX_OFF_T_LEN, the longest printed off_t.
-	moduleOffTLen = 20
-	// moduleStateWindow is the part of the merge buffer that reads the state file:
+	// MergeBufferSize is upload_merge_buffer_size: half the page size.
+	MergeBufferSize = 2048
+	// OffTLen is NGX_OFF_T_LEN, the longest printed off_t.
+	OffTLen = 20
+	// WindowSize is the part of the merge buffer that reads the state file:
 	// M - (M/2 + 3*NGX_OFF_T_LEN + 3) = 961 bytes.
-	moduleStateWindow = moduleMergeBufferSize - (moduleMergeBufferSize/2 + 3*moduleOffTLen + 3)
-	// moduleRangeHeaderBufferSize is upload_range_header_buffer_size: the range list of a
+	WindowSize = MergeBufferSize - (MergeBufferSize/2 + 3*OffTLen + 3)
+	// RangeHeaderBufferSize is upload_range_header_buffer_size: the range list of a
 	// response gets items while it is shorter than this.
-	moduleRangeHeaderBufferSize = 256
+	RangeHeaderBufferSize = 256
 )
 
-// errStateCorrupt is the merge failure the module logs as `state file "…" is corrupt`.
-var errStateCorrupt = errors.New("state file is corrupt")
+// ErrCorrupt is the merge failure the module logs as `state file "…" is corrupt`.
+var ErrCorrupt = errors.New("state file is corrupt")
 
-// moduleMerger holds the switches of one merge.
-type moduleMerger struct {
-	// window reads the state file through moduleStateWindow bytes at a time (state-window);
+// Merger holds the switches of one merge.
+type Merger struct {
+	// Window reads the state file through WindowSize bytes at a time (state-window);
 	// false reads it whole, as a module with a large enough upload_merge_buffer_size would.
-	window bool
-	// singleByteBug applies the state-file bounds check of releases before June 2020, which
+	Window bool
+	// SingleByteBug applies the state-file bounds check of releases before June 2020, which
 	// rejects a stored line with start == end (single-byte-state-bug).
-	singleByteBug bool
-	// cut stops the response list after the item that crosses moduleRangeHeaderBufferSize
+	SingleByteBug bool
+	// Cut stops the response list after the item that crosses RangeHeaderBufferSize
 	// bytes (range-list-cut); false lists every range.
-	cut bool
+	Cut bool
 }
 
-// mergeResult is the outcome of one merge.
-type mergeResult struct {
+// Result is the outcome of one merge.
+type Result struct {
 	// State is the state file after the merge. After a failure it holds whatever the module
 	// had written back before it failed.
 	State []byte
@@ -56,22 +93,22 @@ type mergeResult struct {
 	// Overrun reports that the module's 256-byte range-list buffer was written past its end
 	// (docs/module-behavior.md §7.8). A failed merge after an overrun crashes the worker.
 	Overrun bool
-	// Err is errStateCorrupt (wrapped with the reason) when the merge failed: class C.
+	// Err is ErrCorrupt (wrapped with the reason) when the merge failed: class C.
 	Err error
 }
 
 // merge merges seg into the state file state as the module does. The caller has already
 // checked seg with the header grammar (seg.Start <= seg.End < seg.Total).
-func (m moduleMerger) merge(state []byte, seg moduleRange) mergeResult {
+func (m Merger) Merge(state []byte, seg Range) Result {
 	st := &mergeRun{m: m, file: append([]byte(nil), state...), rng: seg, first: true}
 	err := st.run()
-	res := mergeResult{
+	res := Result{
 		State:    st.file,
 		Complete: st.complete,
-		Overrun:  st.moduleListLen > moduleRangeHeaderBufferSize,
+		Overrun:  st.moduleListLen > RangeHeaderBufferSize,
 		Err:      err,
 	}
-	if m.cut {
+	if m.Cut {
 		res.List = string(st.moduleList)
 	} else {
 		res.List = string(st.fullList)
@@ -82,11 +119,11 @@ func (m moduleMerger) merge(state []byte, seg moduleRange) mergeResult {
 // mergeRun is the state of one merge: the emulated file and the parser of
 // ngx_http_upload_buf_merge_range.
 type mergeRun struct {
-	m    moduleMerger
+	m    Merger
 	file []byte
 
-	rng        moduleRange // the range being merged in (it grows as it absorbs lines)
-	cur        moduleRange // the line being parsed
+	rng        Range // the range being merged in (it grows as it absorbs lines)
+	cur        Range // the line being parsed
 	field      int         // 0 start, 1 end, 2 total: which number of cur is being read
 	foundLower bool
 	complete   bool
@@ -101,8 +138,8 @@ type mergeRun struct {
 
 func (st *mergeRun) run() error {
 	size := int64(len(st.file)) // st_size, taken once when the file is opened
-	window := int64(moduleStateWindow)
-	if !st.m.window {
+	window := int64(WindowSize)
+	if !st.m.Window {
 		window = size + 1
 	}
 	var offset, outPos int64 // the file's offset (moved by reads AND writes) and the output position
@@ -121,7 +158,7 @@ func (st *mergeRun) run() error {
 		}
 		st.out = st.out[:0]
 		if err := st.parse(in, lastBuf); err != nil {
-			return fmt.Errorf("%w: %v", errStateCorrupt, err)
+			return fmt.Errorf("%w: %v", ErrCorrupt, err)
 		}
 		if offset >= size {
 			break
@@ -216,7 +253,7 @@ func (st *mergeRun) parse(in []byte, lastBuf bool) error {
 func (st *mergeRun) line() error {
 	c := st.cur
 	bad := c.Start > c.End || c.Start > c.Total || c.End > c.Total // since 643b4c1 (June 2020)
-	if st.m.singleByteBug {
+	if st.m.SingleByteBug {
 		bad = c.Start >= c.End || c.Start >= c.Total || c.End > c.Total
 	}
 	if bad {
@@ -244,7 +281,7 @@ func (st *mergeRun) line() error {
 
 // add is ngx_http_upload_add_range: the line goes to the output, and to the range list
 // while that is shorter than the buffer (the item that crosses the limit is written whole).
-func (st *mergeRun) add(r moduleRange) {
+func (st *mergeRun) add(r Range) {
 	item := strconv.FormatInt(r.Start, 10) + "-" + strconv.FormatInt(r.End, 10) + "/" + strconv.FormatInt(r.Total, 10)
 	st.out = append(st.out, item...)
 	st.out = append(st.out, '\n')
@@ -252,7 +289,7 @@ func (st *mergeRun) add(r moduleRange) {
 		item = "," + item
 	}
 	st.fullList = append(st.fullList, item...)
-	if st.moduleListLen < moduleRangeHeaderBufferSize {
+	if st.moduleListLen < RangeHeaderBufferSize {
 		st.moduleList = append(st.moduleList, item...)
 		st.moduleListLen += len(item)
 		st.first = false

@@ -1,0 +1,42 @@
+package fakeserver
+
+import (
+	"errors"
+	"io"
+)
+
+// CleanupOnDisconnect: a segment cut off mid-body deletes the session's data file but
+// keeps its state (`upload_cleanup 400`).
+const CleanupOnDisconnect Quirk = "cleanup-on-disconnect"
+
+func cleanupOnDisconnectQuirk() quirkDef {
+	return quirkDef{CleanupOnDisconnect, "A",
+		"a segment cut off mid-body deletes the session's data file but keeps its state, so the completed " +
+			"file has zero-filled holes (a configuration choice: `upload_cleanup 400`)",
+		"docs/module-behavior.md §7.5, §3.8, §6; issues #111, #123",
+		installCleanupOnDisconnect}
+}
+
+// installCleanupOnDisconnect changes what a body that broke off does: the module deletes the
+// session's data file while the state keeps listing the ranges, so the acknowledged bytes
+// read back as zeros from then on (§7.5).
+func installCleanupOnDisconnect(q Quirk, b *behavior, _ *handler) {
+	disconnect := b.disconnect
+	b.disconnect = func(x *exchange, s *session, err error) {
+		disconnect(x, s, err)
+		if !errors.Is(err, io.ErrUnexpectedEOF) || s.upload == nil || s.acked == nil {
+			return
+		}
+		x.by(string(q))
+		zero := make([]byte, 64<<10)
+		for _, r := range s.acked.Ranges() {
+			for off := r.Start; off <= r.End; {
+				n := min(int64(len(zero)), r.End-off+1)
+				if _, err := s.upload.WriteAt(zero[:n], off); err != nil {
+					return // the emulated deletion is best effort
+				}
+				off += n
+			}
+		}
+	}
+}
