@@ -115,8 +115,8 @@ func referenceBehavior(h *handler) *behavior {
 			}
 			return s.gaps(r), nil
 		},
-		starting: func(*exchange, string) {},
-		body:     func(_ *exchange, _ ranges.Range, body io.Reader) io.Reader { return body },
+		starting:   func(*exchange, string) {},
+		body:       func(_ *exchange, _ ranges.Range, body io.Reader) io.Reader { return body },
 		disconnect: func(*exchange, *session, error) {},
 		commit: func(_ *exchange, s *session, seg ranges.Segment, written bool) (string, bool, *failure) {
 			complete, f := h.commit(s, seg.Range(), written)

@@ -7,7 +7,6 @@ import (
 	"io"
 	"math"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
@@ -23,16 +22,9 @@ import (
 	"github.com/upspec/upspec/ranges"
 )
 
-// Timeouts and limits of the standalone server's http.Server. The body of a segment is bounded
-// by the handler's own per-read timeout (fakeserver.Options.BodyReadTimeout), not here: a
-// whole-request ReadTimeout would cut large segments on slow links.
-const (
-	serveReadHeaderTimeout = 10 * time.Second
-	serveIdleTimeout       = 60 * time.Second
-	serveMaxHeaderBytes    = 64 << 10
-	// serveShutdownGrace bounds how long a SIGINT/SIGTERM waits for requests in flight.
-	serveShutdownGrace = 5 * time.Second
-)
+// serveShutdownGrace bounds how long a SIGINT/SIGTERM waits for requests in flight. The
+// server's own timeouts and limits are fakeserver.Server's.
+const serveShutdownGrace = 5 * time.Second
 
 // serveConfig holds the parsed flags of `upspec serve`.
 type serveConfig struct {
@@ -140,38 +132,27 @@ func serveMain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return serveFail(stderr, err)
 	}
-	if opts.Store != nil {
-		defer func() { _ = opts.Store.Close() }() // the data directory: every commit is already on disk
-	}
-
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	// The server closes the store (the data directory: every commit is already on disk).
+	srv := fakeserver.NewUnstartedServer(opts)
+	defer func() { _ = srv.Close() }()
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		return serveFail(stderr, listenError(cfg.listen, err))
 	}
-	srv := &http.Server{
-		Handler:           fakeserver.New(opts),
-		ReadHeaderTimeout: serveReadHeaderTimeout,
-		IdleTimeout:       serveIdleTimeout,
-		MaxHeaderBytes:    serveMaxHeaderBytes,
+	srv.Listener = ln
+	if err := srv.Start(); err != nil {
+		return serveFail(stderr, err)
 	}
-
-	if opts.Quirks.Has(fakeserver.DropOnMalformed) {
-		ln = fakeserver.RecordHeaderOrder(srv, ln) // the module's last-header-wins needs the arrival order
-	}
-	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "upspec serve: listening on %s%s (storage: %s; backend: %s; profile: %s)\n",
-		base, cfg.path, cfg.storageText(), cfg.backendText(base), cfg.profileName)
-
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+		srv.URL, cfg.path, cfg.storageText(), cfg.backendText(srv.URL), cfg.profileName)
 
 	select {
-	case err := <-serveErr:
-		// Serve returns only on a failure of the listener.
-		fmt.Fprintf(stderr, "upspec serve: %v; restart the server\n", oneLine(err.Error()))
+	case <-srv.Done():
+		// The server stops on its own only on a failure of the listener.
+		fmt.Fprintf(stderr, "upspec serve: %v; restart the server\n", oneLine(fmt.Sprint(srv.Err())))
 		return exitUsage
 	case <-ctx.Done():
 	}
@@ -183,7 +164,6 @@ func serveMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "upspec serve: requests still running after %v were cut off\n", serveShutdownGrace)
 		_ = srv.Close()
 	}
-	<-serveErr
 	return exitOK
 }
 

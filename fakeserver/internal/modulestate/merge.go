@@ -124,7 +124,7 @@ type mergeRun struct {
 
 	rng        Range // the range being merged in (it grows as it absorbs lines)
 	cur        Range // the line being parsed
-	field      int         // 0 start, 1 end, 2 total: which number of cur is being read
+	field      int   // 0 start, 1 end, 2 total: which number of cur is being read
 	foundLower bool
 	complete   bool
 
