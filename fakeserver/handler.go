@@ -1,7 +1,9 @@
 // Package fakeserver is the reference server of the resumable-upload protocol of
-// nginx-upload-module: an http.Handler (New), a helper that runs it on a free loopback port
-// (NewServer), and the stores that keep sessions in memory (NewMemoryStore) or in a data
-// directory (NewDirStore).
+// nginx-upload-module: an http.Handler (New), a Server in the manner of httptest that owns
+// every server setting (NewServer on a free loopback port, or NewUnstartedServer and Start
+// on a listener of one's choice), and the stores that keep sessions in memory
+// (NewMemoryStore) or in a data directory (NewDirStore). Quirks (Options.Quirks) make it
+// behave as the real module does, one deviation at a time.
 //
 // A segment is a POST to Options.Path carrying `Content-Range: bytes S-E/T` (or
 // X-Content-Range), `Session-ID` (or X-Session-ID), `Content-Disposition: attachment;

@@ -20,9 +20,10 @@ const (
 )
 
 // Server is the reference server on a listener, in the manner of net/http/httptest.Server. It
-// owns every setting of its http.Server: the timeouts and limits above, and, for a grammar in
-// which the last of two header aliases wins (drop-on-malformed), the recording of header
-// order (RecordHeaderOrder).
+// owns every setting of its http.Server: 10 seconds to read a request's headers, 64 KiB of
+// them at most, 60 seconds for an idle connection (a body is bounded per read by
+// Options.BodyReadTimeout), and, for a grammar in which the last of two header aliases wins
+// (drop-on-malformed), the recording of header order (RecordHeaderOrder).
 type Server struct {
 	// URL is the base URL, http://HOST:PORT, without a trailing slash; set by Start.
 	URL string

@@ -1,0 +1,73 @@
+package fakeserver_test
+
+import (
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/upspec/upspec/fakeserver"
+	"github.com/upspec/upspec/ranges"
+)
+
+// The reference server on a free loopback port, answering with the compact range-list form
+// chosen by name; two segments of a 24-byte file, out of order.
+func ExampleNewServer() {
+	format, err := ranges.ParseFormat("compact")
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv, err := fakeserver.NewServer(fakeserver.Options{RangeFormat: format})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+
+	client := &http.Client{Timeout: 10 * time.Second}
+	for _, seg := range []struct {
+		rng, body string
+	}{
+		{"bytes 9-15/24", "jklmnop"},
+		{"bytes 0-5/24", "abcdef"},
+	} {
+		req, err := http.NewRequest(http.MethodPost, srv.UploadURL(), strings.NewReader(seg.body))
+		if err != nil {
+			log.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/octet-stream")
+		req.Header.Set("Content-Disposition", `attachment; filename="example.txt"`)
+		req.Header.Set("Session-ID", "example-1")
+		req.Header.Set("X-Content-Range", seg.rng)
+		resp, err := client.Do(req)
+		if err != nil {
+			log.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		fmt.Println(resp.StatusCode, string(body))
+	}
+	// Output:
+	// 201 9-15/24
+	// 201 0-5,9-15/24
+}
+
+// An httptest-shaped server on a listener of one's choice, stopped gracefully.
+func ExampleNewUnstartedServer() {
+	srv := fakeserver.NewUnstartedServer(fakeserver.Options{Quirks: fakeserver.NewQuirkSet(fakeserver.DropOnMalformed)})
+	// srv.Listener = ... (nil: a free port on 127.0.0.1)
+	if err := srv.Start(); err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Get(srv.URL + "/nothing-here")
+	if err != nil {
+		log.Fatal(err)
+	}
+	resp.Body.Close()
+	fmt.Println(resp.StatusCode)
+	// Output:
+	// 404
+}
