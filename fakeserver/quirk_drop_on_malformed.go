@@ -63,7 +63,7 @@ func moduleSegmentHeaders(x *exchange, o *Options) (segmentHeaders, *failure) {
 	if sc.HasRange {
 		hd.hasRange = true
 		hd.seg = ranges.Segment{Start: sc.Range.Start, End: sc.Range.End, Total: sc.Range.Total}
-		hd.rangeValue = sc.Range.String()
+		hd.rangeValue = moduleLogRange(sc.Range)
 	}
 	switch sc.Verdict {
 	case moduleHeadersDrop:

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/upspec/upspec/fakeserver/internal/modulestate"
 	"github.com/upspec/upspec/ranges"
 )
 
@@ -19,7 +20,7 @@ func FuzzModuleRange(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
-		r, ok := parseModuleRange(v, moduleRange{Total: 7})
+		r, ok := parseModuleRange(v, modulestate.Range{Total: 7})
 		if ok && !(r.Start <= r.End && r.End < r.Total) {
 			t.Fatalf("parseModuleRange(%q) accepted %+v", v, r)
 		}
@@ -30,7 +31,7 @@ func FuzzModuleRange(f *testing.F) {
 		if err != nil {
 			return
 		}
-		r, ok = parseModuleRange(v, moduleRange{})
+		r, ok = parseModuleRange(v, modulestate.Range{})
 		if !ok || r.Start != seg.Start || r.End != seg.End || r.Total != seg.Total {
 			t.Fatalf("%q: the reference reads %+v, the module %+v (ok %v)", v, seg, r, ok)
 		}

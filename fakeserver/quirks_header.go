@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/upspec/upspec/fakeserver/internal/modulestate"
 )
 
 // This file holds the module's own request-header grammar (docs/module-behavior.md §1.3-1.6),
@@ -12,19 +14,10 @@ import (
 // values exactly as the module's upload_parse_request_headers and ngx_http_upload_parse_range
 // do, including what the module wrongly accepts.
 
-// moduleRange is a range header as the module reads it. The numbers are signed 64-bit with no
-// overflow check, so they may have wrapped (docs/module-behavior.md §1.6).
-type moduleRange struct {
-	Start, End, Total int64
-}
-
-// String prints the range as the module's log does.
-func (r moduleRange) String() string {
+// moduleLogRange prints a range as the module's log does.
+func moduleLogRange(r modulestate.Range) string {
 	return "bytes " + strconv.FormatInt(r.Start, 10) + "-" + strconv.FormatInt(r.End, 10) + "/" + strconv.FormatInt(r.Total, 10)
 }
-
-// Len returns End-Start+1 with the module's wrap-around arithmetic.
-func (r moduleRange) Len() int64 { return r.End - r.Start + 1 }
 
 // moduleHeaderKind is what the module takes a request header for.
 type moduleHeaderKind int
@@ -64,7 +57,7 @@ func classifyModuleHeader(name string) moduleHeaderKind {
 // range read from an earlier range header of the same request: like the module, a number the
 // value leaves unwritten (the total of `bytes 0-1/`) keeps prev's value. ok is false where the
 // module drops the connection.
-func parseModuleRange(value string, prev moduleRange) (r moduleRange, ok bool) {
+func parseModuleRange(value string, prev modulestate.Range) (r modulestate.Range, ok bool) {
 	const unit = "bytes "
 	if value == "" || !hasPrefixFold(value, unit) {
 		return prev, false
@@ -181,7 +174,7 @@ type moduleScan struct {
 	FileName    string // the file name taken from the last value that had one
 	SessionID   string // the last session ID
 	HasSession  bool
-	Range       moduleRange // the last range
+	Range       modulestate.Range // the last range
 	HasRange    bool
 }
 

@@ -4,49 +4,51 @@ import (
 	"net/http"
 	"reflect"
 	"testing"
+
+	"github.com/upspec/upspec/fakeserver/internal/modulestate"
 )
 
 func TestParseModuleRange(t *testing.T) {
 	tests := []struct {
 		in   string
-		prev moduleRange
-		want moduleRange
+		prev modulestate.Range
+		want modulestate.Range
 		ok   bool
 	}{
 		// accepted, docs/module-behavior.md §1.6
-		{"bytes 0-1/4", moduleRange{}, moduleRange{0, 1, 4}, true},
-		{"BYTES 0-1/4", moduleRange{}, moduleRange{0, 1, 4}, true},
-		{"ByTeS 2-3/4", moduleRange{}, moduleRange{2, 3, 4}, true},
-		{"bytes 000-001/004", moduleRange{}, moduleRange{0, 1, 4}, true},
-		{"bytes -1/4", moduleRange{}, moduleRange{0, 1, 4}, true},
-		{"bytes 0-/10", moduleRange{}, moduleRange{0, 0, 10}, true},
-		{"bytes 3-3/4", moduleRange{}, moduleRange{3, 3, 4}, true},
-		{"bytes 5000000000-5000000009/6000000000", moduleRange{}, moduleRange{5000000000, 5000000009, 6000000000}, true},
-		{"bytes 0-0/9223372036854775807", moduleRange{}, moduleRange{0, 0, 9223372036854775807}, true},
+		{"bytes 0-1/4", modulestate.Range{}, mr(0, 1, 4), true},
+		{"BYTES 0-1/4", modulestate.Range{}, mr(0, 1, 4), true},
+		{"ByTeS 2-3/4", modulestate.Range{}, mr(2, 3, 4), true},
+		{"bytes 000-001/004", modulestate.Range{}, mr(0, 1, 4), true},
+		{"bytes -1/4", modulestate.Range{}, mr(0, 1, 4), true},
+		{"bytes 0-/10", modulestate.Range{}, mr(0, 0, 10), true},
+		{"bytes 3-3/4", modulestate.Range{}, mr(3, 3, 4), true},
+		{"bytes 5000000000-5000000009/6000000000", modulestate.Range{}, mr(5000000000, 5000000009, 6000000000), true},
+		{"bytes 0-0/9223372036854775807", modulestate.Range{}, mr(0, 0, 9223372036854775807), true},
 		// a start of 2^64-1 wraps to -1 and passes
-		{"bytes 18446744073709551615-1/4", moduleRange{}, moduleRange{-1, 1, 4}, true},
+		{"bytes 18446744073709551615-1/4", modulestate.Range{}, mr(-1, 1, 4), true},
 		// an unwritten total keeps the value of an earlier range header of the request
-		{"bytes 2-3/", moduleRange{0, 1, 4}, moduleRange{2, 3, 4}, true},
+		{"bytes 2-3/", mr(0, 1, 4), mr(2, 3, 4), true},
 		// rejected: class E
-		{"bytes 2-3/", moduleRange{}, moduleRange{}, false},
-		{"", moduleRange{}, moduleRange{}, false},
-		{"bytes", moduleRange{}, moduleRange{}, false},
-		{"0-1/4", moduleRange{}, moduleRange{}, false},
-		{"bytes=0-1/4", moduleRange{}, moduleRange{}, false},
-		{"bytes  0-1/4", moduleRange{}, moduleRange{}, false},
-		{"bytes 0-1/4 ", moduleRange{}, moduleRange{}, false},
-		{"bytes */4", moduleRange{}, moduleRange{}, false},
-		{"bytes 0-1/*", moduleRange{}, moduleRange{}, false},
-		{"bytes +0-1/4", moduleRange{}, moduleRange{}, false},
-		{"bytes 0-1", moduleRange{}, moduleRange{}, false},
-		{"bytes 0-1/4/5", moduleRange{}, moduleRange{}, false},
-		{"bytes 0-1-2/4", moduleRange{}, moduleRange{}, false},
-		{"bytes 0/1-4", moduleRange{}, moduleRange{}, false},
-		{"bytes 2-1/4", moduleRange{}, moduleRange{}, false},
-		{"bytes 2-4/4", moduleRange{}, moduleRange{}, false},
-		{"bytes 0-0/0", moduleRange{}, moduleRange{}, false},
+		{"bytes 2-3/", modulestate.Range{}, modulestate.Range{}, false},
+		{"", modulestate.Range{}, modulestate.Range{}, false},
+		{"bytes", modulestate.Range{}, modulestate.Range{}, false},
+		{"0-1/4", modulestate.Range{}, modulestate.Range{}, false},
+		{"bytes=0-1/4", modulestate.Range{}, modulestate.Range{}, false},
+		{"bytes  0-1/4", modulestate.Range{}, modulestate.Range{}, false},
+		{"bytes 0-1/4 ", modulestate.Range{}, modulestate.Range{}, false},
+		{"bytes */4", modulestate.Range{}, modulestate.Range{}, false},
+		{"bytes 0-1/*", modulestate.Range{}, modulestate.Range{}, false},
+		{"bytes +0-1/4", modulestate.Range{}, modulestate.Range{}, false},
+		{"bytes 0-1", modulestate.Range{}, modulestate.Range{}, false},
+		{"bytes 0-1/4/5", modulestate.Range{}, modulestate.Range{}, false},
+		{"bytes 0-1-2/4", modulestate.Range{}, modulestate.Range{}, false},
+		{"bytes 0/1-4", modulestate.Range{}, modulestate.Range{}, false},
+		{"bytes 2-1/4", modulestate.Range{}, modulestate.Range{}, false},
+		{"bytes 2-4/4", modulestate.Range{}, modulestate.Range{}, false},
+		{"bytes 0-0/0", modulestate.Range{}, modulestate.Range{}, false},
 		// a total of 2^63 wraps negative
-		{"bytes 0-1/9223372036854775808", moduleRange{}, moduleRange{}, false},
+		{"bytes 0-1/9223372036854775808", modulestate.Range{}, modulestate.Range{}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -161,39 +163,39 @@ func TestScanModuleHeaders(t *testing.T) {
 		cl, max int64
 		verdict moduleVerdict
 		session string
-		rng     moduleRange
+		rng     modulestate.Range
 		file    string
 	}{
 		{"plain", []moduleHeader{cd, h("Session-ID", "s1"), h("Content-Range", "bytes 0-1/4")}, 2, 0,
-			moduleHeadersOK, "s1", moduleRange{0, 1, 4}, "f.bin"},
+			moduleHeadersOK, "s1", mr(0, 1, 4), "f.bin"},
 		{"last range wins (X first)", []moduleHeader{cd, h("Session-ID", "s1"), h("X-Content-Range", "bytes 0-1/8"), h("Content-Range", "bytes 4-5/8")}, 2, 0,
-			moduleHeadersOK, "s1", moduleRange{4, 5, 8}, "f.bin"},
+			moduleHeadersOK, "s1", mr(4, 5, 8), "f.bin"},
 		{"last range wins (plain first)", []moduleHeader{cd, h("Session-ID", "s1"), h("Content-Range", "bytes 4-5/8"), h("X-Content-Range", "bytes 0-1/8")}, 2, 0,
-			moduleHeadersOK, "s1", moduleRange{0, 1, 8}, "f.bin"},
+			moduleHeadersOK, "s1", mr(0, 1, 8), "f.bin"},
 		{"last session wins", []moduleHeader{cd, h("X-Session-ID", "first1"), h("Session-ID", "second2"), h("Content-Range", "bytes 0-1/4")}, 2, 0,
-			moduleHeadersOK, "second2", moduleRange{0, 1, 4}, "f.bin"},
+			moduleHeadersOK, "second2", mr(0, 1, 4), "f.bin"},
 		{"prefix names", []moduleHeader{h("Content-Disposition-Extra", `attachment; filename="g"`), h("Session-ID-whatever", "s2"), h("X-Content-Range-2", "BYTES 000-001/004")}, 2, 0,
-			moduleHeadersOK, "s2", moduleRange{0, 1, 4}, "g"},
+			moduleHeadersOK, "s2", mr(0, 1, 4), "g"},
 		{"invalid after valid drops", []moduleHeader{cd, h("Session-ID", "s1"), h("Content-Range", "bytes 0-1/4"), h("X-Content-Range", "bytes 0-1")}, 2, 0,
-			moduleHeadersDrop, "s1", moduleRange{}, ""},
+			moduleHeadersDrop, "s1", modulestate.Range{}, ""},
 		{"invalid before valid drops", []moduleHeader{cd, h("X-Session-ID", "a.b"), h("Session-ID", "ab")}, 2, 0,
-			moduleHeadersDrop, "", moduleRange{}, ""},
-		{"empty session drops", []moduleHeader{cd, h("Session-ID", "")}, 2, 0, moduleHeadersDrop, "", moduleRange{}, ""},
+			moduleHeadersDrop, "", modulestate.Range{}, ""},
+		{"empty session drops", []moduleHeader{cd, h("Session-ID", "")}, 2, 0, moduleHeadersDrop, "", modulestate.Range{}, ""},
 		{"inline disposition drops", []moduleHeader{h("Content-Disposition", `inline; filename="x"`), h("Session-ID", "s1")}, 2, 0,
-			moduleHeadersDrop, "", moduleRange{}, ""},
-		{"413 on total", []moduleHeader{cd, h("Content-Range", "bytes 0-1/11")}, 2, 10, moduleHeadersTooLarge, "", moduleRange{}, ""},
-		{"total equal to max", []moduleHeader{cd, h("Content-Range", "bytes 0-1/10")}, 2, 10, moduleHeadersOK, "", moduleRange{0, 1, 10}, "f.bin"},
-		{"416 on length", []moduleHeader{cd, h("Content-Range", "bytes 0-3/4")}, 7, 0, moduleHeadersBadLength, "", moduleRange{}, ""},
-		{"416 without Content-Length", []moduleHeader{cd, h("Content-Range", "bytes 0-3/4")}, -1, 0, moduleHeadersBadLength, "", moduleRange{}, ""},
+			moduleHeadersDrop, "", modulestate.Range{}, ""},
+		{"413 on total", []moduleHeader{cd, h("Content-Range", "bytes 0-1/11")}, 2, 10, moduleHeadersTooLarge, "", modulestate.Range{}, ""},
+		{"total equal to max", []moduleHeader{cd, h("Content-Range", "bytes 0-1/10")}, 2, 10, moduleHeadersOK, "", mr(0, 1, 10), "f.bin"},
+		{"416 on length", []moduleHeader{cd, h("Content-Range", "bytes 0-3/4")}, 7, 0, moduleHeadersBadLength, "", modulestate.Range{}, ""},
+		{"416 without Content-Length", []moduleHeader{cd, h("Content-Range", "bytes 0-3/4")}, -1, 0, moduleHeadersBadLength, "", modulestate.Range{}, ""},
 		{"first failing header decides: 416 before drop", []moduleHeader{cd, h("Content-Range", "bytes 0-3/4"), h("Session-ID", "a.b")}, 2, 0,
-			moduleHeadersBadLength, "", moduleRange{}, ""},
+			moduleHeadersBadLength, "", modulestate.Range{}, ""},
 		{"first failing header decides: drop before 416", []moduleHeader{cd, h("Session-ID", "a.b"), h("Content-Range", "bytes 0-3/4")}, 2, 0,
-			moduleHeadersDrop, "", moduleRange{}, ""},
+			moduleHeadersDrop, "", modulestate.Range{}, ""},
 		{"no disposition: 415", []moduleHeader{h("Session-ID", "s1"), h("Content-Range", "bytes 0-1/4")}, 2, 0,
-			moduleHeadersNoDisposition, "s1", moduleRange{0, 1, 4}, ""},
+			moduleHeadersNoDisposition, "s1", mr(0, 1, 4), ""},
 		{"wrapped start passes", []moduleHeader{cd, h("Session-ID", "s1"), h("Content-Range", "bytes 18446744073709551615-1/4")}, 3, 0,
-			moduleHeadersOK, "s1", moduleRange{-1, 1, 4}, "f.bin"},
-		{"range without session", []moduleHeader{cd, h("Content-Range", "bytes 0-1/4")}, 2, 0, moduleHeadersOK, "", moduleRange{0, 1, 4}, "f.bin"},
+			moduleHeadersOK, "s1", mr(-1, 1, 4), "f.bin"},
+		{"range without session", []moduleHeader{cd, h("Content-Range", "bytes 0-1/4")}, 2, 0, moduleHeadersOK, "", mr(0, 1, 4), "f.bin"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -210,7 +212,7 @@ func TestScanModuleHeaders(t *testing.T) {
 			if sc.SessionID != tt.session || sc.HasSession != (tt.session != "") {
 				t.Errorf("session = %q (%v), want %q", sc.SessionID, sc.HasSession, tt.session)
 			}
-			if tt.rng != (moduleRange{}) && (sc.Range != tt.rng || !sc.HasRange) {
+			if tt.rng != (modulestate.Range{}) && (sc.Range != tt.rng || !sc.HasRange) {
 				t.Errorf("range = %+v (%v), want %+v", sc.Range, sc.HasRange, tt.rng)
 			}
 			if sc.FileName != tt.file {
@@ -240,4 +242,9 @@ func TestHeadersInGuessedOrder(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("headersInGuessedOrder = %v, want %v", got, want)
 	}
+}
+
+// mr returns the module range start-end/total.
+func mr(start, end, total int64) modulestate.Range {
+	return modulestate.Range{Start: start, End: end, Total: total}
 }

@@ -12,10 +12,15 @@ import (
 	"github.com/upspec/upspec/ranges"
 )
 
-// Range is a range as the module reads it: signed 64-bit numbers with no overflow check.
+// Range is a range as the module reads it, from a range header or a state-file line: signed
+// 64-bit numbers with no overflow check, so they may have wrapped (docs/module-behavior.md
+// §1.6).
 type Range struct {
 	Start, End, Total int64
 }
+
+// Len returns End-Start+1 with the module's wrap-around arithmetic.
+func (r Range) Len() int64 { return r.End - r.Start + 1 }
 
 // Format writes acknowledged ranges as the module's state file: one `start-end/total` line
 // per range. A nil set gives an empty file.
