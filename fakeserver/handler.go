@@ -221,10 +221,11 @@ func (h *handler) serveUpload(x *exchange) {
 
 // ticket is a segment admitted into its session.
 type ticket struct {
-	s      *session
-	upload Upload
-	gaps   []ranges.Range // the bytes of the segment not yet acknowledged: written
-	after  bool           // the session is already complete: discard the body, then answer the completion
+	s       *session
+	upload  Upload
+	gaps    []ranges.Range // the bytes of the segment not yet acknowledged: written
+	claimed bool           // the segment's range is an in-flight claim of the session, released after the body
+	after   bool           // the session is already complete: discard the body, then answer the completion
 	// refuse, when set, is the answer once the body is stored: the bytes are written and
 	// nothing else changes (the module's class C stores a mismatched segment this way).
 	refuse *failure
@@ -252,7 +253,9 @@ func (h *handler) serveSegment(x *exchange, hd *segmentHeaders) {
 	}
 	s := t.s
 	s.mu.Lock()
-	s.release(r)
+	if t.claimed {
+		s.release(r)
+	}
 	if err != nil {
 		h.b.disconnect(x, s, err)
 		h.dropIfEmpty(s)
@@ -458,7 +461,7 @@ func (h *handler) admit(x *exchange, hd *segmentHeaders) (ticket, *failure) {
 		return ticket{}, f
 	}
 	s.inflight = append(s.inflight, r)
-	return ticket{s: s, upload: s.upload, gaps: gaps}, nil
+	return ticket{s: s, upload: s.upload, gaps: gaps, claimed: true}, nil
 }
 
 // errBodyTimeout marks a body read that waited longer than BodyReadTimeout.
