@@ -5,7 +5,9 @@ import (
 	"testing"
 )
 
-func TestQuirkIndexMatchesRegistry(t *testing.T) {
+// TestQuirkRegistry: every quirk is listed once, with its class, description, evidence and
+// hooks, and its bit is its place in the registry.
+func TestQuirkRegistry(t *testing.T) {
 	reg := quirkRegistry()
 	if len(reg) > 64 {
 		t.Fatalf("%d quirks do not fit a QuirkSet", len(reg))
@@ -19,8 +21,8 @@ func TestQuirkIndexMatchesRegistry(t *testing.T) {
 			t.Errorf("%s listed twice", in.quirk)
 		}
 		seen[in.quirk] = true
-		if in.description == "" || in.evidence == "" || in.class == "" {
-			t.Errorf("%s: description, evidence and class are required", in.quirk)
+		if in.description == "" || in.evidence == "" || in.class == "" || in.install == nil {
+			t.Errorf("%s: description, evidence, class and install are required", in.quirk)
 		}
 		if !strings.Contains(in.evidence, "docs/module-behavior.md §") {
 			t.Errorf("%s: evidence %q names no section of docs/module-behavior.md", in.quirk, in.evidence)
