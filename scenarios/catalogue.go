@@ -13,12 +13,19 @@ import (
 // title, the clauses it checks, its labels and its steps. The Ginkgo spec, `upspec list`,
 // the reports and the clause coverage table all read it.
 type Scenario struct {
-	ID      string   // stable, e.g. "RS-03"; the prefix names the family
-	Title   string   // one line
-	Family  string   // one of Families(), e.g. "range-strings"
-	Clauses []string // IDs of the clauses it checks (Catalogue)
-	Labels  []string // extra labels: "needs-loopback", "needs-file-access", "slow"
-	Run     func(t *T)
+	ID     string // stable, e.g. "RS-03"; the prefix names the family
+	Title  string // one line
+	Family string // one of Families(), e.g. "range-strings"
+	// Clauses are the IDs of every clause it checks (Catalogue), its own and those of the
+	// session model that its answers go through; its findings never name another (the suite's
+	// tests hold the list to the checks that run, against the reference and broken servers).
+	Clauses []string
+	// Observes marks a scenario whose point is to record what the server does where the
+	// document leaves it open (an INFO clause): when no check fails, its verdict is INFO, not
+	// PASS, even though the checks along the way are MUST.
+	Observes bool
+	Labels   []string // extra labels: "needs-loopback", "needs-file-access", "slow"
+	Run      func(t *T)
 }
 
 // AllLabels returns the family followed by the extra labels.

@@ -2,16 +2,23 @@ package scenarios
 
 import (
 	"fmt"
+	"github.com/upspec/upspec/scenarios/clause"
+	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/onsi/gomega"
+	"github.com/onsi/gomega/types"
+
 	"github.com/upspec/upspec/internal/protocol"
 	"github.com/upspec/upspec/ranges"
 	"github.com/upspec/upspec/reports/result"
+	"github.com/upspec/upspec/scenarios/match"
 )
 
 // Answer is an exchange with the parts a scenario looks at already taken apart.
@@ -477,6 +484,16 @@ func (s *Session) finish(id int, a *Answer, o *sendOpts) {
 	if fl == nil || o.unchecked {
 		return
 	}
+	if !s.completed && a.Answered() {
+		// Every answer while the file is incomplete is checked for a false success
+		// (checkFinal records the finding).
+		s.t.ran(clause.AckFinalOnlyWhenComplete)
+	}
+	if fl.afterDone {
+		// Every answer to a segment sent after the completion checks that the server did not
+		// start the session over (check201 records the finding).
+		s.t.ran(clause.RobCompletionIdempotent)
+	}
 	// this: the segment's bytes as the model counts them.
 	sentAll := a.Request.BodySent == a.Request.BodyPlanned
 	switch {
@@ -518,8 +535,9 @@ func (s *Session) checkFinal(fl *flight, a *Answer, sentAll bool) {
 		return
 	}
 	rx := s.received(fl, sentAll)
+	t.ran(clause.AckFinalOnlyWhenComplete)
 	if !rx.Complete() {
-		t.failStep("ack.final-only-when-complete",
+		t.failStep(clause.AckFinalOnlyWhenComplete,
 			fmt.Sprintf("201 Created with the range list: the file is incomplete (bytes %s of %d never received)", fmtRanges(rx.Missing()), s.Total),
 			a.Describe(), "A positive answer other than 201 while bytes are missing is a false success.", a)
 		return
@@ -534,15 +552,19 @@ func (s *Session) checkFinal(fl *flight, a *Answer, sentAll bool) {
 // checkBackendAnswer compares the completion with the configured backend answer.
 func (s *Session) checkBackendAnswer(a *Answer) {
 	cfg := s.t.cfg
+	if cfg.FinalStatus == 0 && cfg.FinalBody == "" {
+		return
+	}
+	s.t.ran(clause.AckFinalIsBackendAnswer)
 	if cfg.FinalStatus != 0 && a.Status != cfg.FinalStatus {
-		s.t.failStep("ack.final-is-backend-answer", fmt.Sprintf("the backend's answer, status %d", cfg.FinalStatus), a.Describe(), "", a)
+		s.t.failStep(clause.AckFinalIsBackendAnswer, fmt.Sprintf("the backend's answer, status %d", cfg.FinalStatus), a.Describe(), "", a)
 		return
 	}
 	if cfg.FinalBody != "" && a.Body != cfg.FinalBody {
 		if strings.TrimRight(a.Body, " \t\r\n") == strings.TrimRight(cfg.FinalBody, " \t\r\n") {
 			return
 		}
-		s.t.failStep("ack.final-is-backend-answer", fmt.Sprintf("the backend's answer, body %s", quoteText(cfg.FinalBody)),
+		s.t.failStep(clause.AckFinalIsBackendAnswer, fmt.Sprintf("the backend's answer, body %s", quoteText(cfg.FinalBody)),
 			fmt.Sprintf("%d, body %s", a.Status, quoteText(clipText(a.Body, 200))), "", a)
 	}
 }
@@ -551,28 +573,32 @@ func (s *Session) checkBackendAnswer(a *Answer) {
 func (s *Session) check201(fl *flight, a *Answer, o *sendOpts) {
 	t := s.t
 	if s.completed && fl.afterDone {
-		t.failStep("rob.completion-idempotent", "the completion again, or a 4xx that says the session is complete",
+		t.failStep(clause.RobCompletionIdempotent, "the completion again, or a 4xx that says the session is complete",
 			a.Describe(), "The file was already completed; a 201 means the server started the session over.", a)
 		return
 	}
 	value, body := strings.Trim(a.RangeValue, " \t"), a.Body
+	t.ran(clause.AckRangeHeader)
+	if a.HasRange {
+		t.ran(clause.AckBodyEqualsHeader)
+	}
 	if !a.HasRange {
-		t.failStep("ack.range-header", "a Range header listing the ranges received so far",
+		t.failStep(clause.AckRangeHeader, "a Range header listing the ranges received so far",
 			fmt.Sprintf("201 without a Range header (headers: %s)", fmtHeaders(a.Response.Headers)), "", a)
 		value = strings.TrimRight(body, " \t\r\n")
 	} else if body != value {
 		if strings.TrimRight(body, " \t\r\n") == value {
-			t.Note("ack.body-equals-header: the 201 body is the Range value followed by whitespace %s (accepted)",
-				quoteText(body[len(value):]))
+			t.Note("%s: the 201 body is the Range value followed by whitespace %s (accepted)",
+				clause.AckBodyEqualsHeader, quoteText(body[len(value):]))
 		} else {
-			t.failStep("ack.body-equals-header", "the 201 body equal to the Range header "+quoteText(value),
+			t.failStep(clause.AckBodyEqualsHeader, "the 201 body equal to the Range header "+quoteText(value),
 				"body "+quoteText(clipText(body, 300)), "", a)
 		}
 	}
 	list, err := ranges.ParseList(value)
 	if err != nil {
 		if a.HasRange {
-			t.failStep("ack.range-header", "a range list such as 0-5/24,9-15/24 (or 0-5,9-15/24)",
+			t.failStep(clause.AckRangeHeader, "a range list such as 0-5/24,9-15/24 (or 0-5,9-15/24)",
 				fmt.Sprintf("Range: %s (%v)", quoteText(clipText(value, 300)), err), "", a)
 		}
 		return
@@ -581,13 +607,18 @@ func (s *Session) check201(fl *flight, a *Answer, o *sendOpts) {
 		a.List = &list
 	}
 	t.noteFormat(list.Format)
+	// Every parsed list is checked against the model: its bytes, its order, the bytes
+	// acknowledged before, and whether it lists the whole file (then this was the completion).
+	for _, id := range []clause.ID{clause.AckListExact, clause.AckListCanonical, clause.AckDurable, clause.AckFinalIsBackendAnswer} {
+		t.ran(id)
+	}
 	if list.Total != s.Total {
-		t.failStep("ack.list-exact", fmt.Sprintf("a list of the file of %d bytes", s.Total),
+		t.failStep(clause.AckListExact, fmt.Sprintf("a list of the file of %d bytes", s.Total),
 			fmt.Sprintf("total %d in Range: %s", list.Total, clipText(value, 300)), "", a)
 		return
 	}
 	if !canonical(list) {
-		t.failStep("ack.list-canonical", quoteText(list.Set().Format(list.Format)),
+		t.failStep(clause.AckListCanonical, quoteText(list.Set().Format(list.Format)),
 			quoteText(clipText(value, 300)), "The list is not sorted by start with overlapping and adjacent ranges merged.", a)
 	}
 	listed := list.Set()
@@ -625,14 +656,14 @@ func (s *Session) check201(fl *flight, a *Answer, o *sendOpts) {
 		if maybe := upper.Subtract(lower); len(maybe) > 0 {
 			exp += fmt.Sprintf(" (plus any of %s, in flight or unconfirmed)", fmtRanges(maybe))
 		}
-		t.failStep("ack.list-exact", exp, clipText(value, 300), strings.Join(parts, "; "), a)
+		t.failStep(clause.AckListExact, exp, clipText(value, 300), strings.Join(parts, "; "), a)
 	}
 	if lost := fl.ackedStart.Subtract(listed); len(lost) > 0 {
-		t.failStep("ack.durable", "every range acknowledged before: "+fl.ackedStart.String(), clipText(value, 300),
+		t.failStep(clause.AckDurable, "every range acknowledged before: "+fl.ackedStart.String(), clipText(value, 300),
 			"Acknowledged before and missing now: "+fmtRanges(lost), a)
 	}
 	if listed.Complete() {
-		t.failStep("ack.final-is-backend-answer", "the backend's answer (any 2xx/3xx other than 201) for the segment that completes the file",
+		t.failStep(clause.AckFinalIsBackendAnswer, "the backend's answer (any 2xx/3xx other than 201) for the segment that completes the file",
 			a.Describe(), "The 201 lists every byte of the file, so this segment completed it.", a)
 	}
 	// The acknowledged bytes grow by what the list holds that the model allows.
@@ -655,11 +686,20 @@ func (t *T) noteFormat(f ranges.Format) {
 		return
 	}
 	t.formats[f] = true
+	t.checked = appendNew(t.checked, clause.AckListFormat)
 	example := "0-5/24,9-15/24"
 	if f == ranges.FormatCompact {
 		example = "0-5,9-15/24"
 	}
-	t.notes = append(t.notes, fmt.Sprintf("ack.list-format: the range list is in the %s form (%s)", f, example))
+	t.notes = append(t.notes, fmt.Sprintf("%s: the range list is in the %s form (%s)", clause.AckListFormat, f, example))
+}
+
+// appendNew appends id to ids unless it is there already.
+func appendNew(ids []clause.ID, id clause.ID) []clause.ID {
+	if slices.Contains(ids, id) {
+		return ids
+	}
+	return append(ids, id)
 }
 
 // canonical reports whether a list is sorted by start with no overlapping or adjacent items.
@@ -727,62 +767,70 @@ func fmtHeaders(hs []result.Header) string {
 	return strings.Join(names, ", ")
 }
 
-// ExpectAccepted checks that a segment was accepted: a 201, or the completion. clause ""
-// means ack.201-while-incomplete.
-func (s *Session) ExpectAccepted(a Answer, clause string) bool {
-	if clause == "" {
-		clause = "ack.201-while-incomplete"
+// ExpectAccepted checks that a segment was accepted: a 201, or the completion. id "" means
+// ack.201-while-incomplete.
+func (s *Session) ExpectAccepted(a Answer, id clause.ID) bool {
+	if id == "" {
+		id = clause.Ack201WhileIncomplete
 	}
+	s.t.ran(id)
 	if a.Created() || a.Completion {
 		return true
 	}
-	s.t.failStep(clause, "201 Created with the range list (or the final answer when the segment completes the file)", a.Describe(), "", &a)
+	s.t.failStep(id, "201 Created with the range list (or the final answer when the segment completes the file)", a.Describe(), "", &a)
 	return false
 }
 
-// ExpectCompleted checks that the session saw its completion. clause "" means
+// ExpectCompleted checks that the session saw its completion. id "" means
 // ack.final-only-when-complete's counterpart, ack.final-is-backend-answer.
-func (s *Session) ExpectCompleted(clause string) bool {
-	if clause == "" {
-		clause = "ack.final-is-backend-answer"
+func (s *Session) ExpectCompleted(id clause.ID) bool {
+	if id == "" {
+		id = clause.AckFinalIsBackendAnswer
 	}
 	s.mu.Lock()
 	done, acked := s.completed, s.acked.String()
 	s.mu.Unlock()
-	return s.t.Check(clause, done, fmt.Sprintf("the file of session %s completed (the backend's answer to its last segment)", s.ID),
+	return s.t.Check(id, done, fmt.Sprintf("the file of session %s completed (the backend's answer to its last segment)", s.ID),
 		"no completion; acknowledged: "+firstNonEmpty(acked, "nothing"))
 }
 
-// ExpectClientError checks that an answer is a 4xx with a reason in its body (a closed
-// connection or a bare status does not count). clause "" means rob.malformed-4xx.
-func (t *T) ExpectClientError(a Answer, clause string) bool {
-	if clause == "" {
-		clause = "rob.malformed-4xx"
+// ExpectClientError checks that an answer is a refusal: a 4xx with a reason in its body (a
+// closed connection or a bare status does not count; match.BeRefusal). id "" means
+// rob.malformed-4xx.
+func (t *T) ExpectClientError(a Answer, id clause.ID) bool {
+	if id == "" {
+		id = clause.RobMalformed4xx
 	}
-	switch {
-	case !a.ClientError():
-		t.failStep(clause, "a 4xx answer with a reason", a.Describe(), "", &a)
-		return false
-	case strings.TrimSpace(a.Body) == "":
-		t.failStep(clause, "a 4xx answer with a reason", fmt.Sprintf("%d with an empty body", a.Status), "", &a)
-		return false
-	}
-	return true
+	return t.expectStep(id, a, match.BeRefusal())
 }
 
-// ExpectStatus checks that an answer has one of the given statuses.
-func (t *T) ExpectStatus(a Answer, clause string, statuses ...int) bool {
-	for _, st := range statuses {
-		if a.Answered() && a.Status == st {
-			return true
-		}
+// ExpectStatus checks that an answer has one of the given statuses (match.HaveStatus).
+func (t *T) ExpectStatus(a Answer, id clause.ID, statuses ...int) bool {
+	return t.expectStep(id, a, match.HaveStatus(statuses...))
+}
+
+// expectStep checks an answer with a Gomega matcher under clause id, as T.Expect does; the
+// finding also names the answer's step and session.
+func (t *T) expectStep(id clause.ID, a Answer, m types.GomegaMatcher) bool {
+	t.ran(id)
+	g := gomega.NewGomega(func(message string, _ ...int) {
+		expected, got, rest := splitMatcherMessage(message)
+		t.failStep(id, expected, got, rest, &a)
+	})
+	return g.Expect(a).To(m)
+}
+
+// MatchAnswer returns the answer as the matchers of package match read it.
+func (a Answer) MatchAnswer() match.Answer {
+	m := match.Answer{Summary: a.Describe()}
+	if !a.Answered() {
+		return m
 	}
-	want := make([]string, len(statuses))
-	for i, st := range statuses {
-		want[i] = strconv.Itoa(st)
+	m.Status, m.Body, m.Header = a.Status, a.Body, http.Header{}
+	for _, h := range a.Response.Headers {
+		m.Header.Add(h.Name, h.Value)
 	}
-	t.failStep(clause, "status "+strings.Join(want, " or "), a.Describe(), "", &a)
-	return false
+	return m
 }
 
 // FetchFile fetches the completed file through Config.FileURL. It returns the answer and up
@@ -814,20 +862,21 @@ func (s *Session) CheckStoredBytes() bool {
 	t := s.t
 	raw := t.cfg.FileURLFor(s.Name)
 	if raw == "" {
-		t.Note("rob.stored-bytes: the file of session %s was not checked: no file URL configured", s.ID)
+		t.Note("%s: the file of session %s was not checked: no file URL configured", clause.RobStoredBytes, s.ID)
 		return false
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		t.Note("rob.stored-bytes: file URL %q: %v", raw, err)
+		t.Note("%s: file URL %q: %v", clause.RobStoredBytes, raw, err)
 		return false
 	}
+	t.ran(clause.RobStoredBytes)
 	cmp := &compareWriter{p: s.Pattern}
 	a := t.Do(Request{Step: "fetch the completed file " + s.Name, Session: s.ID, Method: "GET", URL: u,
 		Length: LengthOmit, BodySink: cmp, MaxBody: s.Total + 1})
 	exp := fmt.Sprintf("200 with the %d bytes sent (Pattern seed %d)", s.Total, s.Pattern.Seed)
 	if !a.Answered() || a.Status != 200 {
-		t.failStep("rob.stored-bytes", exp, a.Describe(), "", &a)
+		t.failStep(clause.RobStoredBytes, exp, a.Describe(), "", &a)
 		return false
 	}
 	var probs []string
@@ -842,7 +891,7 @@ func (s *Session) CheckStoredBytes() bool {
 			cmp.ndiff, fmtRanges(cmp.diff), cmp.diff[0].Start, cmp.firstExp, cmp.firstGot))
 	}
 	if len(probs) > 0 {
-		t.failStep("rob.stored-bytes", exp, strings.Join(probs, "; "), "", &a)
+		t.failStep(clause.RobStoredBytes, exp, strings.Join(probs, "; "), "", &a)
 		return false
 	}
 	return true

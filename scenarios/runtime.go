@@ -6,24 +6,31 @@ import (
 	"regexp"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/onsi/gomega"
+
 	"github.com/upspec/upspec/ranges"
 	"github.com/upspec/upspec/reports/result"
+	"github.com/upspec/upspec/scenarios/clause"
 )
 
 // Result is what running one scenario found, with the evidence.
 type Result struct {
-	ScenarioID string            `json:"scenario_id"`
-	Title      string            `json:"title"`
-	Level      Level             `json:"level"`
-	Clauses    []string          `json:"clauses"`
-	Verdict    result.Verdict    `json:"verdict"`
-	Duration   time.Duration     `json:"duration"` // nanoseconds in JSON
-	Findings   []result.Finding  `json:"findings"` // failed checks
-	Notes      []string          `json:"notes"`    // observations (INFO)
+	ScenarioID string           `json:"scenario_id"`
+	Title      string           `json:"title"`
+	Level      Level            `json:"level"`
+	Clauses    []string         `json:"clauses"`
+	Verdict    result.Verdict   `json:"verdict"`
+	Duration   time.Duration    `json:"duration"` // nanoseconds in JSON
+	Findings   []result.Finding `json:"findings"` // failed checks
+	// Checked lists the clauses whose checks ran, passing or failing, in the order of their
+	// first check; a scenario declares every one of them (Scenario.Clauses).
+	Checked    []string          `json:"checked,omitempty"`
+	Notes      []string          `json:"notes"` // observations (INFO)
 	SkipReason string            `json:"skip_reason,omitempty"`
 	Exchanges  []result.Exchange `json:"exchanges"`
 }
@@ -58,6 +65,7 @@ type T struct {
 	closed     bool // Run has returned: later records are dropped
 	sessions   int
 	formats    map[ranges.Format]bool // range list forms already noted
+	checked    []clause.ID            // clauses whose checks ran, in order of the first
 }
 
 // NewT returns a T for running s's steps directly (Run uses it; tests may too). cfg should
@@ -84,22 +92,83 @@ func (t *T) Note(format string, args ...any) {
 	}
 }
 
-// Check records a finding for clause when ok is false, saying what was expected and what
-// came back. A failed check of an INFO clause is recorded as a note. It returns ok.
-func (t *T) Check(clause string, ok bool, expected, got string) bool {
+// Check records that a check of clause id ran and, when ok is false, a finding saying what
+// was expected and what came back. A failed check of an INFO clause is recorded as a note. It
+// returns ok.
+func (t *T) Check(id clause.ID, ok bool, expected, got string) bool {
+	t.ran(id)
 	if !ok {
-		t.fail(clause, expected, got, "")
+		t.fail(id, expected, got, "")
 	}
 	return ok
 }
 
-// Fail records a finding for clause (Check with ok = false).
-func (t *T) Fail(clause, expected, got string) { t.fail(clause, expected, got, "") }
+// Fail records a finding for clause id (Check with ok = false).
+func (t *T) Fail(id clause.ID, expected, got string) { t.fail(id, expected, got, "") }
 
 // Require is Check followed by FailNow when the check failed.
-func (t *T) Require(clause string, ok bool, expected, got string) {
-	if !t.Check(clause, ok, expected, got) {
+func (t *T) Require(id clause.ID, ok bool, expected, got string) {
+	if !t.Check(id, ok, expected, got) {
 		t.FailNow()
+	}
+}
+
+// Observe records that the scenario looked at what the server does for clause id (an INFO
+// clause, or the observed half of a check) and notes it as "id: text".
+func (t *T) Observe(id clause.ID, format string, args ...any) {
+	t.ran(id)
+	t.Note("%s: %s", id, fmt.Sprintf(format, args...))
+}
+
+// Expect starts a Gomega assertion that checks clause id: the check is recorded as run, and
+// a failed assertion is a finding of the clause, whose message is the matcher's. A matcher of
+// package match writes "Expected: ..." and "Got: ..." lines, which become the finding's
+// Expected and Got. The assertion returns whether it held.
+//
+//	t.Expect(clause.RobMalformed4xx, a).To(match.BeRefusal())
+func (t *T) Expect(id clause.ID, actual any, extra ...any) gomega.Assertion {
+	t.ran(id)
+	g := gomega.NewGomega(func(message string, _ ...int) {
+		expected, got, rest := splitMatcherMessage(message)
+		t.add(t.finding(id, expected, got, rest))
+	})
+	return g.Expect(actual, extra...)
+}
+
+// splitMatcherMessage takes the "Expected: " and "Got: " lines out of a matcher's message.
+func splitMatcherMessage(msg string) (expected, got, rest string) {
+	var keep []string
+	for _, line := range strings.Split(msg, "\n") {
+		switch {
+		case expected == "" && strings.HasPrefix(line, "Expected: "):
+			expected = strings.TrimPrefix(line, "Expected: ")
+		case got == "" && strings.HasPrefix(line, "Got: "):
+			got = strings.TrimPrefix(line, "Got: ")
+		case strings.HasPrefix(line, "Clause: "):
+			// the clause of the check is the caller's (T.Expect)
+		default:
+			keep = append(keep, line)
+		}
+	}
+	return expected, got, strings.TrimSpace(strings.Join(keep, "\n"))
+}
+
+// Checked returns the clauses whose checks have run so far, in the order of their first check.
+func (t *T) Checked() []clause.ID {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Clone(t.checked)
+}
+
+// ran records that a check of clause id ran; nothing once the scenario has returned.
+func (t *T) ran(id clause.ID) {
+	if id == "" {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.closed {
+		t.checked = appendNew(t.checked, id)
 	}
 }
 
@@ -164,9 +233,11 @@ func (t *T) record(ex result.Exchange) {
 	}
 }
 
-// fail records a finding; clause "" is a failure of the scenario itself at its level.
-func (t *T) fail(clause, expected, got, message string) {
-	t.add(t.finding(clause, expected, got, message))
+// fail records a check of clause id and its finding; id "" is a failure of the scenario
+// itself at its level.
+func (t *T) fail(id clause.ID, expected, got, message string) {
+	t.ran(id)
+	t.add(t.finding(id, expected, got, message))
 }
 
 // add keeps a finding, or its message as a note when its level is INFO; nothing once the
@@ -186,20 +257,20 @@ func (t *T) add(f result.Finding) {
 
 // finding builds a finding with an h2spec-like message: the clause and its requirement,
 // then Expected and Got.
-func (t *T) finding(clause, expected, got, message string) result.Finding {
-	f := result.Finding{Clause: clause, Expected: expected, Got: got}
+func (t *T) finding(id clause.ID, expected, got, message string) result.Finding {
+	f := result.Finding{Clause: string(id), Expected: expected, Got: got}
 	var b strings.Builder
-	if clause == "" {
+	if id == "" {
 		f.Level = t.scenario.Level()
 		b.WriteString(message)
 	} else {
-		c, ok := ClauseByID(clause)
+		c, ok := ClauseByID(string(id))
 		if ok {
 			f.Level, f.Requirement = c.Level, c.Text
-			fmt.Fprintf(&b, "%s (%s): %s\n  %s", clause, c.Level, c.Title, c.Text)
+			fmt.Fprintf(&b, "%s (%s): %s\n  %s", id, c.Level, c.Title, c.Text)
 		} else {
 			f.Level = MUST
-			fmt.Fprintf(&b, "%s (MUST; not in the catalogue)", clause)
+			fmt.Fprintf(&b, "%s (MUST; not in the catalogue)", id)
 		}
 		if message != "" {
 			fmt.Fprintf(&b, "\n  %s", message)
@@ -215,9 +286,11 @@ func (t *T) finding(clause, expected, got, message string) result.Finding {
 	return f
 }
 
-// failStep records a finding that concerns one exchange of a session.
-func (t *T) failStep(clause, expected, got, message string, a *Answer) {
-	f := t.finding(clause, expected, got, message)
+// failStep records a check of clause id and its finding, which concerns one exchange of a
+// session.
+func (t *T) failStep(id clause.ID, expected, got, message string, a *Answer) {
+	t.ran(id)
+	f := t.finding(id, expected, got, message)
 	if a != nil {
 		f.Step, f.Session = a.Step, a.Session
 		if a.Step != "" {
@@ -248,13 +321,18 @@ func (t *T) result(d time.Duration) Result {
 		Clauses:    append([]string(nil), s.Clauses...),
 		Duration:   d,
 		Findings:   append([]result.Finding(nil), t.findings...),
+		Checked:    clause.Strings(t.checked...),
 		Notes:      append([]string(nil), t.notes...),
 		Exchanges:  append([]result.Exchange(nil), t.exchanges...),
 	}
 	if t.skipped {
 		r.SkipReason = t.skipReason
 	}
-	r.Verdict = result.Decide(r.Level, r.Findings, t.skipped, t.cfg.Strict)
+	verdictLevel := r.Level
+	if s.Observes {
+		verdictLevel = INFO
+	}
+	r.Verdict = result.Decide(verdictLevel, r.Findings, t.skipped, t.cfg.Strict)
 	return r
 }
 

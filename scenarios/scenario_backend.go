@@ -7,6 +7,7 @@ import (
 	"crypto/sha512"
 	"encoding/hex"
 	"fmt"
+	"github.com/upspec/upspec/scenarios/clause"
 	"hash"
 	"hash/crc32"
 	"strconv"
@@ -19,12 +20,12 @@ func backendScenarios() []Scenario {
 	return []Scenario{
 		{
 			ID: "BK-01", Title: "A file completed out of order (last segment first): the backend form's size and digests are the whole file's",
-			Family: "backend", Clauses: []string{"bk.form-whole-file", "ack.final-is-backend-answer", "seg.any-order"},
+			Family: "backend", Clauses: declare(listChecks(), clause.BkFormWholeFile, clause.SegAnyOrder),
 			Labels: []string{LabelNeedsBackendAccess},
 			Run: func(t *T) {
 				b := requireBackend(t)
 				s := t.NewSession("bk01.bin", 24)
-				uploadPlan(t, s, seg{12, 23}, seg{0, 11})
+				uploadPlanAs(t, s, clause.SegAnyOrder, seg{12, 23}, seg{0, 11})
 				if !s.ExpectCompleted("") {
 					return
 				}
@@ -111,7 +112,7 @@ func fileDigests(s *Session) map[string]string {
 // that completed the file (for the message when the size is its end + 1).
 func checkFormWholeFile(t *T, s *Session, f BackendForm, final seg) {
 	if f.Error != "" {
-		t.Note("bk.form-whole-file: the backend's request was not read whole as a form: %s", f.Error)
+		t.Note("%s: the backend's request was not read whole as a form: %s", clause.BkFormWholeFile, f.Error)
 	}
 	want := fileDigests(s)
 	checked := 0
@@ -121,6 +122,7 @@ func checkFormWholeFile(t *T, s *Session, f BackendForm, final seg) {
 			continue
 		}
 		checked++
+		t.ran(clause.BkFormWholeFile)
 		got := strings.TrimSpace(fl.Value)
 		if kind == "size" {
 			if got == want["size"] {
@@ -130,22 +132,22 @@ func checkFormWholeFile(t *T, s *Session, f BackendForm, final seg) {
 			if got == strconv.FormatInt(final.end+1, 10) && final.end+1 != s.Total {
 				msg = fmt.Sprintf(" (the end + 1 of the final segment %s, not the file's size: module issue #106)", final)
 			}
-			t.Fail("bk.form-whole-file", fmt.Sprintf("form field %q = %s, the size of the whole file", fl.Name, want["size"]),
+			t.Fail(clause.BkFormWholeFile, fmt.Sprintf("form field %q = %s, the size of the whole file", fl.Name, want["size"]),
 				quoteText(clipText(fl.Value, 80))+msg)
 			continue
 		}
 		if got == "" {
-			t.Fail("bk.form-whole-file", fmt.Sprintf("form field %q = %s, the %s of the whole file", fl.Name, want[kind], kind),
+			t.Fail(clause.BkFormWholeFile, fmt.Sprintf("form field %q = %s, the %s of the whole file", fl.Name, want[kind], kind),
 				"an empty value (the module leaves the digests empty whenever a range header was present: issue #22)")
 			continue
 		}
 		if !strings.EqualFold(got, want[kind]) {
-			t.Fail("bk.form-whole-file", fmt.Sprintf("form field %q = %s, the %s of the whole file", fl.Name, want[kind], kind),
+			t.Fail(clause.BkFormWholeFile, fmt.Sprintf("form field %q = %s, the %s of the whole file", fl.Name, want[kind], kind),
 				quoteText(clipText(fl.Value, 200)))
 		}
 	}
 	if checked == 0 {
-		t.Note("bk.form-whole-file: the form carries no size or digest field (fields: %s): nothing to check",
-			firstNonEmpty(strings.Join(f.FieldNames(), ", "), "none"))
+		t.Note("%s: the form carries no size or digest field (fields: %s): nothing to check",
+			clause.BkFormWholeFile, firstNonEmpty(strings.Join(f.FieldNames(), ", "), "none"))
 	}
 }

@@ -1,11 +1,14 @@
 package scenarios
 
-import "fmt"
+import (
+	"fmt"
+	"github.com/upspec/upspec/scenarios/clause"
+)
 
 // bodyLengthScenarios returns the body length scenarios (BL): a Content-Length shorter or
 // longer than the range is not acknowledged, and no later list includes its bytes.
 func bodyLengthScenarios() []Scenario {
-	cl := []string{"enc.body-matches-range", "rob.error-reason", "ack.final-only-when-complete", "ack.list-exact", "rob.stored-bytes"}
+	cl := declare(listChecks(), clause.EncBodyMatchesRange, clause.RobErrorReason, clause.Ack201WhileIncomplete, clause.RobStoredBytes)
 	mismatch := func(id, title string, bodyLen int64) Scenario {
 		return Scenario{
 			ID: id, Title: title, Family: "body-length", Clauses: cl,
@@ -14,9 +17,9 @@ func bodyLengthScenarios() []Scenario {
 				uploadPlan(t, s, seg{0, 5})
 				a := s.Send(6, 11, Unchecked(), Body(s.Pattern.Bytes(6, bodyLen)),
 					Step(fmt.Sprintf("segment 6-11/24 (6 bytes) with a body of %d bytes, Content-Length %d", bodyLen, bodyLen)))
-				expectRefused(t, a, "enc.body-matches-range", "rob.error-reason", true)
+				expectRefused(t, a, clause.EncBodyMatchesRange, clause.RobErrorReason, true)
 				later := uploadPlan(t, s, seg{12, 17})[0]
-				expectNotListed(t, later, rng(6, 11), "enc.body-matches-range", "the request whose body did not match its range")
+				expectNotListed(t, later, rng(6, 11), clause.EncBodyMatchesRange, "the request whose body did not match its range")
 				completeFile(t, s)
 			},
 		}
@@ -31,9 +34,9 @@ func bodyLengthScenarios() []Scenario {
 				s := t.NewSession("bl03.bin", 24)
 				a := s.Send(0, 23, Unchecked(), Body(s.Pattern.Bytes(0, 20)),
 					Step("segment 0-23/24 with a body of 20 bytes, Content-Length 20"))
-				expectRefused(t, a, "enc.body-matches-range", "rob.error-reason", true)
+				expectRefused(t, a, clause.EncBodyMatchesRange, clause.RobErrorReason, true)
 				later := uploadPlan(t, s, seg{0, 1})[0]
-				expectNotListed(t, later, rng(2, 23), "enc.body-matches-range", "the request whose body did not match its range")
+				expectNotListed(t, later, rng(2, 23), clause.EncBodyMatchesRange, "the request whose body did not match its range")
 				completeFile(t, s)
 			},
 		},
@@ -44,9 +47,9 @@ func bodyLengthScenarios() []Scenario {
 				s := t.NewSession("bl04.bin", 24)
 				uploadPlan(t, s, seg{0, 5})
 				a := s.Send(6, 11, Unchecked(), NoContentLength(), Step("segment 6-11/24 without Content-Length"))
-				expectRefused(t, a, "enc.body-matches-range", "rob.error-reason", true)
+				expectRefused(t, a, clause.EncBodyMatchesRange, clause.RobErrorReason, true)
 				later := uploadPlan(t, s, seg{12, 17})[0]
-				expectNotListed(t, later, rng(6, 11), "enc.body-matches-range", "the request without Content-Length")
+				expectNotListed(t, later, rng(6, 11), clause.EncBodyMatchesRange, "the request without Content-Length")
 				completeFile(t, s)
 			},
 		},

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"bytes"
 	"fmt"
+	"github.com/upspec/upspec/scenarios/clause"
 	"strings"
 )
 
@@ -14,21 +15,22 @@ func collisionScenarios() []Scenario {
 	return []Scenario{
 		{
 			ID: "CO-01", Title: "A smaller second file under the same session ID, sent whole: no completion for it",
-			Family: "collision", Clauses: []string{"ses.collision-total", "ack.final-only-when-complete", "ack.durable", "rob.stored-bytes"},
+			Family: "collision", Clauses: declare(listChecks(), clause.SesCollisionTotal, clause.Ack201WhileIncomplete, clause.RobStoredBytes),
 			Run: func(t *T) {
 				collideTotal(t, 24, 12, seg{0, 11})
 			},
 		},
 		{
 			ID: "CO-02", Title: "A larger second file under the same session ID: its segment is refused",
-			Family: "collision", Clauses: []string{"ses.collision-total", "ack.final-only-when-complete", "ack.durable", "rob.stored-bytes"},
+			Family: "collision", Clauses: declare(listChecks(), clause.SesCollisionTotal, clause.Ack201WhileIncomplete, clause.RobStoredBytes),
 			Run: func(t *T) {
 				collideTotal(t, 24, 48, seg{24, 47})
 			},
 		},
 		{
 			ID: "CO-03", Title: "Two files of one size under one session ID: what the completed file holds",
-			Family: "collision", Clauses: []string{"ses.collision-same-total"}, Labels: []string{LabelNeedsFileAccess},
+			Family: "collision", Clauses: declare(listChecks(), clause.SesCollisionSameTotal, clause.Ack201WhileIncomplete), Observes: true,
+			Labels: []string{LabelNeedsFileAccess},
 			Run: func(t *T) {
 				s := t.NewSession("co03.bin", 24)
 				other := Pattern{Seed: (s.Pattern.Seed + 29) % len(Alphabet)}
@@ -38,22 +40,22 @@ func collisionScenarios() []Scenario {
 				if !s.ExpectCompleted("") {
 					return
 				}
-				t.Note("ses.collision-same-total: the server cannot tell two files of one size apart; unique session IDs are the client's duty (§2.3)")
+				t.Observe(clause.SesCollisionSameTotal, "the server cannot tell two files of one size apart; unique session IDs are the client's duty (§2.3)")
 				a, data, ok := s.FetchFile(0)
 				switch {
 				case !ok:
-					t.Note("ses.collision-same-total: the completed file was not examined: no file URL configured")
+					t.Note("%s: the completed file was not examined: no file URL configured", clause.SesCollisionSameTotal)
 				case !a.Answered() || a.Status != 200:
-					t.Note("ses.collision-same-total: the completed file could not be fetched: %s", describe(a))
+					t.Note("%s: the completed file could not be fetched: %s", clause.SesCollisionSameTotal, describe(a))
 				default:
-					t.Note("ses.collision-same-total: the first file sent 0-11 and 18-23 (seed %d), the second 6-17 (seed %d); the file holds: %s",
+					t.Observe(clause.SesCollisionSameTotal, "the first file sent 0-11 and 18-23 (seed %d), the second 6-17 (seed %d); the file holds: %s",
 						s.Pattern.Seed, other.Seed, bytesWon(data, s.Pattern, other))
 				}
 			},
 		},
 		{
 			ID: "CO-04", Title: "A completed session ID reused for a shorter file sent whole: a 4xx, or a stored file of exactly the new bytes",
-			Family: "collision", Clauses: []string{"ses.collision-total", "rob.stored-bytes", "ack.final-is-backend-answer"},
+			Family: "collision", Clauses: declare(listChecks(), clause.SesCollisionTotal, clause.Ack201WhileIncomplete, clause.RobStoredBytes),
 			Labels: []string{LabelNeedsFileAccess},
 			Run:    reuseCompleted,
 		},
@@ -73,30 +75,32 @@ func reuseCompleted(t *T) {
 	}
 	s2 := t.SessionWithID(s.ID, "co04-second.bin", 12, Pattern{Seed: (s.Pattern.Seed + 13) % len(Alphabet)})
 	a := s2.Send(0, 11, Step("second file of 12 bytes under the completed session ID: segment 0-11/12, the whole file"))
+	t.ran(clause.SesCollisionTotal)
 	switch {
 	case a.ClientError():
-		t.Note("ses.collision-total: the completed session ID reused for another file got %s", describe(a))
+		t.Observe(clause.SesCollisionTotal, "the completed session ID reused for another file got %s", describe(a))
 		return
 	case a.Created():
-		t.failStep("ses.collision-total", "a 4xx that says the session ID is taken, or the completion of the 12-byte file",
+		t.failStep(clause.SesCollisionTotal, "a 4xx that says the session ID is taken, or the completion of the 12-byte file",
 			describe(a), "The segment carries the whole 12-byte file.", &a)
 		return
 	case !a.Success():
-		t.failStep("ses.collision-total", "a 4xx that says the session ID is taken, or the completion of the 12-byte file", describe(a), "", &a)
+		t.failStep(clause.SesCollisionTotal, "a 4xx that says the session ID is taken, or the completion of the 12-byte file", describe(a), "", &a)
 		return
 	}
 	if t.Config().FileURL == "" {
 		t.Skip("the reused session ID got a completion; whether the stored file holds exactly the 12 new bytes needs a file URL (--file-url)")
 	}
+	t.ran(clause.RobStoredBytes)
 	fa, data, _ := s2.FetchFile(4 * s.Total)
 	exp := fmt.Sprintf("200 with the 12 bytes of the second file (Pattern seed %d)", s2.Pattern.Seed)
 	switch {
 	case !fa.Answered() || fa.Status != 200:
-		t.failStep("rob.stored-bytes", exp, describe(fa), "The reused session ID was answered with a completion, but its file cannot be fetched.", &fa)
+		t.failStep(clause.RobStoredBytes, exp, describe(fa), "The reused session ID was answered with a completion, but its file cannot be fetched.", &fa)
 	case bytes.Equal(data, s2.Pattern.Bytes(0, s2.Total)):
 		t.Note("the completed session ID was reused for a 12-byte file: it completed and the stored file holds exactly its bytes")
 	default:
-		t.failStep("rob.stored-bytes", exp, reuseDiff(data, s, s2), "", &fa)
+		t.failStep(clause.RobStoredBytes, exp, reuseDiff(data, s, s2), "", &fa)
 	}
 }
 
@@ -137,15 +141,17 @@ func collideTotal(t *T, total, total2 int64, second seg) {
 		Pattern{Seed: (s.Pattern.Seed + 7) % len(Alphabet)})
 	a := s2.Send(second.start, second.end, Unchecked(),
 		Step(fmt.Sprintf("second file of %d bytes under the same session ID: segment %s/%d", total2, second, total2)))
+	t.ran(clause.AckFinalOnlyWhenComplete)
+	t.ran(clause.SesCollisionTotal)
 	switch {
 	case a.Success() && !a.Created():
-		t.failStep("ack.final-only-when-complete",
+		t.failStep(clause.AckFinalOnlyWhenComplete,
 			fmt.Sprintf("a 4xx: the session's file of %d bytes is incomplete", total), describe(a),
 			"A segment with another total under a session ID in use was answered as a completion (the module's class C).", &a)
 	case a.Created():
-		t.failStep("ses.collision-total", "a 4xx that says the total differs from the session's", describe(a), "", &a)
+		t.failStep(clause.SesCollisionTotal, "a 4xx that says the total differs from the session's", describe(a), "", &a)
 	case !a.ClientError() || len(a.Body) == 0:
-		t.failStep("ses.collision-total", "a 4xx that says the total differs from the session's", describe(a), "", &a)
+		t.failStep(clause.SesCollisionTotal, "a 4xx that says the total differs from the session's", describe(a), "", &a)
 	default:
 		t.Note("the colliding segment got %s", describe(a))
 	}

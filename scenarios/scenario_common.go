@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"github.com/upspec/upspec/scenarios/clause"
 	"strings"
 
 	"github.com/upspec/upspec/ranges"
@@ -18,8 +19,15 @@ func (g seg) String() string { return fmt.Sprintf("%d-%d", g.start, g.end) }
 // when it finishes the file); a refused segment stops the scenario, since every later step
 // depends on it.
 func sendAccepted(t *T, s *Session, start, end int64, opts ...SendOption) Answer {
+	return sendAcceptedAs(t, s, "", start, end, opts...)
+}
+
+// sendAcceptedAs is sendAccepted with the acceptance judged under clause id, the clause the
+// segment exercises (e.g. seg.any-order for a segment sent before the bytes below it); ""
+// means ack.201-while-incomplete.
+func sendAcceptedAs(t *T, s *Session, id clause.ID, start, end int64, opts ...SendOption) Answer {
 	a := s.Send(start, end, opts...)
-	if !s.ExpectAccepted(a, "") {
+	if !s.ExpectAccepted(a, id) {
 		t.FailNow()
 	}
 	return a
@@ -29,9 +37,14 @@ func sendAccepted(t *T, s *Session, start, end int64, opts ...SendOption) Answer
 // (the model checks each list); the last must complete the file with the backend's answer.
 // It returns the answers.
 func uploadPlan(t *T, s *Session, plan ...seg) []Answer {
+	return uploadPlanAs(t, s, "", plan...)
+}
+
+// uploadPlanAs is uploadPlan with every acceptance judged under clause id (sendAcceptedAs).
+func uploadPlanAs(t *T, s *Session, id clause.ID, plan ...seg) []Answer {
 	answers := make([]Answer, 0, len(plan))
 	for _, g := range plan {
-		answers = append(answers, sendAccepted(t, s, g.start, g.end))
+		answers = append(answers, sendAcceptedAs(t, s, id, g.start, g.end))
 	}
 	return answers
 }
@@ -71,10 +84,15 @@ func describe(a Answer) string {
 // what should be refused (under refuseClause); anything but a 4xx with a reason is a finding
 // of reasonClause (SHOULD level: rob.malformed-4xx or rob.error-reason). The request must
 // have been sent Unchecked.
-func expectRefused(t *T, a Answer, refuseClause, reasonClause string, fileIncomplete bool) {
+func expectRefused(t *T, a Answer, refuseClause, reasonClause clause.ID, fileIncomplete bool) {
+	if fileIncomplete {
+		t.ran(clause.AckFinalOnlyWhenComplete)
+	}
+	t.ran(refuseClause)
+	t.ran(reasonClause)
 	switch {
 	case a.Success() && !a.Created() && fileIncomplete:
-		t.failStep("ack.final-only-when-complete", "a 4xx answer with a reason; never a success while bytes are missing",
+		t.failStep(clause.AckFinalOnlyWhenComplete, "a 4xx answer with a reason; never a success while bytes are missing",
 			describe(a), "The file is incomplete, so a positive answer other than 201 is a false success (class C of the module).", &a)
 	case a.Success():
 		t.failStep(refuseClause, "a 4xx answer with a reason (the request must not be acknowledged)", describe(a), "", &a)
@@ -89,12 +107,13 @@ func expectRefused(t *T, a Answer, refuseClause, reasonClause string, fileIncomp
 
 // expectNotListed checks that a later answer's list holds none of the bytes of r (a request
 // that was refused or cut off), under clause.
-func expectNotListed(t *T, a Answer, r ranges.Range, clause, what string) {
+func expectNotListed(t *T, a Answer, r ranges.Range, id clause.ID, what string) {
 	if a.List == nil {
 		return
 	}
+	t.ran(id)
 	if a.List.Set().Overlaps(r) {
-		t.failStep(clause, fmt.Sprintf("a list without bytes %s (%s)", r, what), a.RangeValue,
+		t.failStep(id, fmt.Sprintf("a list without bytes %s (%s)", r, what), a.RangeValue,
 			"Bytes of a request that was not acknowledged appear in the list.", &a)
 	}
 }
@@ -135,4 +154,33 @@ func bytesWon(data []byte, first, second Pattern) string {
 		return "an empty file"
 	}
 	return strings.Join(parts, ", ")
+}
+
+// listChecks are the clauses the session model checks on every answer to a segment once
+// 201s come back (Session.Send): the Range header and the body of each 201, the list's bytes
+// and order against the model, the bytes acknowledged before, the form of the list, and
+// whether a positive answer is a false success or the completion with the backend's answer.
+func listChecks() []clause.ID {
+	return []clause.ID{
+		clause.AckRangeHeader, clause.AckBodyEqualsHeader, clause.AckListExact, clause.AckListCanonical,
+		clause.AckDurable, clause.AckListFormat, clause.AckFinalOnlyWhenComplete, clause.AckFinalIsBackendAnswer,
+	}
+}
+
+// answerChecks are the clauses the session model checks on a session whose segments get no
+// 201: whether a positive answer is a false success or the completion with the backend's
+// answer.
+func answerChecks() []clause.ID {
+	return []clause.ID{clause.AckFinalOnlyWhenComplete, clause.AckFinalIsBackendAnswer}
+}
+
+// declare returns a scenario's clause list: its own clauses, then those of the session model
+// that its answers go through (listChecks, answerChecks or nil), without repeats. The suite's
+// tests hold every list to the clauses whose checks ran.
+func declare(model []clause.ID, own ...clause.ID) []string {
+	var ids []clause.ID
+	for _, id := range append(own, model...) {
+		ids = appendNew(ids, id)
+	}
+	return clause.Strings(ids...)
 }

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"context"
+	"github.com/upspec/upspec/scenarios/clause"
 	"strconv"
 	"strings"
 	"testing"
@@ -21,38 +22,38 @@ func TestExpectRefused(t *testing.T) {
 		name       string
 		a          Answer
 		incomplete bool
-		clause     string // "" = no finding
+		want       clause.ID // "" = no finding
 		level      Level
 		got        string // substring of result.Finding.Got
 	}{
 		{"4xx with a reason", answered(400, "malformed range"), true, "", 0, ""},
-		{"4xx without a reason", answered(400, ""), true, "rob.malformed-4xx", SHOULD, "empty body"},
-		{"closed", Answer{Exchange: result.Exchange{Outcome: result.OutcomeClosed}}, true, "rob.malformed-4xx", SHOULD, "connection closed without a response (class E)"},
-		{"reset", Answer{Exchange: result.Exchange{Outcome: result.OutcomeReset, Error: "ECONNRESET"}}, true, "rob.malformed-4xx", SHOULD, "class E"},
-		{"false success", answered(200, "ok"), true, "ack.final-only-when-complete", MUST, "200"},
-		{"201", answered(201, "0-5/24"), true, "enc.body-matches-range", MUST, "201"},
-		{"5xx", answered(500, "oops"), true, "rob.malformed-4xx", SHOULD, "500"},
+		{"4xx without a reason", answered(400, ""), true, clause.RobMalformed4xx, SHOULD, "empty body"},
+		{"closed", Answer{Exchange: result.Exchange{Outcome: result.OutcomeClosed}}, true, clause.RobMalformed4xx, SHOULD, "connection closed without a response (class E)"},
+		{"reset", Answer{Exchange: result.Exchange{Outcome: result.OutcomeReset, Error: "ECONNRESET"}}, true, clause.RobMalformed4xx, SHOULD, "class E"},
+		{"false success", answered(200, "ok"), true, clause.AckFinalOnlyWhenComplete, MUST, "200"},
+		{"201", answered(201, "0-5/24"), true, clause.EncBodyMatchesRange, MUST, "201"},
+		{"5xx", answered(500, "oops"), true, clause.RobMalformed4xx, SHOULD, "500"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.a.Response != nil {
 				tt.a.Response.StatusLine = "HTTP/1.1 " + strconv.Itoa(tt.a.Status)
 			}
-			tr := NewT(context.Background(), Config{}.WithDefaults(), Scenario{ID: "MF-99", Clauses: []string{"rob.malformed-4xx"}})
-			expectRefused(tr, tt.a, "enc.body-matches-range", "rob.malformed-4xx", tt.incomplete)
+			tr := NewT(context.Background(), Config{}.WithDefaults(), Scenario{ID: "MF-99", Clauses: clause.Strings(clause.RobMalformed4xx)})
+			expectRefused(tr, tt.a, clause.EncBodyMatchesRange, clause.RobMalformed4xx, tt.incomplete)
 			fs := tr.Findings()
-			if tt.clause == "" {
+			if tt.want == "" {
 				if len(fs) != 0 {
 					t.Fatalf("findings %v, want none", fs)
 				}
 				return
 			}
 			if len(fs) != 1 {
-				t.Fatalf("%d findings %v, want one of %s", len(fs), fs, tt.clause)
+				t.Fatalf("%d findings %v, want one of %s", len(fs), fs, tt.want)
 			}
 			f := fs[0]
-			if f.Clause != tt.clause || f.Level != tt.level || !strings.Contains(f.Got, tt.got) {
-				t.Errorf("finding %s (%s) got %q; want %s (%s) with %q", f.Clause, f.Level, f.Got, tt.clause, tt.level, tt.got)
+			if f.Clause != string(tt.want) || f.Level != tt.level || !strings.Contains(f.Got, tt.got) {
+				t.Errorf("finding %s (%s) got %q; want %s (%s) with %q", f.Clause, f.Level, f.Got, tt.want, tt.level, tt.got)
 			}
 		})
 	}

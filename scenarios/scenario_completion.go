@@ -1,10 +1,12 @@
 package scenarios
 
+import "github.com/upspec/upspec/scenarios/clause"
+
 // completionScenarios returns the 201-versus-final-answer scenarios (CP): 201 while the file
 // is incomplete, the backend's answer for the segment that completes it, and never a positive
 // answer other than 201 before that.
 func completionScenarios() []Scenario {
-	cl := []string{"ack.201-while-incomplete", "ack.final-only-when-complete", "ack.final-is-backend-answer", "rob.stored-bytes"}
+	cl := declare(listChecks(), clause.Ack201WhileIncomplete, clause.RobStoredBytes)
 	return []Scenario{
 		{
 			ID: "CP-01", Title: "Two halves in order: 201, then the backend's answer",
@@ -17,25 +19,26 @@ func completionScenarios() []Scenario {
 		},
 		{
 			ID: "CP-02", Title: "Two halves, last first: 201, then the backend's answer",
-			Family: "completion", Clauses: append(cl, "seg.any-order"),
+			Family: "completion", Clauses: declare(listChecks(), clause.SegAnyOrder, clause.RobStoredBytes),
 			Run: func(t *T) {
 				s := t.NewSession("cp02.bin", 24)
-				uploadPlan(t, s, seg{12, 23}, seg{0, 11})
+				uploadPlanAs(t, s, clause.SegAnyOrder, seg{12, 23}, seg{0, 11})
 				finishFile(t, s)
 			},
 		},
 		{
 			ID: "CP-03", Title: "Completion by filling a middle gap",
-			Family: "completion", Clauses: append(cl, "seg.any-order"),
+			Family: "completion", Clauses: declare(listChecks(), clause.Ack201WhileIncomplete, clause.SegAnyOrder, clause.RobStoredBytes),
 			Run: func(t *T) {
 				s := t.NewSession("cp03.bin", 24)
-				uploadPlan(t, s, seg{0, 7}, seg{16, 23}, seg{8, 15})
+				uploadPlan(t, s, seg{0, 7})
+				uploadPlanAs(t, s, clause.SegAnyOrder, seg{16, 23}, seg{8, 15})
 				finishFile(t, s)
 			},
 		},
 		{
 			ID: "CP-04", Title: "One request carrying the whole file gets the backend's answer",
-			Family: "completion", Clauses: []string{"ack.final-is-backend-answer", "rob.stored-bytes"},
+			Family: "completion", Clauses: declare(answerChecks(), clause.Ack201WhileIncomplete, clause.RobStoredBytes),
 			Run: func(t *T) {
 				s := t.NewSession("cp04.bin", 24)
 				uploadPlan(t, s, seg{0, 23})
@@ -48,22 +51,22 @@ func completionScenarios() []Scenario {
 			Run: func(t *T) {
 				size := t.Config().SegmentSize
 				s := t.NewSession("cp05.bin", 2*size+100)
-				a := s.SendAll()
-				if !a.Completion {
-					s.ExpectAccepted(a, "")
-				}
+				// SendAll stops at the first answer that is neither a 201 nor the completion.
+				s.ExpectAccepted(s.SendAll(), "")
 				finishFile(t, s)
 			},
 		},
 		{
 			ID: "CP-06", Title: "Only the last byte missing, then only the first byte missing: 201 both times",
-			Family: "completion", Clauses: append(cl, "seg.numbering"),
+			Family: "completion", Clauses: declare(listChecks(), clause.Ack201WhileIncomplete, clause.SegNumbering, clause.SegAnyOrder, clause.RobStoredBytes),
 			Run: func(t *T) {
 				s := t.NewSession("cp06a.bin", 24)
-				uploadPlan(t, s, seg{0, 22}, seg{23, 23})
+				uploadPlan(t, s, seg{0, 22})
+				uploadPlanAs(t, s, clause.SegNumbering, seg{23, 23})
 				finishFile(t, s)
 				s2 := t.NewSession("cp06b.bin", 24)
-				uploadPlan(t, s2, seg{1, 23}, seg{0, 0})
+				uploadPlanAs(t, s2, clause.SegAnyOrder, seg{1, 23})
+				uploadPlanAs(t, s2, clause.SegNumbering, seg{0, 0})
 				finishFile(t, s2)
 			},
 		},

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"github.com/upspec/upspec/scenarios/clause"
 	"net/http"
 	"strings"
 )
@@ -10,22 +11,22 @@ import (
 // headers in any letter case, the forms of Content-Disposition, and what other methods,
 // multipart bodies, conflicting aliases and a missing Content-Disposition get.
 func headerScenarios() []Scenario {
-	aliases := []string{"enc.header-aliases", "ack.201-while-incomplete", "rob.stored-bytes"}
+	aliases := declare(listChecks(), clause.EncHeaderAliases, clause.RobStoredBytes)
 	withNames := func(id, title, rangeName, sessionName string) Scenario {
 		return Scenario{
 			ID: id, Title: title, Family: "headers", Clauses: aliases,
 			Run: func(t *T) {
 				s := t.NewSession(strings.ToLower(id)+".bin", 24)
 				opts := []SendOption{RangeHeader(rangeName), SessionHeader(sessionName)}
-				sendAccepted(t, s, 0, 11, opts...)
-				sendAccepted(t, s, 12, 23, opts...)
+				sendAcceptedAs(t, s, clause.EncHeaderAliases, 0, 11, opts...)
+				sendAcceptedAs(t, s, clause.EncHeaderAliases, 12, 23, opts...)
 				finishFile(t, s)
 			},
 		}
 	}
 	disposition := func(id, title, format string) Scenario {
 		return Scenario{
-			ID: id, Title: title, Family: "headers", Clauses: []string{"enc.disposition", "rob.stored-bytes"},
+			ID: id, Title: title, Family: "headers", Clauses: declare(listChecks(), clause.EncDisposition, clause.Ack201WhileIncomplete, clause.RobStoredBytes),
 			Run: func(t *T) {
 				s := t.NewSession(strings.ToLower(id)+".bin", 24)
 				d := Disposition(fmt.Sprintf(format, s.Name))
@@ -35,11 +36,12 @@ func headerScenarios() []Scenario {
 					return
 				}
 				if t.Config().FileURL == "" {
-					t.Note("enc.disposition: whether the name %q reached the backend was not checked: no file URL configured", s.Name)
+					t.Note("%s: whether the name %q reached the backend was not checked: no file URL configured", clause.EncDisposition, s.Name)
 					return
 				}
+				t.ran(clause.EncDisposition)
 				if !s.CheckStoredBytes() {
-					t.Fail("enc.disposition", fmt.Sprintf("the completed file under the name %q", s.Name),
+					t.Fail(clause.EncDisposition, fmt.Sprintf("the completed file under the name %q", s.Name),
 						"no such file, or other bytes (see rob.stored-bytes)")
 				}
 			},
@@ -55,9 +57,9 @@ func headerScenarios() []Scenario {
 			Family: "headers", Clauses: aliases,
 			Run: func(t *T) {
 				s := t.NewSession("hd05.bin", 24)
-				sendAccepted(t, s, 0, 7, RangeHeader("X-Content-Range"), SessionHeader("Session-ID"))
-				sendAccepted(t, s, 8, 15, RangeHeader("content-range"), SessionHeader("X-SESSION-ID"))
-				sendAccepted(t, s, 16, 23, RangeHeader("X-CONTENT-RANGE"), SessionHeader("session-id"))
+				sendAcceptedAs(t, s, clause.EncHeaderAliases, 0, 7, RangeHeader("X-Content-Range"), SessionHeader("Session-ID"))
+				sendAcceptedAs(t, s, clause.EncHeaderAliases, 8, 15, RangeHeader("content-range"), SessionHeader("X-SESSION-ID"))
+				sendAcceptedAs(t, s, clause.EncHeaderAliases, 16, 23, RangeHeader("X-CONTENT-RANGE"), SessionHeader("session-id"))
 				finishFile(t, s)
 			},
 		},
@@ -66,35 +68,35 @@ func headerScenarios() []Scenario {
 		disposition("HD-08", `Content-Disposition: attachment, filename="name" (the document's table)`, `attachment, filename="%s"`),
 		{
 			ID: "HD-09", Title: "Both spellings of the range header with different values",
-			Family: "headers", Clauses: []string{"enc.alias-conflict"},
+			Family: "headers", Clauses: declare(nil, clause.EncAliasConflict),
 			Run: func(t *T) {
 				s := t.NewSession("hd09.bin", 24)
 				a := s.Send(0, 5, Unchecked(), Extra("Content-Range", s.Segment(6, 11)),
 					Step("X-Content-Range: bytes 0-5/24 and Content-Range: bytes 6-11/24, body of 0-5"))
-				t.Note("enc.alias-conflict: conflicting range headers got %s", describe(a))
+				t.Observe(clause.EncAliasConflict, "conflicting range headers got %s", describe(a))
 				s2 := t.NewSession("hd09b.bin", 24)
 				// The other ID ends in a digit too (the module's hashed store directories).
 				b := s2.Send(0, 5, Unchecked(), Extra("X-Session-ID", s2.ID+"-other-1"),
 					Step("Session-ID and X-Session-ID with different values"))
-				t.Note("enc.alias-conflict: conflicting session headers got %s", describe(b))
+				t.Observe(clause.EncAliasConflict, "conflicting session headers got %s", describe(b))
 			},
 		},
 		{
 			ID: "HD-10", Title: "Other methods on the segment endpoint (GET, PUT, OPTIONS)",
-			Family: "headers", Clauses: []string{"enc.post"},
+			Family: "headers", Clauses: declare(nil, clause.EncPost),
 			Run: func(t *T) {
 				for _, m := range []string{http.MethodGet, http.MethodOptions} {
 					a := t.Do(Request{Step: m + " on the segment endpoint", Method: m, Length: LengthOmit})
-					t.Note("enc.post: %s got %s", m, describe(a))
+					t.Observe(clause.EncPost, "%s got %s", m, describe(a))
 				}
 				s := t.NewSession("hd10.bin", 24)
 				a := s.Send(0, 23, Method(http.MethodPut), Unchecked(), Step("the whole file as a PUT"))
-				t.Note("enc.post: a segment sent with PUT got %s", describe(a))
+				t.Observe(clause.EncPost, "a segment sent with PUT got %s", describe(a))
 			},
 		},
 		{
 			ID: "HD-11", Title: "A segment sent as multipart/form-data",
-			Family: "headers", Clauses: []string{"enc.not-multipart"},
+			Family: "headers", Clauses: declare(nil, clause.EncNotMultipart),
 			Run: func(t *T) {
 				s := t.NewSession("hd11.bin", 24)
 				const boundary = "upspec-boundary"
@@ -103,16 +105,16 @@ func headerScenarios() []Scenario {
 					"\r\n--" + boundary + "--\r\n"
 				a := s.Send(0, 23, Unchecked(), ContentType("multipart/form-data; boundary="+boundary), Body([]byte(body)),
 					Step("the whole file as a multipart/form-data body"))
-				t.Note("enc.not-multipart: a multipart/form-data segment got %s", describe(a))
+				t.Observe(clause.EncNotMultipart, "a multipart/form-data segment got %s", describe(a))
 			},
 		},
 		{
 			ID: "HD-12", Title: "A segment without Content-Disposition is never a completion",
-			Family: "headers", Clauses: []string{"enc.disposition-missing", "ack.final-only-when-complete"},
+			Family: "headers", Clauses: declare(nil, clause.EncDispositionMissing, clause.AckFinalOnlyWhenComplete),
 			Run: func(t *T) {
 				s := t.NewSession("hd12.bin", 24)
 				a := s.Send(0, 11, Omit("Content-Disposition"), Step("segment 0-11/24 without Content-Disposition"))
-				t.Note("enc.disposition-missing: a segment without Content-Disposition got %s", describe(a))
+				t.Observe(clause.EncDispositionMissing, "a segment without Content-Disposition got %s", describe(a))
 			},
 		},
 	}

@@ -1,13 +1,16 @@
 package scenarios
 
-import "fmt"
+import (
+	"fmt"
+	"github.com/upspec/upspec/scenarios/clause"
+)
 
 // malformedScenarios returns the malformed header scenarios (MF): a malformed range, session
 // ID or Content-Disposition should get a 4xx with a reason (the module closes the connection
 // without a byte: class E, a NON-STRICT finding), is never a success, and leaves the
 // session's acknowledged ranges as they were.
 func malformedScenarios() []Scenario {
-	cl := []string{"rob.malformed-4xx", "ack.final-only-when-complete", "ack.durable", "ack.list-exact"}
+	cl := declare(listChecks(), clause.RobMalformed4xx, clause.Ack201WhileIncomplete, clause.RobStoredBytes)
 	rangeCase := func(id, title, value string) Scenario {
 		return malformedCase(id, title, cl, RangeValue(value), "range header "+quoteText(value))
 	}
@@ -63,8 +66,8 @@ func runMalformed(t *T, opt SendOption, what string) {
 	s := t.NewSession(fmt.Sprintf("%s.bin", t.Scenario().ID), 24)
 	uploadPlan(t, s, seg{0, 5})
 	a := s.Send(6, 11, opt, Unchecked(), Step("segment 6-11/24 with the malformed "+what))
-	expectRefused(t, a, "rob.malformed-4xx", "rob.malformed-4xx", true)
+	expectRefused(t, a, clause.RobMalformed4xx, clause.RobMalformed4xx, true)
 	later := uploadPlan(t, s, seg{12, 17})[0]
-	expectNotListed(t, later, rng(6, 11), "ack.list-exact", "the request with the malformed "+what)
+	expectNotListed(t, later, rng(6, 11), clause.AckListExact, "the request with the malformed "+what)
 	completeFile(t, s)
 }

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"github.com/upspec/upspec/scenarios/clause"
 	"sync"
 )
 
@@ -12,7 +13,7 @@ func parallelScenarios() []Scenario {
 	return []Scenario{
 		{
 			ID: "PA-01", Title: "Overlapping segments in flight at once: at least one is refused",
-			Family: "parallel", Clauses: []string{"par.overlap-rejected", "ack.list-exact", "rob.stored-bytes"},
+			Family: "parallel", Clauses: declare(listChecks(), clause.ParOverlapRejected, clause.Ack201WhileIncomplete, clause.RobStoredBytes),
 			Run: func(t *T) {
 				s := t.NewSession("pa01.bin", 24)
 				overlapInFlight(t, s, seg{0, 15}, seg{8, 23})
@@ -20,7 +21,7 @@ func parallelScenarios() []Scenario {
 		},
 		{
 			ID: "PA-02", Title: "A segment in flight while a segment inside it is sent: at least one is refused",
-			Family: "parallel", Clauses: []string{"par.overlap-rejected", "ack.list-exact", "rob.stored-bytes"},
+			Family: "parallel", Clauses: declare(listChecks(), clause.ParOverlapRejected, clause.Ack201WhileIncomplete, clause.RobStoredBytes),
 			Run: func(t *T) {
 				s := t.NewSession("pa02.bin", 24)
 				uploadPlan(t, s, seg{20, 23})
@@ -29,7 +30,7 @@ func parallelScenarios() []Scenario {
 		},
 		{
 			ID: "PA-03", Title: "Disjoint segments in flight at once: both accepted, exactly one completion",
-			Family: "parallel", Clauses: []string{"par.disjoint-allowed", "ack.201-while-incomplete", "rob.stored-bytes"},
+			Family: "parallel", Clauses: declare(listChecks(), clause.ParDisjointAllowed, clause.RobStoredBytes),
 			Run: func(t *T) {
 				s := t.NewSession("pa03.bin", 24)
 				a := s.Start(0, 11, PauseAfter(6), Step("segment A 0-11/24 (paused after 6 body bytes)"))
@@ -37,16 +38,16 @@ func parallelScenarios() []Scenario {
 					t.Fatal("segment A did not reach its pause point: %s", describe(a.Wait()))
 				}
 				b := s.Send(12, 23, Step("segment B 12-23/24, sent while A is in flight"))
-				t.Check("par.disjoint-allowed", b.Created(), "201 Created for B (A's bytes are still missing)", describe(b))
+				t.Check(clause.ParDisjointAllowed, b.Created(), "201 Created for B (A's bytes are still missing)", describe(b))
 				ra := a.Wait()
-				t.Check("par.disjoint-allowed", ra.Completion, "the completion for A, which finishes the file", describe(ra))
+				t.Check(clause.ParDisjointAllowed, ra.Completion, "the completion for A, which finishes the file", describe(ra))
 				expectOneCompletion(t, s)
 				finishFile(t, s)
 			},
 		},
 		{
 			ID: "PA-04", Title: "Four disjoint segments, three paused mid-body while the fourth is answered; then each finishes",
-			Family: "parallel", Clauses: []string{"par.disjoint-allowed", "ack.201-while-incomplete", "ack.list-exact", "rob.stored-bytes"},
+			Family: "parallel", Clauses: declare(listChecks(), clause.ParDisjointAllowed, clause.RobStoredBytes),
 			Run: func(t *T) {
 				s := t.NewSession("pa04.bin", 24)
 				var held []*InFlight
@@ -58,13 +59,13 @@ func parallelScenarios() []Scenario {
 					held = append(held, f)
 				}
 				d := s.Send(18, 23, Step("segment D 18-23/24, sent while A, B and C are in flight"))
-				t.Check("par.disjoint-allowed", d.Created(), "201 Created for D", describe(d))
+				t.Check(clause.ParDisjointAllowed, d.Created(), "201 Created for D", describe(d))
 				for i, f := range held {
 					a := f.Wait()
 					if i < len(held)-1 {
-						t.Check("par.disjoint-allowed", a.Created(), fmt.Sprintf("201 Created for %c", 'A'+i), describe(a))
+						t.Check(clause.ParDisjointAllowed, a.Created(), fmt.Sprintf("201 Created for %c", 'A'+i), describe(a))
 					} else {
-						t.Check("par.disjoint-allowed", a.Completion, "the completion for C, the last to finish", describe(a))
+						t.Check(clause.ParDisjointAllowed, a.Completion, "the completion for C, the last to finish", describe(a))
 					}
 				}
 				expectOneCompletion(t, s)
@@ -73,7 +74,7 @@ func parallelScenarios() []Scenario {
 		},
 		{
 			ID: "PA-05", Title: "Eight ordinary disjoint segments, 10 bytes apart, sent concurrently: all accepted (or 503); the gaps then complete the file",
-			Family: "parallel", Clauses: []string{"par.disjoint-allowed", "par.limit-503", "ack.list-exact", "rob.stored-bytes"},
+			Family: "parallel", Clauses: declare(listChecks(), clause.ParDisjointAllowed, clause.ParLimit503, clause.Ack201WhileIncomplete, clause.RobStoredBytes),
 			Run: func(t *T) {
 				size := t.Config().SegmentSize
 				const n, gap = 8, 10
@@ -93,17 +94,19 @@ func parallelScenarios() []Scenario {
 					}()
 				}
 				wg.Wait()
+				t.ran(clause.ParDisjointAllowed)
+				t.ran(clause.ParLimit503) // the answers are looked at for 503s
 				busy := 0
 				for _, a := range answers {
 					switch {
 					case a.Answered() && a.Status == 503:
 						busy++
 					case !a.Created():
-						t.failStep("par.disjoint-allowed", "201 Created (or 503, a connection limit)", describe(a), "", &a)
+						t.failStep(clause.ParDisjointAllowed, "201 Created (or 503, a connection limit)", describe(a), "", &a)
 					}
 				}
 				if busy > 0 {
-					t.Note("par.limit-503: %d of %d concurrent segments were answered 503; they are sent again one by one", busy, n)
+					t.Observe(clause.ParLimit503, "%d of %d concurrent segments were answered 503; they are sent again one by one", busy, n)
 				}
 				completeFile(t, s)
 				expectOneCompletion(t, s)
@@ -124,10 +127,8 @@ func overlapInFlight(t *T, s *Session, a, b seg) {
 	rb := s.Send(b.start, b.end, Step(fmt.Sprintf("segment B %s/%d, overlapping A, sent while A is in flight", b, s.Total)))
 	ra := fa.Wait()
 	refused := func(x Answer) bool { return x.Answered() && x.Status >= 400 }
-	if !refused(ra) && !refused(rb) {
-		t.Fail("par.overlap-rejected", "an error answer (e.g. 409 Conflict) to A or to B",
-			fmt.Sprintf("A: %s; B: %s", describe(ra), describe(rb)))
-	} else {
+	if t.Check(clause.ParOverlapRejected, refused(ra) || refused(rb), "an error answer (e.g. 409 Conflict) to A or to B",
+		fmt.Sprintf("A: %s; B: %s", describe(ra), describe(rb))) {
 		t.Note("A: %s; B: %s", describe(ra), describe(rb))
 	}
 	completeFile(t, s)
@@ -135,7 +136,6 @@ func overlapInFlight(t *T, s *Session, a, b seg) {
 
 // expectOneCompletion checks that exactly one answer of the session was its completion.
 func expectOneCompletion(t *T, s *Session) {
-	if n := s.Completions(); n != 1 {
-		t.Fail("par.disjoint-allowed", "exactly one completion", fmt.Sprintf("%d completions", n))
-	}
+	n := s.Completions()
+	t.Check(clause.ParDisjointAllowed, n == 1, "exactly one completion", fmt.Sprintf("%d completions", n))
 }

@@ -1,16 +1,17 @@
 package scenarios
 
-import "fmt"
+import (
+	"fmt"
+	"github.com/upspec/upspec/scenarios/clause"
+)
 
 // rangeStringScenarios returns the range status string scenarios (RS): the Range header and
 // body of every 201 against the harness's model.
 func rangeStringScenarios() []Scenario {
-	list := []string{"ack.range-header", "ack.body-equals-header", "ack.list-exact", "ack.list-canonical"}
-	with := func(extra ...string) []string { return append(append([]string(nil), list...), extra...) }
 	return []Scenario{
 		{
 			ID: "RS-01", Title: "Segments in order: each 201 lists the growing prefix",
-			Family: "range-strings", Clauses: with("ack.201-while-incomplete"),
+			Family: "range-strings", Clauses: declare(listChecks(), clause.Ack201WhileIncomplete, clause.RobStoredBytes),
 			Run: func(t *T) {
 				s := t.NewSession("rs01.bin", 24)
 				uploadPlan(t, s, seg{0, 5}, seg{6, 11}, seg{12, 17}, seg{18, 23})
@@ -19,25 +20,26 @@ func rangeStringScenarios() []Scenario {
 		},
 		{
 			ID: "RS-02", Title: "Segments out of order: 0-5, 9-15, 16-23 give 0-5/24,9-15/24 then 0-5/24,9-23/24; 6-8 completes",
-			Family: "range-strings", Clauses: with("seg.any-order"),
+			Family: "range-strings", Clauses: declare(listChecks(), clause.SegAnyOrder, clause.Ack201WhileIncomplete, clause.RobStoredBytes),
 			Run: func(t *T) {
 				s := t.NewSession("rs02.bin", 24)
-				uploadPlan(t, s, seg{0, 5}, seg{9, 15}, seg{16, 23}, seg{6, 8})
+				uploadPlan(t, s, seg{0, 5})
+				uploadPlanAs(t, s, clause.SegAnyOrder, seg{9, 15}, seg{16, 23}, seg{6, 8})
 				finishFile(t, s)
 			},
 		},
 		{
 			ID: "RS-03", Title: "Last segment first, gaps filled at the end",
-			Family: "range-strings", Clauses: with("seg.any-order"),
+			Family: "range-strings", Clauses: declare(listChecks(), clause.SegAnyOrder, clause.RobStoredBytes),
 			Run: func(t *T) {
 				s := t.NewSession("rs03.bin", 24)
-				uploadPlan(t, s, seg{20, 23}, seg{0, 3}, seg{8, 11}, seg{16, 19}, seg{4, 7}, seg{12, 15})
+				uploadPlanAs(t, s, clause.SegAnyOrder, seg{20, 23}, seg{0, 3}, seg{8, 11}, seg{16, 19}, seg{4, 7}, seg{12, 15})
 				finishFile(t, s)
 			},
 		},
 		{
 			ID: "RS-04", Title: "Adjacent ranges are merged: 0-5 and 6-11 list as 0-11",
-			Family: "range-strings", Clauses: with(),
+			Family: "range-strings", Clauses: declare(listChecks(), clause.Ack201WhileIncomplete, clause.RobStoredBytes),
 			Run: func(t *T) {
 				s := t.NewSession("rs04.bin", 30)
 				uploadPlan(t, s, seg{0, 5}, seg{6, 11}, seg{20, 24}, seg{15, 19}, seg{12, 14}, seg{25, 29})
@@ -46,7 +48,7 @@ func rangeStringScenarios() []Scenario {
 		},
 		{
 			ID: "RS-05", Title: "Overlapping ranges are merged: 9-15 and 14-20 list as 9-20",
-			Family: "range-strings", Clauses: with(),
+			Family: "range-strings", Clauses: declare(listChecks(), clause.Ack201WhileIncomplete, clause.RobStoredBytes),
 			Run: func(t *T) {
 				s := t.NewSession("rs05.bin", 24)
 				uploadPlan(t, s, seg{9, 15}, seg{14, 20}, seg{0, 10}, seg{18, 23})
@@ -55,7 +57,7 @@ func rangeStringScenarios() []Scenario {
 		},
 		{
 			ID: "RS-06", Title: "100 disjoint ranges in one session: the list stays exact and whole",
-			Family: "range-strings", Clauses: with(),
+			Family: "range-strings", Clauses: declare(listChecks(), clause.Ack201WhileIncomplete),
 			Run: func(t *T) {
 				const n = 100
 				s := t.NewSession("rs06.bin", 4*n)
@@ -71,17 +73,16 @@ func rangeStringScenarios() []Scenario {
 						t.FailNow()
 					}
 				}
-				if got := s.Acked().Len(); got != n {
-					t.Fail("ack.list-exact", fmt.Sprintf("%d disjoint ranges acknowledged", n), fmt.Sprintf("%d", got))
-				}
+				got := s.Acked().Len()
+				t.Check(clause.AckListExact, got == n, fmt.Sprintf("%d disjoint ranges acknowledged", n), fmt.Sprintf("%d", got))
 			},
 		},
 		{
 			ID: "RS-07", Title: "Offsets above 4 GiB: a 5 000 000 010-byte file, small segments only",
-			Family: "range-strings", Clauses: with("seg.large-offsets"),
+			Family: "range-strings", Clauses: declare(listChecks(), clause.SegLargeOffsets),
 			Run: func(t *T) {
 				s := t.NewSession("rs07.bin", 5_000_000_010)
-				uploadPlan(t, s,
+				uploadPlanAs(t, s, clause.SegLargeOffsets,
 					seg{5_000_000_000, 5_000_000_009},
 					seg{4_294_967_290, 4_294_967_305}, // across 2^32
 					seg{0, 9},
@@ -91,16 +92,16 @@ func rangeStringScenarios() []Scenario {
 		},
 		{
 			ID: "RS-08", Title: "Textual form of the list (module 0-5/24,9-15/24 or README 0-5,9-15/24)",
-			Family: "range-strings", Clauses: []string{"ack.list-format"},
+			Family: "range-strings", Clauses: declare(listChecks(), clause.AckListFormat, clause.Ack201WhileIncomplete), Observes: true,
 			Run: func(t *T) {
 				s := t.NewSession("rs08.bin", 24)
 				a := uploadPlan(t, s, seg{0, 5}, seg{9, 15})
 				last := a[len(a)-1]
 				if last.List != nil {
-					t.Note("two ranges listed as %q: the %s form", last.RangeValue, last.List.Format)
+					t.Observe(clause.AckListFormat, "two ranges listed as %q: the %s form", last.RangeValue, last.List.Format)
 				}
 				if last.Body != last.RangeValue {
-					t.Note("the 201 body is %q, the Range header %q", last.Body, last.RangeValue)
+					t.Observe(clause.AckListFormat, "the 201 body is %q, the Range header %q", last.Body, last.RangeValue)
 				}
 			},
 		},

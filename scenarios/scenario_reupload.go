@@ -1,11 +1,14 @@
 package scenarios
 
-import "fmt"
+import (
+	"fmt"
+	"github.com/upspec/upspec/scenarios/clause"
+)
 
 // reuploadScenarios returns the identical re-upload scenarios (RU): the same segment again,
 // before and after other segments; the list is unchanged and every acknowledged range stays.
 func reuploadScenarios() []Scenario {
-	cl := []string{"seg.retransmit", "ack.durable", "ack.list-exact"}
+	cl := declare(listChecks(), clause.SegRetransmit, clause.Ack201WhileIncomplete, clause.RobStoredBytes)
 	return []Scenario{
 		{
 			ID: "RU-01", Title: "The first segment sent twice before any other: the same list twice",
@@ -20,7 +23,7 @@ func reuploadScenarios() []Scenario {
 		},
 		{
 			ID: "RU-02", Title: "Segments sent again after other segments: lists unchanged",
-			Family: "re-upload", Clauses: append(cl, "rob.stored-bytes"),
+			Family: "re-upload", Clauses: cl,
 			Run: func(t *T) {
 				s := t.NewSession("ru02.bin", 24)
 				a := uploadPlan(t, s, seg{0, 7}, seg{16, 23}, seg{0, 7}, seg{16, 23})
@@ -44,17 +47,22 @@ func reuploadScenarios() []Scenario {
 		},
 		{
 			ID: "RU-04", Title: "Ordinary segments (Config.SegmentSize) each sent twice",
-			Family: "re-upload", Clauses: append(cl, "rob.stored-bytes"),
+			Family: "re-upload", Clauses: cl,
 			Run: func(t *T) {
 				size := t.Config().SegmentSize
 				s := t.NewSession("ru04.bin", 2*size+10)
-				uploadPlan(t, s, seg{0, size - 1}, seg{0, size - 1}, seg{2 * size, 2*size + 9}, seg{2 * size, 2*size + 9}, seg{size, 2*size - 1})
+				uploadPlan(t, s, seg{0, size - 1})
+				uploadPlanAs(t, s, clause.SegRetransmit, seg{0, size - 1})
+				uploadPlan(t, s, seg{2 * size, 2*size + 9})
+				uploadPlanAs(t, s, clause.SegRetransmit, seg{2 * size, 2*size + 9})
+				uploadPlan(t, s, seg{size, 2*size - 1})
 				finishFile(t, s)
 			},
 		},
 		{
 			ID: "RU-05", Title: "Different bytes sent again for an acknowledged range: which bytes the file holds",
-			Family: "re-upload", Clauses: []string{"rob.last-write"}, Labels: []string{LabelNeedsFileAccess},
+			Family: "re-upload", Clauses: declare(listChecks(), clause.RobLastWrite, clause.Ack201WhileIncomplete), Observes: true,
+			Labels: []string{LabelNeedsFileAccess},
 			Run: func(t *T) {
 				s := t.NewSession("ru05.bin", 24)
 				other := Pattern{Seed: (s.Pattern.Seed + 31) % len(Alphabet)}
@@ -66,14 +74,14 @@ func reuploadScenarios() []Scenario {
 				}
 				a, data, ok := s.FetchFile(0)
 				if !ok {
-					t.Note("rob.last-write: not observed: no file URL configured")
+					t.Note("%s: not observed: no file URL configured", clause.RobLastWrite)
 					return
 				}
 				if !a.Answered() || a.Status != 200 {
-					t.Note("rob.last-write: the completed file could not be fetched: %s", describe(a))
+					t.Note("%s: the completed file could not be fetched: %s", clause.RobLastWrite, describe(a))
 					return
 				}
-				t.Note("rob.last-write: bytes 0-11 were sent first with seed %d, then with seed %d; the file holds: %s",
+				t.Observe(clause.RobLastWrite, "bytes 0-11 were sent first with seed %d, then with seed %d; the file holds: %s",
 					s.Pattern.Seed, other.Seed, bytesWon(data, s.Pattern, other))
 			},
 		},
@@ -85,8 +93,9 @@ func sameList(t *T, before, again Answer) {
 	if before.List == nil || again.List == nil {
 		return
 	}
+	t.ran(clause.SegRetransmit)
 	if !before.List.Set().Equal(again.List.Set()) {
-		t.failStep("seg.retransmit", "the same list as before: "+before.RangeValue, again.RangeValue,
+		t.failStep(clause.SegRetransmit, "the same list as before: "+before.RangeValue, again.RangeValue,
 			"An identical resend must be answered with the same list.", &again)
 	}
 }

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"github.com/upspec/upspec/scenarios/clause"
 	"net/http"
 	"time"
 )
@@ -9,8 +10,8 @@ import (
 // robustnessScenarios returns the robustness scenarios (RB): segments cut off mid-body, and
 // retries after the completion.
 func robustnessScenarios() []Scenario {
-	interrupted := []string{"rob.interrupted-segment", "ack.durable", "ack.list-exact", "ack.final-only-when-complete", "rob.stored-bytes"}
-	retry := []string{"rob.completion-idempotent", "ack.final-only-when-complete"}
+	interrupted := declare(listChecks(), clause.RobInterruptedSegment, clause.Ack201WhileIncomplete, clause.RobStoredBytes)
+	retry := declare(listChecks(), clause.RobCompletionIdempotent, clause.Ack201WhileIncomplete, clause.RobStoredBytes)
 	return []Scenario{
 		{
 			ID: "RB-01", Title: "A segment cut off mid-body is not acknowledged; earlier bytes stay intact",
@@ -21,7 +22,7 @@ func robustnessScenarios() []Scenario {
 				cut := s.Send(8, 15, InterruptAfter(4), Step("segment 8-15/24 cut off after 4 of 8 body bytes"))
 				t.Note("the interrupted segment: %s", describe(cut))
 				later := uploadPlan(t, s, seg{16, 23})[0]
-				expectNotListed(t, later, rng(8, 15), "rob.interrupted-segment", "the interrupted segment")
+				expectNotListed(t, later, rng(8, 15), clause.RobInterruptedSegment, "the interrupted segment")
 				resend(t, s, 8, 15)
 				checkIntact(t, s)
 			},
@@ -34,20 +35,20 @@ func robustnessScenarios() []Scenario {
 				uploadPlan(t, s, seg{0, 11})
 				s.Send(12, 17, InterruptAfter(0), Step("segment 12-17/24 cut off after its headers"))
 				later := uploadPlan(t, s, seg{18, 23})[0]
-				expectNotListed(t, later, rng(12, 17), "rob.interrupted-segment", "the interrupted segment")
+				expectNotListed(t, later, rng(12, 17), clause.RobInterruptedSegment, "the interrupted segment")
 				resend(t, s, 12, 17)
 				checkIntact(t, s)
 			},
 		},
 		{
 			ID: "RB-03", Title: "The completing segment cut off mid-body: no completion, the file still incomplete",
-			Family: "robustness", Clauses: interrupted,
+			Family: "robustness", Clauses: declare(listChecks(), clause.RobInterruptedSegment, clause.SegRetransmit, clause.Ack201WhileIncomplete, clause.RobStoredBytes),
 			Run: func(t *T) {
 				s := t.NewSession("rb03.bin", 24)
 				uploadPlan(t, s, seg{0, 11})
 				s.Send(12, 23, InterruptAfter(6), Step("segment 12-23/24 (the last one) cut off after 6 of 12 body bytes"))
 				p := probe(t, s, 1)
-				expectNotListed(t, p, rng(12, 23), "rob.interrupted-segment", "the interrupted segment")
+				expectNotListed(t, p, rng(12, 23), clause.RobInterruptedSegment, "the interrupted segment")
 				resend(t, s, 12, 23)
 				checkIntact(t, s)
 			},
@@ -74,7 +75,7 @@ func robustnessScenarios() []Scenario {
 		},
 		{
 			ID: "RB-06", Title: "A one-request file sent again after its completion",
-			Family: "robustness", Clauses: retry,
+			Family: "robustness", Clauses: declare(answerChecks(), clause.RobCompletionIdempotent, clause.Ack201WhileIncomplete, clause.RobStoredBytes),
 			Run: func(t *T) {
 				s := t.NewSession("rb06.bin", 24)
 				uploadPlan(t, s, seg{0, 23})
@@ -116,15 +117,16 @@ func resend(t *T, s *Session, start, end int64) Answer {
 			n++
 			a = s.Send(start, end, Step(fmt.Sprintf("%s (attempt %d: the last one got 409)", step, n)))
 		}
+		t.ran(clause.RobInterruptedSegment)
 		if conflict(a) {
-			t.failStep("rob.interrupted-segment", "the resend accepted once the server has seen the interrupted connection end",
+			t.failStep(clause.RobInterruptedSegment, "the resend accepted once the server has seen the interrupted connection end",
 				fmt.Sprintf("409 to all %d attempts within %s: %s", n, limit, describe(a)),
 				"The interrupted segment's claim was never released.", &a)
 			t.FailNow()
 		}
 		t.Note("the resend after the interruption got 409 %d time(s) before the server released the interrupted segment's claim", n-1)
 	}
-	if !s.ExpectAccepted(a, "rob.interrupted-segment") {
+	if !s.ExpectAccepted(a, clause.RobInterruptedSegment) {
 		t.FailNow()
 	}
 	return a
@@ -137,11 +139,12 @@ func checkIntact(t *T, s *Session) {
 		return
 	}
 	if t.Config().FileURL == "" {
-		t.Note("rob.interrupted-segment: whether earlier bytes stayed intact was not checked: no file URL configured")
+		t.Note("%s: whether earlier bytes stayed intact was not checked: no file URL configured", clause.RobInterruptedSegment)
 		return
 	}
+	t.ran(clause.RobInterruptedSegment)
 	if !s.CheckStoredBytes() {
-		t.Fail("rob.interrupted-segment", "the completed file byte for byte as sent",
+		t.Fail(clause.RobInterruptedSegment, "the completed file byte for byte as sent",
 			"other bytes after an interrupted segment (see rob.stored-bytes)")
 	}
 }
@@ -151,6 +154,7 @@ func checkIntact(t *T, s *Session) {
 // #46) is found by the model under rob.completion-idempotent.
 func retryAfterCompletion(t *T, s *Session, start, end int64) {
 	a := s.Send(start, end, Step(fmt.Sprintf("segment %d-%d/%d sent again after the completion", start, end, s.Total)))
+	t.ran(clause.RobCompletionIdempotent)
 	switch {
 	case a.Created():
 		// The model has recorded the finding.
@@ -159,6 +163,6 @@ func retryAfterCompletion(t *T, s *Session, start, end int64) {
 	case a.ClientError() && len(a.Body) > 0:
 		t.Note("the retry after the completion got a clear error: %s", describe(a))
 	default:
-		t.failStep("rob.completion-idempotent", "the completion again, or a 4xx that says the session is complete", describe(a), "", &a)
+		t.failStep(clause.RobCompletionIdempotent, "the completion again, or a 4xx that says the session is complete", describe(a), "", &a)
 	}
 }

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"github.com/upspec/upspec/scenarios/clause"
 	"net"
 	"strings"
 )
@@ -15,7 +16,7 @@ func sessionScenarios() []Scenario {
 	return []Scenario{
 		{
 			ID: "SS-01", Title: "Segments of one session from two client addresses (127.0.0.1 and 127.0.0.2)",
-			Family: "sessions", Clauses: []string{"ses.multi-address", "ack.list-exact", "rob.stored-bytes"},
+			Family: "sessions", Clauses: declare(listChecks(), clause.SesMultiAddress, clause.Ack201WhileIncomplete, clause.RobStoredBytes),
 			Labels: []string{LabelNeedsLoopback},
 			Run: func(t *T) {
 				t.RequireLoopback()
@@ -32,8 +33,9 @@ func sessionScenarios() []Scenario {
 				a := sendAccepted(t, s, 0, 11, From("127.0.0.1"), Step("segment 0-11/24 from 127.0.0.1"))
 				b := s.Send(12, 23, From(secondLoopback), Step("segment 12-23/24 from "+secondLoopback))
 				t.Note("client addresses: %s and %s", a.LocalAddr, b.LocalAddr)
+				t.ran(clause.SesMultiAddress)
 				if !b.Completion {
-					t.failStep("ses.multi-address", "the completion for the segment sent from "+secondLoopback, describe(b), "", &b)
+					t.failStep(clause.SesMultiAddress, "the completion for the segment sent from "+secondLoopback, describe(b), "", &b)
 					return
 				}
 				finishFile(t, s)
@@ -41,7 +43,7 @@ func sessionScenarios() []Scenario {
 		},
 		{
 			ID: "SS-02", Title: "Two sessions interleaved: each list holds only its own session's ranges",
-			Family: "sessions", Clauses: []string{"ack.list-exact", "ack.durable", "rob.stored-bytes"},
+			Family: "sessions", Clauses: declare(listChecks(), clause.Ack201WhileIncomplete, clause.RobStoredBytes),
 			Run: func(t *T) {
 				a := t.NewSession("ss02a.bin", 24)
 				b := t.NewSession("ss02b.bin", 30)
@@ -58,7 +60,7 @@ func sessionScenarios() []Scenario {
 		},
 		{
 			ID: "SS-03", Title: "A session ID of 200 characters",
-			Family: "sessions", Clauses: []string{"ses.long-id"},
+			Family: "sessions", Clauses: declare(listChecks(), clause.SesLongID), Observes: true,
 			Run: func(t *T) {
 				// Padded with x and ended with a digit, like every session ID of the suite: a
 				// module's hashed upload_store directories are named after the last characters.
@@ -67,11 +69,11 @@ func sessionScenarios() []Scenario {
 				s := t.SessionWithID(id, "ss03.bin", 24, Pattern{Seed: 11})
 				a := s.Send(0, 11, Step(fmt.Sprintf("segment 0-11/24 with a %d-character session ID", len(id))))
 				if !a.Created() {
-					t.Note("ses.long-id: a %d-character session ID got %s", len(id), describe(a))
+					t.Observe(clause.SesLongID, "a %d-character session ID got %s", len(id), describe(a))
 					return
 				}
 				b := s.Send(12, 23)
-				t.Note("ses.long-id: a %d-character session ID works: %s, then %s", len(id), describe(a), describe(b))
+				t.Observe(clause.SesLongID, "a %d-character session ID works: %s, then %s", len(id), describe(a), describe(b))
 			},
 		},
 	}
