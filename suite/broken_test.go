@@ -24,6 +24,7 @@ import (
 	"github.com/upspec/upspec/fakeserver"
 	"github.com/upspec/upspec/reports/result"
 	"github.com/upspec/upspec/scenarios"
+	"github.com/upspec/upspec/scenarios/clause"
 )
 
 // brokenServer is one deliberate deviation from the reference.
@@ -36,12 +37,18 @@ type brokenServer struct {
 // expectation is how a scenario must report a broken server.
 type expectation struct {
 	verdict result.Verdict // FAIL or NON-STRICT
-	clause  string         // a finding must name this clause
+	clauses []clause.ID    // exactly the clauses its findings name, sorted
 }
 
-func must(clause string) expectation { return expectation{result.Fail, clause} }
-func should(clause string) expectation {
-	return expectation{result.NonStrict, clause}
+func must(ids ...clause.ID) expectation { return expectation{result.Fail, sortedIDs(ids)} }
+func should(ids ...clause.ID) expectation {
+	return expectation{result.NonStrict, sortedIDs(ids)}
+}
+
+func sortedIDs(ids []clause.ID) []clause.ID {
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	return ids
 }
 
 // expect gives every listed scenario the same expectation.
@@ -71,20 +78,30 @@ func brokenServers() []brokenServer {
 			wrap: rewrite201(func(int, http.Header, []byte) (int, http.Header, []byte) {
 				return http.StatusOK, http.Header{"Content-Type": {"text/plain"}}, []byte(scenarios.BackendBody)
 			}),
+			// A segment judged under the clause it exercises (seg.any-order, enc.header-aliases,
+			// seg.numbering, seg.large-offsets) names that clause where the others name
+			// ack.201-while-incomplete: the 200 ends the upload and the next segment is refused.
+			// Eight disjoint segments at once (PA-05): the first 200 ends the upload, the seven
+			// others are judged as disjoint segments that were not accepted.
 			catch: merge(
-				expect(must("ack.final-only-when-complete"),
-					"BK-01", "BL-01", "BL-02", "BL-03", "BL-04", "CO-01", "CO-02", "CO-03", "CO-04",
-					"CP-01", "CP-02", "CP-03", "CP-05", "CP-06", "CP-07",
-					"HD-01", "HD-02", "HD-03", "HD-04", "HD-05", "HD-06", "HD-07", "HD-08",
-					"MF-01", "MF-02", "MF-03", "MF-04", "MF-05", "MF-06", "MF-07", "MF-08", "MF-09", "MF-10", "MF-11",
-					"PA-01", "PA-02", "PA-03", "PA-04", "PA-05",
-					"PR-01", "PR-02", "PR-03", "PR-04",
-					"RB-01", "RB-02", "RB-03", "RB-04", "RB-05",
-					"RS-01", "RS-02", "RS-03", "RS-04", "RS-05", "RS-06", "RS-07", "RS-08",
-					"RU-01", "RU-02", "RU-03", "RU-04", "RU-05", "SS-01", "SS-02", "SS-03"),
-				// Eight disjoint segments at once: the first 200 ends the upload, the seven
-				// others are judged as disjoint segments that were not accepted.
-				expect(must("par.disjoint-allowed"), "PA-05"),
+				expect(must(clause.AckFinalOnlyWhenComplete, clause.SegAnyOrder),
+					"BK-01", "CP-02", "RS-03"),
+				expect(must(clause.Ack201WhileIncomplete, clause.AckFinalOnlyWhenComplete),
+					"BL-01", "BL-02", "BL-03", "BL-04", "CO-01", "CO-02", "CO-03", "CO-04", "CP-01", "CP-03", "CP-06", "CP-07", "HD-06", "HD-07", "HD-08", "MF-01", "MF-02", "MF-03", "MF-04", "MF-05", "MF-06", "MF-07", "MF-08", "MF-09", "MF-10", "MF-11", "PA-02", "PR-01", "PR-02", "RB-01", "RB-02", "RB-03", "RB-04", "RB-05", "RS-01", "RS-02", "RS-04", "RS-05", "RS-06", "RS-08", "RU-01", "RU-02", "RU-03", "RU-04", "RU-05", "SS-01", "SS-02"),
+				expect(must(clause.Ack201WhileIncomplete, clause.AckFinalIsBackendAnswer, clause.AckFinalOnlyWhenComplete),
+					"CP-05"),
+				expect(must(clause.AckFinalOnlyWhenComplete, clause.EncHeaderAliases),
+					"HD-01", "HD-02", "HD-03", "HD-04", "HD-05"),
+				expect(must(clause.AckFinalOnlyWhenComplete),
+					"PA-01", "SS-03"),
+				expect(must(clause.AckFinalIsBackendAnswer, clause.AckFinalOnlyWhenComplete, clause.ParDisjointAllowed),
+					"PA-03", "PA-04"),
+				expect(must(clause.AckFinalOnlyWhenComplete, clause.ParDisjointAllowed),
+					"PA-05"),
+				expect(must(clause.AckFinalOnlyWhenComplete, clause.SegNumbering),
+					"PR-03", "PR-04"),
+				expect(must(clause.AckFinalOnlyWhenComplete, clause.SegLargeOffsets),
+					"RS-07"),
 			),
 		},
 		{
@@ -98,11 +115,12 @@ func brokenServers() []brokenServer {
 				h.Set("Range", list)
 				return status, h, []byte(list)
 			}),
-			catch: expect(must("ack.list-exact"),
-				"BL-01", "BL-02", "BL-04", "CP-03", "CP-07",
-				"MF-01", "MF-02", "MF-03", "MF-04", "MF-05", "MF-06", "MF-07", "MF-08", "MF-09", "MF-10", "MF-11",
-				"PA-04", "PA-05", "PR-01", "PR-03", "PR-04", "RB-01", "RB-02",
-				"RS-02", "RS-03", "RS-04", "RS-06", "RS-07", "RS-08", "RU-02", "RU-04", "SS-02"),
+			catch: merge(
+				expect(must(clause.AckDurable, clause.AckListExact),
+					"BL-01", "BL-02", "BL-04", "CP-03", "CP-07", "MF-01", "MF-02", "MF-03", "MF-04", "MF-05", "MF-06", "MF-07", "MF-08", "MF-09", "MF-10", "MF-11", "PA-05", "PR-01", "PR-03", "PR-04", "RB-01", "RB-02", "RS-02", "RS-03", "RS-04", "RS-06", "RS-07", "RS-08", "RU-02", "RU-04", "SS-02"),
+				expect(must(clause.AckListExact),
+					"PA-04"),
+			),
 		},
 		{
 			name: "a list in the wrong order",
@@ -116,37 +134,36 @@ func brokenServers() []brokenServer {
 				h.Set("Range", list)
 				return status, h, []byte(list)
 			}),
-			catch: expect(should("ack.list-canonical"),
-				"BL-01", "BL-02", "BL-04", "CP-03", "CP-07",
-				"MF-01", "MF-02", "MF-03", "MF-04", "MF-05", "MF-06", "MF-07", "MF-08", "MF-09", "MF-10", "MF-11",
-				"PA-04", "PA-05", "PR-01", "PR-03", "PR-04", "RB-01", "RB-02",
-				"RS-02", "RS-03", "RS-04", "RS-06", "RS-07", "RS-08", "RU-02", "RU-04", "SS-02"),
+			catch: merge(
+				expect(should(clause.AckListCanonical),
+					"BL-01", "BL-02", "BL-04", "CP-03", "CP-07", "MF-01", "MF-02", "MF-03", "MF-04", "MF-05", "MF-06", "MF-07", "MF-08", "MF-09", "MF-10", "MF-11", "PA-04", "PA-05", "PR-01", "PR-03", "PR-04", "RB-01", "RB-02", "RS-02", "RS-03", "RS-04", "RS-06", "RS-07", "RS-08", "RU-02", "RU-04", "SS-02"),
+			),
 		},
 		{
 			name: "a dropped connection on a malformed header",
 			wrap: dropOn400,
-			catch: expect(should("rob.malformed-4xx"),
-				"MF-01", "MF-02", "MF-03", "MF-04", "MF-05", "MF-06", "MF-07", "MF-08", "MF-09", "MF-10", "MF-11"),
+			catch: merge(
+				expect(should(clause.RobMalformed4xx),
+					"MF-01", "MF-02", "MF-03", "MF-04", "MF-05", "MF-06", "MF-07", "MF-08", "MF-09", "MF-10", "MF-11"),
+			),
 		},
 		{
-			name:  "no 409 for an overlap",
-			wrap:  bufferBodies,
-			catch: expect(must("par.overlap-rejected"), "PA-01", "PA-02"),
+			name: "no 409 for an overlap",
+			wrap: bufferBodies,
+			catch: merge(
+				expect(must(clause.ParOverlapRejected),
+					"PA-01", "PA-02"),
+			),
 		},
 		{
 			name: "a final answer that is not the backend's",
 			wrap: rewriteFinal(func(int, http.Header, []byte) (int, http.Header, []byte) {
 				return http.StatusOK, http.Header{"Content-Type": {"text/plain"}}, []byte("upload ok")
 			}),
-			catch: expect(must("ack.final-is-backend-answer"),
-				"BK-01", "BL-01", "BL-02", "BL-03", "BL-04", "CO-01", "CO-02", "CO-03", "CO-04",
-				"CP-01", "CP-02", "CP-03", "CP-04", "CP-05", "CP-06", "CP-07",
-				"HD-01", "HD-02", "HD-03", "HD-04", "HD-05", "HD-06", "HD-07", "HD-08",
-				"MF-01", "MF-02", "MF-03", "MF-04", "MF-05", "MF-06", "MF-07", "MF-08", "MF-09", "MF-10", "MF-11",
-				"PA-01", "PA-02", "PA-03", "PA-04", "PA-05", "PR-01", "PR-02", "PR-03", "PR-04", "PR-05",
-				"RB-01", "RB-02", "RB-03", "RB-04", "RB-05", "RB-06",
-				"RS-01", "RS-02", "RS-03", "RS-04", "RS-05", "RU-01", "RU-02", "RU-03", "RU-04", "RU-05",
-				"SS-01", "SS-02", "SS-03"),
+			catch: merge(
+				expect(must(clause.AckFinalIsBackendAnswer),
+					"BK-01", "BL-01", "BL-02", "BL-03", "BL-04", "CO-01", "CO-02", "CO-03", "CO-04", "CP-01", "CP-02", "CP-03", "CP-04", "CP-05", "CP-06", "CP-07", "HD-01", "HD-02", "HD-03", "HD-04", "HD-05", "HD-06", "HD-07", "HD-08", "MF-01", "MF-02", "MF-03", "MF-04", "MF-05", "MF-06", "MF-07", "MF-08", "MF-09", "MF-10", "MF-11", "PA-01", "PA-02", "PA-03", "PA-04", "PA-05", "PR-01", "PR-02", "PR-03", "PR-04", "PR-05", "RB-01", "RB-02", "RB-03", "RB-04", "RB-05", "RB-06", "RS-01", "RS-02", "RS-03", "RS-04", "RS-05", "RU-01", "RU-02", "RU-03", "RU-04", "RU-05", "SS-01", "SS-02", "SS-03"),
+			),
 		},
 	}
 }
@@ -320,22 +337,60 @@ func runAll(t *testing.T, sc scenarios.Config) map[string]scenarios.Result {
 	return byID
 }
 
-// namesClause reports whether a finding of r names clause.
-func namesClause(r scenarios.Result, clause string) bool {
+// findingClauses returns the clauses the findings of r name, sorted, without repeats.
+func findingClauses(r scenarios.Result) []clause.ID {
+	var ids []clause.ID
 	for _, f := range r.Findings {
-		if f.Clause == clause || strings.Contains(f.Message, clause) {
-			return true
+		if id := clause.ID(f.Clause); !slices.Contains(ids, id) {
+			ids = append(ids, id)
 		}
 	}
-	return false
+	slices.Sort(ids)
+	return ids
 }
 
 func clausesOf(r scenarios.Result) string {
-	var cs []string
-	for _, f := range r.Findings {
-		cs = append(cs, f.Clause)
+	return strings.Join(clause.Strings(findingClauses(r)...), ",")
+}
+
+// undeclared returns what r shows that its scenario does not declare: a clause whose check
+// ran, or that a finding names, missing from Scenario.Clauses. With ran, also a declared
+// clause whose check did not run (for a run against the reference server, where every check
+// of a scenario that is not skipped runs). It returns one line per problem.
+func undeclared(r scenarios.Result, ran bool) []string {
+	s, ok := scenarios.ScenarioByID(r.ScenarioID)
+	if !ok {
+		return []string{r.ScenarioID + ": no such scenario"}
 	}
-	return strings.Join(cs, ",")
+	var probs []string
+	for _, id := range r.Checked {
+		if !slices.Contains(s.Clauses, id) {
+			probs = append(probs, fmt.Sprintf("%s checks %s, which it does not declare", s.ID, id))
+		}
+	}
+	for _, f := range r.Findings {
+		if f.Clause != "" && !slices.Contains(s.Clauses, f.Clause) && !slices.Contains(r.Checked, f.Clause) {
+			probs = append(probs, fmt.Sprintf("%s has a finding of %s, which it does not declare", s.ID, f.Clause))
+		}
+	}
+	if ran && r.Verdict != result.Skipped {
+		for _, id := range s.Clauses {
+			if !slices.Contains(r.Checked, id) {
+				probs = append(probs, fmt.Sprintf("%s declares %s, but no check of it ran", s.ID, id))
+			}
+		}
+	}
+	return probs
+}
+
+// checkDeclared fails t for every problem undeclared finds in the results.
+func checkDeclared(t *testing.T, results map[string]scenarios.Result, ran bool) {
+	t.Helper()
+	for _, id := range slices.Sorted(maps.Keys(results)) {
+		for _, p := range undeclared(results[id], ran) {
+			t.Error(p)
+		}
+	}
 }
 
 // selfTestOnly skips a test of the suite itself when the test binary runs as the conformance
@@ -357,7 +412,9 @@ func TestReferencePassesEveryScenario(t *testing.T) {
 	selfTestOnly(t)
 	backend, opts := startBackend(t)
 	sc := startServer(t, fakeserver.New(opts), backend, "ref-"+scenarios.NewRunID())
-	for id, r := range runAll(t, sc) {
+	results := runAll(t, sc)
+	checkDeclared(t, results, true)
+	for id, r := range results {
 		switch r.Verdict {
 		case result.Pass, result.Info:
 		case result.Skipped:
@@ -372,6 +429,52 @@ func TestReferencePassesEveryScenario(t *testing.T) {
 	}
 }
 
+// TestProfilesCheckOnlyDeclaredClauses: against the reference server with each built-in
+// profile of the real module's quirks, no scenario checks or names a clause it does not
+// declare; against the reference profile, every declared clause's check runs (the verdicts
+// are pinned by the expectation lists and TestMutation).
+func TestProfilesCheckOnlyDeclaredClauses(t *testing.T) {
+	selfTestOnly(t)
+	for i, p := range fakeserver.Profiles() {
+		t.Run(p.Name, func(t *testing.T) {
+			backend, opts := startBackend(t)
+			opts.Quirks = p.Quirks
+			sc := startServer(t, fakeserver.New(opts), backend, fmt.Sprintf("profile%d-%s", i, scenarios.NewRunID()))
+			checkDeclared(t, runAll(t, sc), p.Quirks.Len() == 0)
+		})
+	}
+}
+
+// TestUndeclaredIsCaught shows the check of declared clauses failing: a result that checks,
+// or names in a finding, a clause its scenario does not declare, and a declared clause whose
+// check did not run.
+func TestUndeclaredIsCaught(t *testing.T) {
+	const id = "HD-10" // declares enc.post only
+	tests := []struct {
+		name string
+		r    scenarios.Result
+		ran  bool
+		want []string
+	}{
+		{"as declared", scenarios.Result{ScenarioID: id, Checked: []string{"enc.post"}}, true, nil},
+		{"an undeclared check", scenarios.Result{ScenarioID: id, Checked: []string{"enc.post", "ack.list-exact"}}, false,
+			[]string{"HD-10 checks ack.list-exact, which it does not declare"}},
+		{"an undeclared finding", scenarios.Result{ScenarioID: id, Checked: []string{"enc.post"},
+			Findings: []result.Finding{{Clause: "rob.error-reason"}}}, false,
+			[]string{"HD-10 has a finding of rob.error-reason, which it does not declare"}},
+		{"a declared clause unchecked", scenarios.Result{ScenarioID: id}, true,
+			[]string{"HD-10 declares enc.post, but no check of it ran"}},
+		{"skipped", scenarios.Result{ScenarioID: id, Verdict: result.Skipped}, true, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := undeclared(tt.r, tt.ran); !slices.Equal(got, tt.want) {
+				t.Errorf("undeclared = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 // TestBrokenServersAreCaught: each broken server is caught by exactly the scenarios of its
 // table, with the verdict and the clause of the table; no other scenario fails.
 func TestBrokenServersAreCaught(t *testing.T) {
@@ -381,6 +484,7 @@ func TestBrokenServersAreCaught(t *testing.T) {
 			backend, opts := startBackend(t)
 			sc := startServer(t, b.wrap(fakeserver.New(opts)), backend, fmt.Sprintf("broken%d-%s", i, scenarios.NewRunID()))
 			results := runAll(t, sc)
+			checkDeclared(t, results, false)
 			if len(b.catch) == 0 {
 				t.Errorf("no scenario is expected to catch %q", b.name)
 			}
@@ -394,8 +498,8 @@ func TestBrokenServersAreCaught(t *testing.T) {
 					t.Errorf("%s: verdict %s, want %s\n%s", id, r.Verdict, want.verdict, r.Message())
 					continue
 				}
-				if !namesClause(r, want.clause) {
-					t.Errorf("%s: no finding names %s (findings: %s)\n%s", id, want.clause, clausesOf(r), r.Message())
+				if got := findingClauses(r); !slices.Equal(got, want.clauses) {
+					t.Errorf("%s: findings name %s, want exactly %s\n%s", id, clausesOf(r), strings.Join(clause.Strings(want.clauses...), ","), r.Message())
 				}
 			}
 			ids := make([]string, 0, len(results))

@@ -51,7 +51,8 @@ func mutations() []mutation {
 const mutationTimeout = 8 * time.Minute
 
 // runAgainst runs every scenario against a reference server with quirks and returns the IDs
-// of the scenarios that failed, with their first message. The server hands completed files
+// of the scenarios that failed, with their first message. A scenario that checks or names a
+// clause it does not declare fails the test. The server hands completed files
 // to backend, whose forms the backend scenarios read.
 func runAgainst(ctx context.Context, t *testing.T, backend *scenarios.BackendServer, quirks fakeserver.QuirkSet) map[string]string {
 	t.Helper()
@@ -82,6 +83,9 @@ func runAgainst(ctx context.Context, t *testing.T, backend *scenarios.BackendSer
 		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		res := scenarios.Run(sctx, cfg, s)
 		cancel()
+		for _, p := range suite.Undeclared(res, false) {
+			t.Errorf("with %s: %s", quirks, p)
+		}
 		if res.Verdict == result.Fail || res.Verdict == result.NonStrict {
 			msg := res.Message()
 			if i := strings.IndexByte(msg, '\n'); i >= 0 {
