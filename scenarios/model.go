@@ -2,7 +2,6 @@ package scenarios
 
 import (
 	"fmt"
-	"github.com/upspec/upspec/scenarios/clause"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -18,6 +17,7 @@ import (
 	"github.com/upspec/upspec/internal/protocol"
 	"github.com/upspec/upspec/ranges"
 	"github.com/upspec/upspec/reports/result"
+	"github.com/upspec/upspec/scenarios/clause"
 	"github.com/upspec/upspec/scenarios/match"
 )
 

@@ -7,11 +7,12 @@ import (
 	"crypto/sha512"
 	"encoding/hex"
 	"fmt"
-	"github.com/upspec/upspec/scenarios/clause"
 	"hash"
 	"hash/crc32"
 	"strconv"
 	"strings"
+
+	"github.com/upspec/upspec/scenarios/clause"
 )
 
 // backendScenarios returns the backend scenarios (BK): the form the deployment hands to its

@@ -3,8 +3,9 @@ package scenarios
 import (
 	"bytes"
 	"fmt"
-	"github.com/upspec/upspec/scenarios/clause"
 	"strings"
+
+	"github.com/upspec/upspec/scenarios/clause"
 )
 
 // collisionScenarios returns the colliding session ID scenarios (CO): a second file under a

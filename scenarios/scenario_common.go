@@ -2,11 +2,11 @@ package scenarios
 
 import (
 	"fmt"
-	"github.com/upspec/upspec/scenarios/clause"
 	"strings"
 
 	"github.com/upspec/upspec/ranges"
 	"github.com/upspec/upspec/reports/result"
+	"github.com/upspec/upspec/scenarios/clause"
 )
 
 // seg is one segment of a scenario's plan: bytes start..end (inclusive).

@@ -2,12 +2,12 @@ package scenarios
 
 import (
 	"context"
-	"github.com/upspec/upspec/scenarios/clause"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/upspec/upspec/reports/result"
+	"github.com/upspec/upspec/scenarios/clause"
 )
 
 func answered(status int, body string) Answer {

@@ -2,9 +2,10 @@ package scenarios
 
 import (
 	"fmt"
-	"github.com/upspec/upspec/scenarios/clause"
 	"net/http"
 	"strings"
+
+	"github.com/upspec/upspec/scenarios/clause"
 )
 
 // headerScenarios returns the header scenarios (HD): both spellings of the range and session

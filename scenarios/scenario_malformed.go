@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+
 	"github.com/upspec/upspec/scenarios/clause"
 )
 

@@ -2,8 +2,9 @@ package scenarios
 
 import (
 	"fmt"
-	"github.com/upspec/upspec/scenarios/clause"
 	"sync"
+
+	"github.com/upspec/upspec/scenarios/clause"
 )
 
 // parallelScenarios returns the parallel segment scenarios (PA). "Simultaneous" is made

@@ -2,9 +2,10 @@ package scenarios
 
 import (
 	"fmt"
-	"github.com/upspec/upspec/scenarios/clause"
 	"net/http"
 	"time"
+
+	"github.com/upspec/upspec/scenarios/clause"
 )
 
 // robustnessScenarios returns the robustness scenarios (RB): segments cut off mid-body, and

@@ -2,9 +2,10 @@ package scenarios
 
 import (
 	"fmt"
-	"github.com/upspec/upspec/scenarios/clause"
 	"net"
 	"strings"
+
+	"github.com/upspec/upspec/scenarios/clause"
 )
 
 // secondLoopback is the second client address of the multi-address scenario.
