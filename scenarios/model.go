@@ -801,23 +801,23 @@ func (t *T) ExpectClientError(a Answer, id clause.ID) bool {
 	if id == "" {
 		id = clause.RobMalformed4xx
 	}
-	return t.expectStep(id, a, match.BeRefusal())
+	return t.expectStep(id, a, a, match.BeRefusal())
 }
 
 // ExpectStatus checks that an answer has one of the given statuses (match.HaveStatus).
 func (t *T) ExpectStatus(a Answer, id clause.ID, statuses ...int) bool {
-	return t.expectStep(id, a, match.HaveStatus(statuses...))
+	return t.expectStep(id, a, a, match.HaveStatus(statuses...))
 }
 
-// expectStep checks an answer with a Gomega matcher under clause id, as T.Expect does; the
-// finding also names the answer's step and session.
-func (t *T) expectStep(id clause.ID, a Answer, m types.GomegaMatcher) bool {
+// expectStep checks actual (a, or what a scenario made of it) with a Gomega matcher under
+// clause id, as T.Expect does; the finding also names a's step and session.
+func (t *T) expectStep(id clause.ID, a Answer, actual any, m types.GomegaMatcher) bool {
 	t.ran(id)
 	g := gomega.NewGomega(func(message string, _ ...int) {
 		expected, got, rest := splitMatcherMessage(message)
 		t.failStep(id, expected, got, rest, &a)
 	})
-	return g.Expect(a).To(m)
+	return g.Expect(actual).To(m)
 }
 
 // MatchAnswer returns the answer as the matchers of package match read it.
