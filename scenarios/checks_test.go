@@ -8,6 +8,7 @@ import (
 
 	"github.com/onsi/gomega"
 
+	"github.com/upspec/upspec/reports/result"
 	"github.com/upspec/upspec/scenarios/clause"
 	"github.com/upspec/upspec/scenarios/match"
 )
@@ -86,7 +87,7 @@ func TestExpectClientErrorKeepsItsMessages(t *testing.T) {
 		expected string
 		got      string
 	}{
-		{Answer{Exchange: Exchange{Step: "segment 6-11/24", Outcome: OutcomeClosed}}, "a 4xx answer with a reason", "connection closed without a response (0 bytes)"},
+		{Answer{Exchange: result.Exchange{Step: "segment 6-11/24", Outcome: result.OutcomeClosed}}, "a 4xx answer with a reason", "connection closed without a response (0 bytes)"},
 		{answered(400, " "), "a 4xx answer with a reason", "400 with an empty body"},
 	}
 	for _, tt := range tests {
@@ -113,12 +114,12 @@ func TestObservesKeepsTheInfoVerdict(t *testing.T) {
 	}
 	tr := NewT(context.Background(), Config{}.WithDefaults(), s)
 	tr.Observe(clause.RobLastWrite, "the file holds the second bytes")
-	if v := tr.result(0).Verdict; v != VerdictInfo {
+	if v := tr.result(0).Verdict; v != result.Info {
 		t.Errorf("verdict %s, want INFO", v)
 	}
 	tr = NewT(context.Background(), Config{}.WithDefaults(), s)
 	tr.Fail(clause.AckListExact, "0-5/24", "0-4/24")
-	if v := tr.result(0).Verdict; v != VerdictFail {
+	if v := tr.result(0).Verdict; v != result.Fail {
 		t.Errorf("verdict %s, want FAIL", v)
 	}
 }
