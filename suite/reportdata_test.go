@@ -113,3 +113,26 @@ func TestMessages(t *testing.T) {
 		t.Errorf("verbose entry does not list the exchange:\n%s", long)
 	}
 }
+
+// TestConform: the spec's Gomega assertion fails for a FAIL result with FailureMessage, and
+// passes for every other verdict.
+func TestConform(t *testing.T) {
+	res := sampleResult()
+	s := scenarios.Scenario{ID: res.ScenarioID, Title: res.Title}
+	m := conform(s)
+	if ok, err := m.Match(res); ok || err != nil {
+		t.Fatalf("Match(FAIL) = %v, %v", ok, err)
+	}
+	if got, want := m.FailureMessage(res), FailureMessage(s, res); got != want {
+		t.Errorf("FailureMessage:\n%s\nwant:\n%s", got, want)
+	}
+	for _, v := range []result.Verdict{result.Pass, result.NonStrict, result.Info} {
+		res.Verdict = v
+		if ok, err := m.Match(res); !ok || err != nil {
+			t.Errorf("Match(%s) = %v, %v", v, ok, err)
+		}
+	}
+	if _, err := m.Match("FAIL"); err == nil {
+		t.Error("Match(a string): no error")
+	}
+}

@@ -38,6 +38,7 @@ import (
 
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/gomega"
+	"github.com/onsi/gomega/types"
 
 	"github.com/upspec/upspec/fakeserver"
 	"github.com/upspec/upspec/reports/result"
@@ -210,12 +211,37 @@ func (r *run) runScenario(ctx context.Context, s scenarios.Scenario) {
 		visibility = ginkgo.ReportEntryVisibilityNever
 	}
 	ginkgo.AddReportEntry(result.EntryName, resultEntry{Result: res, exchanges: verbose}, visibility)
-	switch res.Verdict {
-	case result.Fail:
-		ginkgo.Fail(FailureMessage(s, res))
-	case result.Skipped:
+	if res.Verdict == result.Skipped {
 		ginkgo.Skip(res.SkipReason)
 	}
+	gomega.Expect(res).To(conform(s))
+}
+
+// conform is the spec's assertion on its scenario's result: the verdict is not FAIL. Its
+// failure message is FailureMessage, one block per finding, each naming its clause.
+func conform(s scenarios.Scenario) types.GomegaMatcher { return conformMatcher{s} }
+
+type conformMatcher struct{ s scenarios.Scenario }
+
+// Match implements types.GomegaMatcher for a scenarios.Result.
+func (m conformMatcher) Match(actual any) (bool, error) {
+	res, ok := actual.(scenarios.Result)
+	if !ok {
+		return false, fmt.Errorf("conform: want a scenarios.Result, got %T", actual)
+	}
+	return res.Verdict != result.Fail, nil
+}
+
+// FailureMessage implements types.GomegaMatcher.
+func (m conformMatcher) FailureMessage(actual any) string {
+	res, _ := actual.(scenarios.Result)
+	return FailureMessage(m.s, res)
+}
+
+// NegatedFailureMessage implements types.GomegaMatcher.
+func (m conformMatcher) NegatedFailureMessage(actual any) string {
+	res, _ := actual.(scenarios.Result)
+	return fmt.Sprintf("%s %s: %s, expected FAIL", m.s.ID, m.s.Title, res.Verdict)
 }
 
 // resultEntry is the value of a result.EntryName report entry: a scenarios.Result (its JSON is the
