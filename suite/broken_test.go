@@ -2,8 +2,9 @@ package suite
 
 // Proof that the scenarios can fail: test-only broken servers, each the reference server with
 // ONE thing broken, and for each a table of the scenarios that must catch it, with the verdict
-// and the clause their findings must name. The same scenarios against the plain reference
-// server all pass. The scenarios run directly (scenarios.Run), not through Ginkgo.
+// and exactly the clauses their findings name. The same scenarios against the plain reference
+// server all pass. Against every one of these servers, no scenario checks or names a clause it
+// does not declare. The scenarios run directly (scenarios.Run), not through Ginkgo.
 
 import (
 	"bytes"
