@@ -5,6 +5,9 @@
 //	upspec serve [flags]                run the reference server
 //	upspec list [flags]                 print the clause catalogue and the scenarios
 //	upspec report [flags] FILE          render a JSON report as HTML or Markdown, or diff two
+//	upspec nginx-conf [flags]           print a known-good nginx configuration for the module
+//	upspec backend --listen A --dir D   run the upload_pass backend
+//	upspec doctor [flags]               diagnose an nginx deployment (configuration and wire)
 //	upspec version                      print version information
 //
 // Exit status: 0 conforming (or success), 1 not conforming, 2 usage or setup error.
@@ -36,6 +39,9 @@ func subcommands() []subcommand {
 		{"serve", "run the reference server", serveMain},
 		{"list", "print the clause catalogue and the scenarios", listMain},
 		{"report", "render a JSON report as HTML or Markdown, or compare two reports", reportMain},
+		{"nginx-conf", "print a complete, commented nginx configuration for the module in resumable mode", nginxConfMain},
+		{"backend", "run the upload_pass backend: answers completed, keeps files and forms", backendMain},
+		{"doctor", "diagnose an nginx deployment and name the directive to fix", doctorMain},
 		{"version", "print the upspec version, the Go version and the commit", versionMain},
 	}
 }
@@ -72,7 +78,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Commands:")
 	for _, c := range subcommands() {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run 'upspec <command> --help' for the flags of a command.")

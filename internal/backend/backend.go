@@ -164,6 +164,8 @@ type Options struct {
 	KeepSource bool
 	// Now returns the current time (time.Now when nil).
 	Now func() time.Time
+	// Received, when set, is called with each form once it is kept (and its file stored).
+	Received func(Form)
 }
 
 // Backend is an upload_pass backend: an http.Handler, safe for concurrent use. Use New or
@@ -270,6 +272,9 @@ func (b *Backend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			f.File = b.storeFile(f)
 		}
 		b.keep(f)
+		if b.opts.Received != nil {
+			b.opts.Received(f)
+		}
 		if f.File != nil && !f.File.Stored {
 			http.Error(w, "the backend could not store the file: "+f.File.Error, http.StatusInternalServerError)
 			return
