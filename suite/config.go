@@ -47,6 +47,7 @@ type Config struct {
 	RunID          string        // prefix of every session ID; "" = a fresh one (see Resolve)
 	Strict         bool          // a failed SHOULD check fails the run
 	BackendListen  string        // host:port of the harness backend; "" = none against a target
+	BackendURL     string        // base URL of a running `upspec backend` whose forms are read; "" = none
 }
 
 // NewConfig returns a Config holding the defaults of every flag.
@@ -84,6 +85,9 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 		"start the harness backend on `ADDR` (host:port) and point the deployment's upload_pass at http://ADDR/: "+
 			"it answers every completed file with 200 completed and keeps the form, so that the backend scenarios can check "+
 			"its size and digests (default: none against a target; the embedded reference server uses one on a free port)")
+	fs.StringVar(&c.BackendURL, "backend-url", c.BackendURL,
+		"base `URL` of the running 'upspec backend' behind the deployment's upload_pass, e.g. http://127.0.0.1:4567: "+
+			"the backend scenarios read the forms it kept (instead of --backend-listen)")
 }
 
 // Resolve validates every field and returns the configuration of the scenarios. Errors are one
@@ -149,6 +153,14 @@ func (c *Config) Resolve() (scenarios.Config, error) {
 	if c.BackendListen != "" {
 		if err := checkListenAddr(c.BackendListen); err != nil {
 			return sc, err
+		}
+	}
+	if c.BackendURL != "" {
+		if c.BackendListen != "" {
+			return sc, fmt.Errorf("--backend-url and --backend-listen: give one (a running backend, or one started by the run)")
+		}
+		if u, err := url.Parse(c.BackendURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return sc, fmt.Errorf("--backend-url %q: want the backend's base URL, e.g. http://127.0.0.1:4567", c.BackendURL)
 		}
 	}
 	sc = sc.WithDefaults()

@@ -126,6 +126,8 @@ func TestResolveErrors(t *testing.T) {
 		{"backend port not a number", func(c *Config) { c.BackendListen = "127.0.0.1:http" }, "--backend-listen"},
 		{"backend port too large", func(c *Config) { c.BackendListen = ":70000" }, "--backend-listen"},
 		{"backend URL", func(c *Config) { c.BackendListen = "http://127.0.0.1:9000/" }, "--backend-listen"},
+		{"backend-url not a URL", func(c *Config) { c.BackendURL = "127.0.0.1:4567" }, "--backend-url"},
+		{"backend-url and backend-listen", func(c *Config) { c.BackendURL, c.BackendListen = "http://127.0.0.1:4567", "127.0.0.1:9000" }, "--backend-url"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

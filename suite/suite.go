@@ -104,7 +104,13 @@ func (r *run) setupFirst(ctx ginkgo.SpecContext) []byte {
 		ginkgo.Fail("upspec setup: " + err.Error())
 	}
 	info := result.RunInfo{RunID: sc.RunID, Strict: sc.Strict, FileURL: sc.FileURL, FinalStatus: sc.FinalStatus, FinalBody: sc.FinalBody}
-	if r.cfg.BackendListen != "" || sc.Target == nil {
+	if r.cfg.BackendURL != "" && sc.Target != nil {
+		// A running `upspec backend`: every process reads its forms over HTTP.
+		info.Backend = strings.TrimSuffix(r.cfg.BackendURL, "/")
+		if info.FinalStatus == 0 && info.FinalBody == "" {
+			info.FinalStatus, info.FinalBody = scenarios.BackendStatus, scenarios.BackendBody
+		}
+	} else if r.cfg.BackendListen != "" || sc.Target == nil {
 		b, err := scenarios.StartBackend(r.cfg.BackendListen)
 		if err != nil {
 			hint := ""

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/upspec/upspec/fakeserver"
 	"github.com/upspec/upspec/internal/backend"
@@ -153,6 +154,39 @@ func TestDescribeReceived(t *testing.T) {
 	for _, tt := range tests {
 		if got := describeReceived(tt.form); !strings.Contains(got, tt.want) {
 			t.Errorf("describeReceived = %q, want %q", got, tt.want)
+		}
+	}
+}
+
+// TestRunReadsAStandaloneBackend runs the backend scenario against a deployment whose
+// upload_pass is an `upspec backend`: with --backend-url the run reads the forms it kept, and
+// with --file-url the files it serves.
+func TestRunReadsAStandaloneBackend(t *testing.T) {
+	be, err := backend.Start("127.0.0.1:0", backend.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer be.Close()
+	store, err := fakeserver.NewDirStore(t.TempDir(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := fakeserver.NewServer(fakeserver.Options{Store: store, UploadPass: be.URL + "/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	r := upspecRun(t, 3*time.Minute, nil, "--no-color", "--target", srv.UploadURL(), "--focus", "BK-01",
+		"--backend-url", be.URL, "--file-url", be.URL+"/file/{name}")
+	if r.code != exitOK || !strings.Contains(r.stdout, "BK-01") || !strings.Contains(lastLine(r.stdout), "1 passed, 0 failed") {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if be.Len() == 0 {
+		t.Error("the backend received no form")
+	}
+	for _, f := range be.All() {
+		if f.File == nil || !f.File.Stored {
+			t.Errorf("form of %s: file %+v", f.SessionID, f.File)
 		}
 	}
 }
