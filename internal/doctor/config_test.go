@@ -224,3 +224,23 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCheckConfig: any configuration that parses is checked without a panic, and every
+// finding is complete.
+func FuzzCheckConfig(f *testing.F) {
+	f.Add([]byte(good))
+	f.Add([]byte("http { server { location ~ ( { upload_store /s 1 2 3; upload_state_store /t 2 2 2; upload_cleanup 499-400 x; } } }"))
+	f.Add([]byte("http { server { location =/upload { client_max_body_size 99999999999g; upload_max_file_size k; } } }"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := nginxconf.Parse(data, "f.conf")
+		if err != nil {
+			return
+		}
+		r := CheckConfig(cfg, ConfigOptions{FileSize: 1 << 30, SessionIDLength: 1})
+		for _, fd := range r.Findings {
+			if fd.Rule == "" || fd.Directive == "" || fd.Fix == "" || fd.Evidence == "" {
+				t.Fatalf("incomplete finding %+v", fd)
+			}
+		}
+	})
+}

@@ -252,10 +252,7 @@ func (p *parser) block(nested bool) ([]*Directive, error) {
 			}
 			return ds, nil
 		case tokWord:
-			if cur == nil {
-				if tok.quoted && tok.text == "" {
-					return nil, p.lx.errorf(tok.line, "empty directive name")
-				}
+			if cur == nil { // a name may be quoted, even empty: `'' close;` in a map block
 				cur = &Directive{Name: tok.text, Args: []string{}, File: p.lx.file, Line: tok.line}
 				continue
 			}

@@ -107,6 +107,44 @@ func TestParseDump(t *testing.T) {
 	}
 }
 
+// TestParseRealWorldConstructs: constructs of distribution and application configurations.
+func TestParseRealWorldConstructs(t *testing.T) {
+	const text = `http {
+    log_format main '$remote_addr - $remote_user [$time_local] "$request" '
+                    '$status $body_bytes_sent "$http_referer"';
+    map $http_upgrade $connection_upgrade {
+        default upgrade;
+        ''      close;
+    }
+    server {
+        listen [::]:443 ssl http2;
+        if ($request_method = OPTIONS) { return 204; }
+        location ~ ^/files/(?<name>[^/]+)$ { alias /srv/files/$name; }
+        location ~ "^/v[0-9]{1,2}/upload$" { upload_pass @b; }
+        rewrite ^/old/(.*)$ /new/$1 permanent;
+        location / { try_files $uri $uri/ /index.html =404; }#trailing comment
+    }
+}`
+	cfg, err := Parse([]byte(text), "app.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := shape(cfg.Directives)
+	for _, want := range []string{
+		"log_format(main,$remote_addr - $remote_user [$time_local] \"$request\" ,$status $body_bytes_sent \"$http_referer\");",
+		"map($http_upgrade,$connection_upgrade){default(upgrade);(close);}",
+		"listen([::]:443,ssl,http2);",
+		"if(($request_method,=,OPTIONS)){return(204);}",
+		"location(~,^/files/(?<name>[^/]+)$){alias(/srv/files/$name);}",
+		"location(~,^/v[0-9]{1,2}/upload$){upload_pass(@b);}",
+		"location(/){try_files($uri,$uri/,/index.html,=404);}",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("parsed:\n%s\nwant it to contain\n%s", got, want)
+		}
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	tests := []struct{ name, in, want string }{
 		{"unclosed block", "http {\n server {\n}\n", "f.conf:4: unexpected end of file, expecting \"}\""},
