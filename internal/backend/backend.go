@@ -27,6 +27,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -366,9 +367,9 @@ func checkName(name string) error {
 	return nil
 }
 
-// storeFile copies the file named by the form's path field into the directory under the form's
-// name field (its last path element), computing its real size and digests on the way, and
-// compares them with the form's fields.
+// storeFile moves (or, with KeepSource, copies) the file named by the form's path field into
+// the directory under the form's name field (its last path element), computes its real size
+// and digests, and compares them with the form's fields.
 func (b *Backend) storeFile(f Form) *StoredFile {
 	nameField, _ := f.Field(FieldName)
 	pathField, _ := f.Field(FieldPath)
@@ -381,29 +382,26 @@ func (b *Backend) storeFile(f Form) *StoredFile {
 		sf.Error = fmt.Sprintf("the form's %q field: %v", FieldName, err)
 		return sf
 	}
-	if err := b.copyIn(sf); err != nil {
+	if err := b.storeIn(sf); err != nil {
 		sf.Error = err.Error()
 		return sf
 	}
 	sf.Stored = true
-	if !b.opts.KeepSource {
-		if err := os.Remove(sf.Source); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			sf.Error = fmt.Sprintf("stored, but the original was not removed: %v", err)
-		}
-	}
 	sf.Differences = compare(f, sf)
 	return sf
 }
 
-// copyIn copies sf.Source to sf.Name in the directory, through a temporary name, and fills in
-// the size and the digests.
-func (b *Backend) copyIn(sf *StoredFile) error {
-	src, err := os.Open(sf.Source)
+// storeIn puts sf.Source into the directory as sf.Name, through a temporary name: renamed when
+// it is to be moved and the directory is on the same filesystem, copied otherwise (and then
+// removed when it is to be moved). The rename's last element is the backend's own temporary
+// name, which rename(2) does not follow; everything else goes through os.Root. It fills in the
+// size and the digests, read from the stored file.
+func (b *Backend) storeIn(sf *StoredFile) error {
+	st, err := os.Stat(sf.Source)
 	if err != nil {
-		return fmt.Errorf("open the uploaded file: %w", err)
+		return fmt.Errorf("the uploaded file: %w", err)
 	}
-	defer src.Close()
-	if st, err := src.Stat(); err != nil || !st.Mode().IsRegular() {
+	if !st.Mode().IsRegular() {
 		return fmt.Errorf("the uploaded file %s is not a regular file", sf.Source)
 	}
 	b.store.Lock()
@@ -412,21 +410,61 @@ func (b *Backend) copyIn(sf *StoredFile) error {
 		return errors.New("the backend is closed")
 	}
 	tmp := ".upspec-" + sf.Name + ".part"
-	dst, err := b.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("create %s: %w", tmp, err)
+	moved := !b.opts.KeepSource && os.Rename(sf.Source, filepath.Join(b.opts.Dir, tmp)) == nil
+	if !moved {
+		if err := b.copyTo(sf.Source, tmp); err != nil {
+			return err
+		}
 	}
-	m, s := md5.New(), sha1.New()
-	n, err := io.Copy(io.MultiWriter(dst, m, s), src)
-	if cerr := dst.Close(); err == nil {
-		err = cerr
+	if err := b.digest(tmp, sf); err != nil {
+		_ = b.root.Remove(tmp)
+		return err
 	}
-	if err == nil {
-		err = b.root.Rename(tmp, sf.Name)
-	}
-	if err != nil {
+	if err := b.root.Rename(tmp, sf.Name); err != nil {
 		_ = b.root.Remove(tmp)
 		return fmt.Errorf("store %s: %w", sf.Name, err)
+	}
+	if !moved && !b.opts.KeepSource {
+		if err := os.Remove(sf.Source); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			sf.Error = fmt.Sprintf("stored, but the original was not removed: %v", err)
+		}
+	}
+	return nil
+}
+
+// copyTo copies the file at src to name in the directory.
+func (b *Backend) copyTo(src, name string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return fmt.Errorf("open the uploaded file: %w", err)
+	}
+	defer in.Close()
+	out, err := b.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", name, err)
+	}
+	_, err = io.Copy(out, in)
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = b.root.Remove(name)
+		return fmt.Errorf("copy the uploaded file: %w", err)
+	}
+	return nil
+}
+
+// digest reads name in the directory and sets the size and the digests of sf.
+func (b *Backend) digest(name string, sf *StoredFile) error {
+	f, err := b.root.Open(name)
+	if err != nil {
+		return fmt.Errorf("read the stored file: %w", err)
+	}
+	defer f.Close()
+	m, s := md5.New(), sha1.New()
+	n, err := io.Copy(io.MultiWriter(m, s), f)
+	if err != nil {
+		return fmt.Errorf("read the stored file: %w", err)
 	}
 	sf.Size, sf.MD5, sf.SHA1 = n, hex.EncodeToString(m.Sum(nil)), hex.EncodeToString(s.Sum(nil))
 	return nil

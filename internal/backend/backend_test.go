@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -124,6 +125,9 @@ func TestBackendTakesTheModuleForm(t *testing.T) {
 			}
 			if got, err := os.ReadFile(filepath.Join(dir, "big.TXT")); err != nil || string(got) != content {
 				t.Errorf("stored file: %q, %v", got, err)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+				t.Errorf("the directory holds %d entries, want the file only", len(entries))
 			}
 			if _, err := os.Stat(src); (err == nil) != tt.keep {
 				t.Errorf("source after the move: %v (keep %v)", err, tt.keep)
@@ -278,5 +282,37 @@ func TestBackendWithoutDirectory(t *testing.T) {
 	}
 	if _, err := backend.Open(backend.Options{Dir: filepath.Join(t.TempDir(), "missing")}); err == nil {
 		t.Error("Open with a missing directory: no error")
+	}
+}
+
+// TestBackendMovesAcrossFilesystems: when the module's store is on another filesystem than
+// the directory, the file is copied and the original removed. It needs a second filesystem
+// (/dev/shm) and is skipped without one.
+func TestBackendMovesAcrossFilesystems(t *testing.T) {
+	other, err := os.MkdirTemp("/dev/shm", "upspec-backend-")
+	if err != nil {
+		t.Skipf("no second filesystem: %v", err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(other) })
+	s, dir := start(t, false)
+	var a, b syscall.Stat_t
+	if syscall.Stat(other, &a) != nil || syscall.Stat(dir, &b) != nil || a.Dev == b.Dev {
+		t.Skip("/dev/shm is on the same filesystem as the test directory")
+	}
+	src := filepath.Join(other, "0000000009")
+	if err := os.WriteFile(src, []byte("across"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if status, body := post(t, s.URL+"/", "x", moduleForm("x.bin", src, "6")); status != 200 {
+		t.Fatalf("%d %q", status, body)
+	}
+	if got, err := os.ReadFile(filepath.Join(dir, "x.bin")); err != nil || string(got) != "across" {
+		t.Errorf("stored %q, %v", got, err)
+	}
+	if _, err := os.Stat(src); err == nil {
+		t.Error("the original is still there")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("the directory holds %d entries, want the file only", len(entries))
 	}
 }
