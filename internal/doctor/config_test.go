@@ -123,14 +123,15 @@ func TestConfigRules(t *testing.T) {
 			ConfigOptions{}, nil, ""},
 		{"another origin, Range not exposed", edit("location / { root /var/www/upspec; }", "add_header Access-Control-Allow-Origin *;"),
 			ConfigOptions{}, []string{"cors-range"}, "Access-Control-Expose-Headers Range"},
-		{"no location for the path", good, ConfigOptions{UploadPath: "/files/up"}, nil, ""}, // served by location / of both servers: checked below
+		{"a path only location / serves", good, ConfigOptions{UploadPath: "/files/up"}, nil, ""}, // checked below
 		{"no http block", "events {}\n", ConfigOptions{}, []string{"no-server"}, "nginx -T"},
+		{"no location for the path", "http { server { location = /other { } } }", ConfigOptions{}, []string{"no-location"}, "location = /upload"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := checkText(t, tt.text, tt.opts)
 			got := rulesOf(r)
-			if tt.name == "no location for the path" {
+			if tt.name == "a path only location / serves" {
 				if !slices.Contains(got, "upload-pass-missing") || !slices.Contains(got, "resumable-off") {
 					t.Errorf("a path no upload location serves: %v, want upload-pass-missing and resumable-off", got)
 				}
