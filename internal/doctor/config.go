@@ -42,7 +42,8 @@ const defaultBodySize = 1 << 20
 
 // CheckConfig checks the location(s) of cfg that take segments at opts.UploadPath (the
 // location nginx selects for that path): in every server where that location has upload_pass;
-// when none has, in every server where it sets any upload_ directive; else in every server.
+// when none has, in every server where it sets any upload_ directive; when none does either,
+// the module is not configured for the path, which is one finding.
 func CheckConfig(cfg *nginxconf.Config, opts ConfigOptions) Report {
 	opts = opts.withDefaults()
 	var r Report
@@ -78,7 +79,22 @@ func CheckConfig(cfg *nginxconf.Config, opts ConfigOptions) Report {
 		checked = withUpload // a location meant for uploads, without upload_pass
 	}
 	if len(checked) == 0 {
-		checked = all
+		// The module is not configured for the path at all: one problem, not one per directive.
+		var ev []string
+		for _, t := range all {
+			if t.loc == nil {
+				ev = append(ev, describe(t.srv)+": no location serves "+opts.UploadPath)
+			} else {
+				ev = append(ev, describe(t.srv)+": "+opts.UploadPath+" goes to "+describe(t.loc)+", which sets no upload_ directive")
+			}
+		}
+		r.Findings = append(r.Findings, Finding{
+			Rule: "no-location", Severity: Error, Source: FromConfig, Directive: "location",
+			Problem:  fmt.Sprintf("no location that serves %s configures the module", opts.UploadPath),
+			Fix:      fmt.Sprintf("add `location = %s { upload_resumable on; ... upload_pass @backend; }` to the server (the whole block: `upspec nginx-conf`)", opts.UploadPath),
+			Evidence: strings.Join(ev, "\n"),
+		})
+		return r
 	}
 	for _, t := range checked {
 		r.Findings = append(r.Findings, checkLocation(t.srv, t.loc, opts)...)
@@ -99,27 +115,18 @@ func hasUploadDirective(b *nginxconf.Directive) bool {
 // rule is one check of the location that takes segments.
 type rule func(c *check) []Finding
 
-// check is what the rules look at.
+// check is what the rules look at: a server and the location it selects for the upload path
+// (never nil).
 type check struct {
 	srv, loc *scope
 	opts     ConfigOptions
 }
 
-// where returns the evidence prefix: the location (or the server when no location matches).
-func (c *check) where() string {
-	if c.loc != nil {
-		return describe(c.loc)
-	}
-	return describe(c.srv)
-}
+// where returns the evidence prefix: the location checked.
+func (c *check) where() string { return describe(c.loc) }
 
-// applied returns the scope directives are looked up in: the location, else the server.
-func (c *check) applied() *scope {
-	if c.loc != nil {
-		return c.loc
-	}
-	return c.srv
-}
+// applied returns the scope directives are looked up in: the location checked.
+func (c *check) applied() *scope { return c.loc }
 
 func (c *check) finding(rule string, sev Severity, directive, problem, fix, evidence string) Finding {
 	return Finding{Rule: rule, Severity: sev, Source: FromConfig, Directive: directive, Problem: problem, Fix: fix, Evidence: evidence}
@@ -135,12 +142,6 @@ func rules() []rule {
 
 func checkLocation(srv, loc *scope, opts ConfigOptions) []Finding {
 	c := &check{srv: srv, loc: loc, opts: opts}
-	if loc == nil {
-		return []Finding{c.finding("no-location", Error, "location",
-			fmt.Sprintf("no location of this server serves %s", opts.UploadPath),
-			fmt.Sprintf("add `location = %s { ... }` (see `upspec nginx-conf`)", opts.UploadPath),
-			describe(srv))}
-	}
 	var out []Finding
 	for _, r := range rules() {
 		out = append(out, r(c)...)

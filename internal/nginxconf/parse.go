@@ -78,8 +78,9 @@ const maxInput = 64 << 20
 // Parse reads a configuration: a plain file (name is used in positions), or the output of
 // `nginx -T`, whose files each start with a `# configuration file PATH:` line. In a dump,
 // every include directive is replaced by the directives of the files it matches (a glob, taken
-// relative to the main file's directory when not absolute); an include that matches none of
-// the dump's files stays in place and is listed in Unresolved.
+// relative to the main file's directory when not absolute); a glob that matches none of them
+// includes nothing, as in nginx; a file name that is not in the dump stays in place and is
+// listed in Unresolved. In a plain file every include is listed in Unresolved.
 func Parse(data []byte, name string) (*Config, error) {
 	if len(data) > maxInput {
 		return nil, fmt.Errorf("the configuration is larger than %d bytes", maxInput)
@@ -213,6 +214,9 @@ func (x *expander) include(d *Directive, depth int) ([]*Directive, error) {
 		out = append(out, ds...)
 	}
 	if !found {
+		if strings.ContainsAny(d.Args[0], "*?[") {
+			return []*Directive{}, nil // a glob that matches no file: nginx includes nothing
+		}
 		return nil, nil
 	}
 	if out == nil {

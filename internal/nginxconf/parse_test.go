@@ -39,6 +39,7 @@ http {
 	default_type application/octet-stream;
 	include /etc/nginx/conf.d/*.conf;
 	include /etc/nginx/sites-enabled/*;
+	include /etc/nginx/snippets/missing.conf;
 }
 
 # configuration file /etc/nginx/modules-enabled/50-mod-http-upload.conf:
@@ -83,14 +84,15 @@ func TestParseDump(t *testing.T) {
 	if got := strings.Join(cfg.Files, " "); got != wantFiles {
 		t.Errorf("files %q", got)
 	}
-	if len(cfg.Unresolved) != 1 || cfg.Unresolved[0].Arg(0) != "/etc/nginx/conf.d/*.conf" {
-		t.Errorf("unresolved %+v, want the conf.d include only", cfg.Unresolved)
+	if len(cfg.Unresolved) != 1 || cfg.Unresolved[0].Arg(0) != "/etc/nginx/snippets/missing.conf" {
+		t.Errorf("unresolved %+v, want the missing snippet only (a glob that matches nothing includes nothing)", cfg.Unresolved)
 	}
 	got := shape(cfg.Directives)
 	for _, want := range []string{
 		"user(www-data);worker_processes(auto);pid(/run/nginx.pid);load_module(modules/ngx_http_upload_module.so);events(){worker_connections(768);}",
-		"http(){sendfile(on);types(){text/html(html,htm,shtml);application/octet-stream(bin,exe,dll);};default_type(application/octet-stream);include(/etc/nginx/conf.d/*.conf);server(){",
+		"http(){sendfile(on);types(){text/html(html,htm,shtml);application/octet-stream(bin,exe,dll);};default_type(application/octet-stream);server(){",
 		"server_name(upload.example.com,www.upload.example.com);",
+		"include(/etc/nginx/snippets/missing.conf);}",
 		"location(~,^/upload(/.*)?$){upload_resumable(on);upload_store(/var/lib/upload/store);upload_set_form_field(${upload_field_name}name,$upload_file_name);upload_pass(@backend);location(~*,\\.(php)$){deny(all);};}",
 		`add_header(X-Note,a "quoted" value; with {braces} and # no comment);`,
 	} {
