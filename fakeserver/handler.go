@@ -119,8 +119,9 @@ type handler struct {
 }
 
 // New returns the reference server as an http.Handler. The segment endpoint is opts.Path,
-// completed files are served under opts.FilePrefix, everything else is 404.
-func New(opts Options) http.Handler { return newHandler(opts) }
+// completed files are served under opts.FilePrefix, everything else is 404; opts.CORSOrigins
+// adds CORS (cors.go).
+func New(opts Options) http.Handler { return corsHandler(opts.CORSOrigins, newHandler(opts)) }
 
 func newHandler(opts Options) *handler {
 	h := &handler{

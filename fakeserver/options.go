@@ -55,6 +55,11 @@ type Options struct {
 	// stalls longer gets a 408 and nothing of its segment is acknowledged. Default
 	// DefaultBodyReadTimeout.
 	BodyReadTimeout time.Duration
+	// CORSOrigins lets pages of these origins (scheme://host[:port], or "*" for any) post
+	// segments and read the answers: preflights are answered, and answers carry
+	// Access-Control-Allow-Origin (the request's origin), -Allow-Credentials and
+	// -Expose-Headers Range. Empty: no CORS header, like the module.
+	CORSOrigins []string
 	// Quirks selects deviations of the real module; the zero value selects none.
 	Quirks QuirkSet
 	// Logf, when non-nil, receives one line per request: method, path, session, range,

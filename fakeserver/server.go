@@ -62,7 +62,7 @@ func NewUnstartedServer(opts Options) *Server {
 	return &Server{
 		handler: h,
 		srv: &http.Server{
-			Handler:           h,
+			Handler:           corsHandler(h.opts.CORSOrigins, h),
 			ReadHeaderTimeout: serverReadHeaderTimeout,
 			IdleTimeout:       serverIdleTimeout,
 			MaxHeaderBytes:    serverMaxHeaderBytes,

@@ -1,0 +1,146 @@
+// The demo page: pick or drop files; each goes up with fileUploader, with a progress bar,
+// pause and resume, the server's final answer and a link to the stored file.
+//
+// Query parameters preset the form: endpoint (URL of the segment endpoint), files (URL prefix
+// of completed files; default /file/ on the endpoint's host), segment (bytes), concurrency,
+// retries, retryDelay and maxRetryDelay (ms).
+
+import { fileUploader, UploadError } from './upspec-uploader.js';
+
+const params = new URLSearchParams(location.search);
+const $ = (sel, root = document) => root.querySelector(sel);
+
+const endpointInput = $('#endpoint');
+const segmentSelect = $('#segment');
+const concurrencySelect = $('#concurrency');
+if (params.has('endpoint')) endpointInput.value = params.get('endpoint');
+if (params.has('segment')) {
+  const v = params.get('segment');
+  if (![...segmentSelect.options].some((o) => o.value === v)) segmentSelect.add(new Option(`${v} B`, v));
+  segmentSelect.value = v;
+}
+if (params.has('concurrency')) concurrencySelect.value = params.get('concurrency');
+const showEndpoint = () => {
+  $('#endpoint-shown').textContent = new URL(endpointInput.value, location.href).href;
+};
+endpointInput.addEventListener('input', showEndpoint);
+showEndpoint();
+
+function numberParam(name) {
+  return params.has(name) ? Number(params.get(name)) : undefined;
+}
+
+function formatBytes(n) {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let i = -1;
+  do {
+    v /= 1024;
+    i++;
+  } while (v >= 1024 && i < units.length - 1);
+  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
+}
+
+/** One file on the page. */
+class Row {
+  constructor(file) {
+    this.file = file;
+    this.el = $('#row').content.firstElementChild.cloneNode(true);
+    this.el.dataset.name = file.name;
+    $('.name', this.el).textContent = file.name;
+    $('.size', this.el).textContent = formatBytes(file.size);
+    this.bar = $('progress', this.el);
+    this.toggle = $('.toggle', this.el);
+    this.toggle.addEventListener('click', () => (this.controller ? this.pause() : this.start()));
+    $('#list').append(this.el);
+    if (file.size === 0) return; // the protocol cannot carry it: add() says so
+    const endpoint = new URL(endpointInput.value, location.href);
+    this.uploader = fileUploader(file, Number(segmentSelect.value), undefined, {
+      endpoint,
+      concurrency: Number(concurrencySelect.value),
+      retries: numberParam('retries'),
+      retryDelay: numberParam('retryDelay'),
+      maxRetryDelay: numberParam('maxRetryDelay'),
+      onProgress: (p) => this.show(p.acknowledged),
+    });
+    const files = params.get('files') ?? new URL('/file/', endpoint).href;
+    this.fileURL = new URL(encodeURIComponent(this.uploader.serverName), new URL(files, location.href)).href;
+  }
+
+  set(state, text = state) {
+    this.el.dataset.state = state;
+    $('.state', this.el).textContent = text;
+  }
+
+  show(acknowledged) {
+    this.bar.value = acknowledged / this.file.size;
+    this.el.dataset.acknowledged = String(acknowledged);
+    $('.bytes', this.el).textContent = `${formatBytes(acknowledged)} of ${formatBytes(this.file.size)}`;
+  }
+
+  async start() {
+    this.controller = new AbortController();
+    this.uploader.options.signal = this.controller.signal;
+    this.toggle.textContent = 'Pause';
+    try {
+      this.set('probing', 'asking the server what it holds');
+      const status = await this.uploader.fetchStatus();
+      this.el.dataset.session = this.uploader.sessionId;
+      this.el.dataset.resumedFrom = String(status.acknowledged);
+      this.show(status.acknowledged);
+      if (!status.completed) this.set('uploading');
+      const done = await this.uploader.uploadSegments(status);
+      this.show(done.acknowledged);
+      this.set('completed', `completed: ${done.httpStatus} ${done.body}`.trim());
+      this.toggle.disabled = true;
+      const a = $('.link', this.el);
+      a.href = this.fileURL;
+      a.hidden = false;
+    } catch (e) {
+      if (e?.name === 'AbortError') {
+        this.set('paused');
+        this.toggle.textContent = 'Resume';
+      } else {
+        this.set('error', e instanceof UploadError ? e.message : `error: ${e?.message ?? e}`);
+        this.toggle.textContent = 'Retry';
+      }
+    } finally {
+      this.controller = undefined;
+    }
+  }
+
+  pause() {
+    this.controller?.abort(new DOMException('paused', 'AbortError'));
+  }
+}
+
+function add(files) {
+  for (const f of files) {
+    const row = new Row(f);
+    if (f.size > 0) {
+      row.start();
+    } else {
+      row.set('error', 'an empty file cannot be uploaded with this protocol');
+      row.toggle.disabled = true;
+    }
+  }
+}
+
+const input = $('#files');
+input.addEventListener('change', () => {
+  add([...input.files]);
+  input.value = '';
+});
+const drop = $('#drop');
+drop.addEventListener('dragover', (e) => {
+  e.preventDefault();
+  drop.classList.add('over');
+});
+drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+drop.addEventListener('drop', (e) => {
+  e.preventDefault();
+  drop.classList.remove('over');
+  add([...e.dataTransfer.files]);
+});
+document.documentElement.dataset.ready = 'true';
