@@ -185,6 +185,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.serveUpload(x)
 	case strings.HasPrefix(p, h.opts.FilePrefix):
 		h.serveFile(x, p[len(h.opts.FilePrefix):])
+	case h.opts.Fallback != nil:
+		h.serveFallback(x)
 	default:
 		h.writeError(x, http.StatusNotFound, "not found")
 	}

@@ -60,6 +60,10 @@ type Options struct {
 	// Access-Control-Allow-Origin (the request's origin), -Allow-Credentials and
 	// -Expose-Headers Range. Empty: no CORS header, like the module.
 	CORSOrigins []string
+	// Fallback, when non-nil, answers the requests whose path is neither Path nor under
+	// FilePrefix (e.g. a page beside the mock, as `upspec serve` serves its demo page);
+	// nil: 404.
+	Fallback http.Handler
 	// Quirks selects deviations of the real module; the zero value selects none.
 	Quirks QuirkSet
 	// Logf, when non-nil, receives one line per request: method, path, session, range,

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
@@ -19,6 +20,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/upspec/upspec/fakeserver"
+	"github.com/upspec/upspec/internal/webui"
 	"github.com/upspec/upspec/ranges"
 )
 
@@ -38,6 +40,9 @@ type serveConfig struct {
 	rangeFormat    rangeFormatFlag
 	completionTTL  time.Duration
 	verbose        bool
+	static         string     // --static: the page's directory instead of the embedded demo
+	noUI           bool       // --no-ui: no page at /
+	cors           []string   // --cors: origins allowed cross-origin
 	quirks         quirkFlags // --profile, --quirk, --no-quirk, --list-quirks (serve_quirks.go)
 	profileName    string     // the profile (or quirk set) resolved from quirks
 }
@@ -76,6 +81,9 @@ func newServeFlagSet(cfg *serveConfig) *pflag.FlagSet {
 	fs.Var(&cfg.rangeFormat, "range-format", "range list form in 201 answers: module (0-5/24,9-15/24) or compact (0-5,9-15/24)")
 	fs.DurationVar(&cfg.completionTTL, "completion-ttl", fakeserver.DefaultCompletionTTL, "how long a retry after completion gets the completion answer again")
 	fs.BoolVarP(&cfg.verbose, "verbose", "v", false, "log one line per request on stderr")
+	fs.StringVar(&cfg.static, "static", "", "serve the files of this `directory` at / instead of the embedded demo page")
+	fs.BoolVar(&cfg.noUI, "no-ui", false, "serve no page at / (only the segment endpoint and the files)")
+	fs.StringSliceVar(&cfg.cors, "cors", nil, "let pages of these `origins` (http://host:port, comma-separated or repeated; * for any) post segments: answer preflights, add Access-Control-* headers")
 	registerQuirkFlags(fs, &cfg.quirks)
 	return fs
 }
@@ -100,6 +108,8 @@ Examples:
   upspec serve --data-dir /tmp/uploads --fsync   # sessions survive restarts and power loss
   upspec serve --upload-pass http://127.0.0.1:9000/done --max-file-size 1GiB
   upspec serve --range-format compact --max-segment-size 10M
+  upspec serve --cors http://localhost:3000      # a page of another origin posts segments
+  upspec serve --static ./my-page                # your own page at / against the mock
   upspec serve --profile nginx-upload-module     # the real module, bugs included (see --list-quirks)
   upspec serve --profile nginx-upload-module --no-quirk drop-on-malformed --quirk cleanup-on-disconnect
 
@@ -148,6 +158,9 @@ func serveMain(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "upspec serve: listening on %s%s (storage: %s; backend: %s; profile: %s)\n",
 		srv.URL, cfg.path, cfg.storageText(), cfg.backendText(srv.URL), cfg.profileName)
+	if page := cfg.pageText(); page != "" {
+		fmt.Fprintf(stdout, "upspec serve: %s at %s/\n", page, srv.URL)
+	}
 
 	select {
 	case <-srv.Done():
@@ -211,6 +224,20 @@ func (c *serveConfig) validate(fs *pflag.FlagSet) error {
 				"invalid --upload-pass %q", c.uploadPass)
 		}
 	}
+	if c.noUI && c.static != "" {
+		return serveUsagef("give one of them", "--static and --no-ui exclude each other")
+	}
+	if c.static != "" {
+		if st, err := os.Stat(c.static); err != nil || !st.IsDir() {
+			return serveUsagef("give an existing directory, e.g. --static ./public", "--static %q is not a directory", c.static)
+		}
+	}
+	for _, o := range c.cors {
+		if !validOrigin(o) {
+			return serveUsagef("give origins as a browser sends them, e.g. --cors http://localhost:3000,https://app.example, or --cors '*'",
+				"invalid --cors origin %q", o)
+		}
+	}
 	if c.completionTTL <= 0 {
 		return serveUsagef("give a positive duration, e.g. --completion-ttl 10m", "invalid --completion-ttl %v", c.completionTTL)
 	}
@@ -226,6 +253,8 @@ func (c *serveConfig) options(stderr io.Writer) (fakeserver.Options, error) {
 		MaxSegmentSize: int64(c.maxSegmentSize),
 		RangeFormat:    ranges.Format(c.rangeFormat),
 		CompletionTTL:  c.completionTTL,
+		CORSOrigins:    c.cors,
+		Fallback:       c.page(),
 	}
 	quirks, name, err := c.quirks.resolve()
 	if err != nil {
@@ -244,6 +273,41 @@ func (c *serveConfig) options(stderr io.Writer) (fakeserver.Options, error) {
 		opts.Logf = newLineLogger(stderr)
 	}
 	return opts, nil
+}
+
+// page is what upspec serve answers for the paths that the reference server does not use: the
+// embedded demo page, the files of --static, or nil (404) with --no-ui. A path that names no
+// file is a 404.
+func (c *serveConfig) page() http.Handler {
+	switch {
+	case c.noUI:
+		return nil
+	case c.static != "":
+		return webui.Handler(os.DirFS(c.static), nil)
+	default:
+		return webui.Handler(webui.FS(), nil)
+	}
+}
+
+// validOrigin reports whether o is "*" or an origin: http(s)://host[:port], nothing after.
+func validOrigin(o string) bool {
+	if o == "*" {
+		return true
+	}
+	u, err := url.Parse(strings.TrimSuffix(o, "/"))
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
+		u.Path == "" && u.RawQuery == "" && u.Fragment == "" && u.User == nil
+}
+
+func (c *serveConfig) pageText() string {
+	switch {
+	case c.noUI:
+		return ""
+	case c.static != "":
+		return "the files of " + c.static
+	default:
+		return "demo page"
+	}
 }
 
 func (c *serveConfig) storageText() string {

@@ -20,9 +20,12 @@ var files embed.FS
 func FS() fs.FS { return files }
 
 // Handler serves the files of fsys for GET and HEAD: "/" is index.html, a directory without
-// one is listed. Every other request, and a path that names nothing in fsys, goes to next, so
-// that the page never hides the server's own answers.
+// one is listed. Every other request, and a path that names nothing in fsys, goes to next (nil:
+// 404), so that the page never hides the server's own answers.
 func Handler(fsys fs.FS, next http.Handler) http.Handler {
+	if next == nil {
+		next = http.NotFoundHandler()
+	}
 	files := http.FileServerFS(fsys)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if (r.Method != http.MethodGet && r.Method != http.MethodHead) || !exists(fsys, r.URL.Path) {
