@@ -45,6 +45,12 @@ func TestServeUIUsageErrors(t *testing.T) {
 // command does) and serves it on a loopback port.
 func inProcessServe(tb testing.TB, args ...string) *httptest.Server {
 	tb.Helper()
+	return inProcessServeWrapped(tb, nil, args...)
+}
+
+// inProcessServeWrapped is inProcessServe with the handler wrapped by wrap (when not nil).
+func inProcessServeWrapped(tb testing.TB, wrap func(http.Handler) http.Handler, args ...string) *httptest.Server {
+	tb.Helper()
 	var cfg serveConfig
 	fs := newServeFlagSet(&cfg)
 	if err := fs.Parse(args); err != nil {
@@ -57,7 +63,11 @@ func inProcessServe(tb testing.TB, args ...string) *httptest.Server {
 	if err != nil {
 		tb.Fatalf("flags %q: %v", args, err)
 	}
-	srv := httptest.NewServer(fakeserver.New(opts))
+	h := fakeserver.New(opts)
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := httptest.NewServer(h)
 	tb.Cleanup(func() {
 		srv.Close()
 		if opts.Store != nil {

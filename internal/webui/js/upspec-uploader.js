@@ -178,21 +178,28 @@ export function missingRanges(have, total) {
 }
 
 /**
- * Splits a gap into segments of at most `size` bytes, none of one byte unless the gap is one
- * byte long (a 1-byte segment breaks the state file of module releases before June 2020).
+ * Splits a gap into segments of at most `size` bytes that never cross a multiple of `size`
+ * (so that the segments of one file line up whatever the gaps), and none of one byte unless
+ * the gap is one byte long (a 1-byte segment breaks the state file of module releases before
+ * June 2020). Sizes below 2 count as 2.
+ * @param {ByteRange} gap
+ * @param {number} size
  * @returns {ByteRange[]}
  */
 export function splitGap(gap, size) {
-  const out = [];
   const step = Math.max(2, size);
-  for (let s = gap.start; s <= gap.end; s += step) {
-    out.push({ start: s, end: Math.min(s + step - 1, gap.end) });
+  const out = [];
+  for (let s = gap.start; s <= gap.end; ) {
+    let e = Math.min(gap.end, (Math.floor(s / step) + 1) * step - 1);
+    if (e === s && e < gap.end) e = s + 1; // a 1-byte piece before a boundary takes one more byte
+    out.push({ start: s, end: e });
+    s = e + 1;
   }
   const last = out[out.length - 1];
   if (out.length > 1 && last.start === last.end) {
     const prev = out[out.length - 2];
     if (prev.end - prev.start + 1 > 2) {
-      prev.end -= 1; // the last two become (step-1, 2)
+      prev.end -= 1; // the tail takes one byte of the segment before it
       last.start -= 1;
     } else {
       prev.end = last.end; // segments of 2 bytes: the last one takes 3

@@ -1,0 +1,580 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image/png"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// Bounds of the browser tests. They are generous: every wait ends as soon as its condition
+// holds, and the bound only stops a test that would otherwise hang.
+const (
+	browserTestTimeout = 4 * time.Minute
+	browserWait        = 2 * time.Minute
+)
+
+// newBrowser starts headless Chromium with a fresh profile and returns a tab's context, which
+// ends at browserTestTimeout. Without chromium the test is skipped, except under CI=true.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	exe := "/usr/bin/chromium"
+	if _, err := os.Stat(exe); err != nil {
+		p, lerr := exec.LookPath("chromium")
+		if lerr != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("chromium is not installed (CI=true): the browser tests need it (.ci/run installs Debian's chromium): %v", err)
+			}
+			t.Skipf("chromium is not installed: the browser tests of the demo page did not run: %v", err)
+		}
+		exe = p
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), browserTestTimeout)
+	t.Cleanup(cancel)
+	actx, acancel := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1000, 760),
+	)
+	t.Cleanup(acancel)
+	tctx, tcancel := chromedp.NewContext(actx)
+	t.Cleanup(tcancel)
+	if err := chromedp.Do(tctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return tctx
+}
+
+// pattern is byte i of a test file: (i*7 + seed) mod 251, as the library's tests make them.
+func pattern(size int, seed int) []byte {
+	b := make([]byte, size)
+	for i := range b {
+		b[i] = byte((i*7 + seed) % 251)
+	}
+	return b
+}
+
+// writeFiles writes files of the given sizes into a new directory and returns their paths.
+func writeFiles(t *testing.T, names []string, sizes []int) []string {
+	t.Helper()
+	dir := t.TempDir()
+	var paths []string
+	for i, name := range names {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, pattern(sizes[i], i+1), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	return paths
+}
+
+// openPage navigates to u and waits until the demo page's script has run.
+func openPage(t *testing.T, ctx context.Context, u string) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Navigate(u),
+		chromedp.Poll[chromedp.Void](`document.documentElement.dataset.ready === 'true'`, chromedp.WithPollingTimeout(browserWait))); err != nil {
+		t.Fatalf("open %s: %v", u, err)
+	}
+}
+
+// pickFiles sets the files of the page's file input, as a person picking them would.
+func pickFiles(t *testing.T, ctx context.Context, paths []string) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.CSS(`#files`), paths)); err != nil {
+		t.Fatalf("pick files: %v", err)
+	}
+}
+
+// waitRows waits until n rows of the page are completed; a row in error ends the wait at once.
+func waitRows(t *testing.T, ctx context.Context, n int) {
+	t.Helper()
+	expr := fmt.Sprintf(`(() => {
+		const rows = [...document.querySelectorAll('#list .file')];
+		const bad = rows.find((r) => r.dataset.state === 'error');
+		if (bad) return 'error: ' + bad.dataset.name + ': ' + bad.querySelector('.state').textContent;
+		return rows.filter((r) => r.dataset.state === 'completed').length >= %d ? 'done' : false;
+	})()`, n)
+	got, err := chromedp.Run(ctx, chromedp.Poll[string](expr, chromedp.WithPollingTimeout(browserWait), chromedp.WithPollingInterval(50*time.Millisecond)))
+	if err != nil {
+		t.Fatalf("waiting for %d completed rows: %v; page: %s", n, err, pageRows(ctx))
+	}
+	if got != "done" {
+		t.Fatalf("upload failed: %s", got)
+	}
+}
+
+// pageRows describes the page's rows, for failure messages.
+func pageRows(ctx context.Context) string {
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll('#list .file')].map((r) =>
+		r.dataset.name + ' ' + r.dataset.state + ' ' + r.querySelector('.state').textContent + ' ' + (r.dataset.acknowledged || 0)).join('; ')`))
+	if err != nil {
+		return "(unreadable: " + err.Error() + ")"
+	}
+	return s
+}
+
+// fetchFile returns the bytes at base/file/<name>.
+func fetchFile(t *testing.T, base, name string) []byte {
+	t.Helper()
+	res, err := http.Get(base + "/file/" + url.PathEscape(name))
+	if err != nil {
+		t.Fatalf("GET file %q: %v", name, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("GET file %q: %d %v", name, res.StatusCode, err)
+	}
+	return b
+}
+
+// segmentLog records the segments that reach the reference server behind it.
+type segmentLog struct {
+	mu   sync.Mutex
+	segs []loggedSegment
+}
+
+type loggedSegment struct {
+	session    string
+	start, end int64
+	status     int
+}
+
+func (l *segmentLog) add(s loggedSegment) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.segs = append(l.segs, s)
+}
+
+func (l *segmentLog) all() []loggedSegment {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]loggedSegment(nil), l.segs...)
+}
+
+// bytesSent sums the segment lengths logged from index from on.
+func (l *segmentLog) bytesSent(from int) int64 {
+	var n int64
+	for _, s := range l.all()[from:] {
+		n += s.end - s.start + 1
+	}
+	return n
+}
+
+// parseSegmentRange reads `bytes S-E/T` from a request.
+func parseSegmentRange(r *http.Request) (start, end, total int64, ok bool) {
+	v := r.Header.Get("X-Content-Range")
+	if v == "" {
+		v = r.Header.Get("Content-Range")
+	}
+	var err error
+	if _, err = fmt.Sscanf(v, "bytes %d-%d/%d", &start, &end, &total); err != nil {
+		return 0, 0, 0, false
+	}
+	return start, end, total, true
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusRecorder) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// logging wraps next so that every POSTed segment is logged with its answer's status.
+func (l *segmentLog) logging(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start, end, _, ok := parseSegmentRange(r)
+		if r.Method != http.MethodPost || !ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		l.add(loggedSegment{session: r.Header.Get("Session-ID"), start: start, end: end, status: rec.status})
+	})
+}
+
+func TestBrowserDemoPageUploads(t *testing.T) {
+	ctx := newBrowser(t)
+	var log segmentLog
+	srv := inProcessServeWrapped(t, log.logging)
+	names := []string{"one.bin", "two.bin", "twenty-four.txt", "mebi-plus-one.bin", "twenty-mebi.bin", "données ü.txt"}
+	sizes := []int{1, 2, 24, 1<<20 + 1, 20 << 20, 24}
+	paths := writeFiles(t, names, sizes)
+
+	openPage(t, ctx, srv.URL+"/?concurrency=2")
+	shot := screenshot(t, ctx, "empty")
+	pickFiles(t, ctx, paths)
+	waitRows(t, ctx, len(names))
+	for i, name := range names {
+		if got, want := fetchFile(t, srv.URL, name), pattern(sizes[i], i+1); !bytes.Equal(got, want) {
+			t.Errorf("%s: the stored file has %d bytes and differs from the %d sent", name, len(got), len(want))
+		}
+	}
+	// The probe of the 1-byte file is bytes 0-0; every other file starts with bytes 0-1.
+	first := map[string]loggedSegment{}
+	sessions := map[string]bool{}
+	for _, s := range log.all() {
+		if _, ok := first[s.session]; !ok {
+			first[s.session] = s
+		}
+		sessions[s.session] = true
+	}
+	if len(sessions) != len(names) {
+		t.Errorf("%d session IDs for %d files", len(sessions), len(names))
+	}
+	for id, s := range first {
+		if s.start != 0 || s.end > 1 {
+			t.Errorf("session %s began with bytes %d-%d, want the probe", id, s.start, s.end)
+		}
+	}
+	links, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#list .file a.link')].map((a) => a.href)`))
+	if err != nil || len(links) != len(names) {
+		t.Fatalf("links %v: %v", links, err)
+	}
+	if res, err := http.Get(links[len(links)-1]); err != nil || res.StatusCode != 200 {
+		t.Errorf("the page's link %s: %v %v", links[len(links)-1], res, err)
+	} else {
+		res.Body.Close()
+	}
+	shot = screenshot(t, ctx, "completed")
+	_ = shot
+}
+
+// screenshot takes a screenshot of the page, checks that it is a PNG of the window's size,
+// and keeps it in $UPSPEC_SCREENSHOT_DIR when that is set.
+func screenshot(t *testing.T, ctx context.Context, name string) []byte {
+	t.Helper()
+	b, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	cfg, err := png.DecodeConfig(bytes.NewReader(b))
+	if err != nil || cfg.Width < 500 || cfg.Height < 300 {
+		t.Fatalf("screenshot: %v, %dx%d", err, cfg.Width, cfg.Height)
+	}
+	if dir := os.Getenv("UPSPEC_SCREENSHOT_DIR"); dir != "" {
+		if err := os.WriteFile(filepath.Join(dir, "demo-"+name+".png"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b
+}
+
+// gate holds the first segment whose start is at or after `from` until it is let go; a held
+// segment never reaches the server.
+type gate struct {
+	from    int64
+	active  atomic.Bool
+	held    chan struct{} // closed when a segment is held
+	release chan struct{} // closed to answer the held segment 503
+	once    sync.Once
+}
+
+func newGate(from int64) *gate {
+	g := &gate{from: from, held: make(chan struct{}), release: make(chan struct{})}
+	g.active.Store(true)
+	return g
+}
+
+func (g *gate) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start, _, _, ok := parseSegmentRange(r)
+		if r.Method == http.MethodPost && ok && start >= g.from && g.active.CompareAndSwap(true, false) {
+			close(g.held)
+			select {
+			case <-g.release:
+			case <-r.Context().Done():
+			}
+			http.Error(w, "held by the test", http.StatusServiceUnavailable)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (g *gate) waitHeld(t *testing.T, ctx context.Context) {
+	t.Helper()
+	select {
+	case <-g.held:
+	case <-time.After(browserWait):
+		t.Fatalf("no segment from byte %d reached the server within %v; page: %s", g.from, browserWait, pageRows(ctx))
+	}
+}
+
+func (g *gate) letGo() { g.once.Do(func() { close(g.release) }) }
+
+func TestBrowserReloadResumes(t *testing.T) {
+	ctx := newBrowser(t)
+	const (
+		seg  = 1 << 20
+		size = 4 * seg
+		held = 2 * seg // the segment that starts here is held, then lost with the page
+	)
+	var log segmentLog
+	g := newGate(held)
+	defer g.letGo()
+	srv := inProcessServeWrapped(t, func(h http.Handler) http.Handler { return g.wrap(log.logging(h)) })
+	paths := writeFiles(t, []string{"reload.bin"}, []int{size})
+	page := srv.URL + "/?concurrency=1&segment=" + strconv.Itoa(seg)
+
+	openPage(t, ctx, page)
+	pickFiles(t, ctx, paths)
+	g.waitHeld(t, ctx)
+	before := len(log.all())
+	if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
+		t.Fatalf("reload: %v", err)
+	}
+	g.letGo()
+	openPage(t, ctx, page)
+	pickFiles(t, ctx, paths)
+	waitRows(t, ctx, 1)
+
+	if got := fetchFile(t, srv.URL, "reload.bin"); !bytes.Equal(got, pattern(size, 1)) {
+		t.Fatalf("the stored file differs from the one sent (%d bytes)", len(got))
+	}
+	resumed, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#list .file').dataset.resumedFrom`))
+	if err != nil || resumed != strconv.Itoa(held) {
+		t.Errorf("the page resumed from %q (%v), want %d: the bytes acknowledged before the reload", resumed, err, held)
+	}
+	after := log.bytesSent(before)
+	if want := int64(2 + size - held); after != want {
+		t.Errorf("after the reload %d bytes were sent, want %d (the probe and the missing half): segments %v", after, want, log.all()[before:])
+	}
+}
+
+func TestBrowserGapAfterSecondRange(t *testing.T) {
+	ctx := newBrowser(t)
+	var log segmentLog
+	srv := inProcessServeWrapped(t, log.logging)
+	const (
+		size    = 1000
+		session = "browser-gap-1"
+		name    = "gap.bin"
+	)
+	data := pattern(size, 5)
+	// The server already holds three ranges: after the second one lies a gap that the
+	// original client never filled.
+	for _, r := range [][2]int{{0, 99}, {200, 299}, {400, 499}} {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/upload", bytes.NewReader(data[r[0]:r[1]+1]))
+		req.Header.Set("Content-Type", "application/octet-stream")
+		req.Header.Set("Content-Disposition", `attachment; filename="`+name+`"`)
+		req.Header.Set("Session-ID", session)
+		req.Header.Set("X-Content-Range", fmt.Sprintf("bytes %d-%d/%d", r[0], r[1], size))
+		res, err := http.DefaultClient.Do(req)
+		if err != nil || res.StatusCode != http.StatusCreated {
+			t.Fatalf("seed bytes %v: %v %v", r, res, err)
+		}
+		res.Body.Close()
+	}
+	before := len(log.all())
+	openPage(t, ctx, srv.URL+"/")
+	// The library from the page's global (the module sets it), the file made in the page.
+	script := fmt.Sprintf(`(async () => {
+		const b = new Uint8Array(%d);
+		for (let i = 0; i < b.length; i++) b[i] = (i * 7 + 5) %% 251;
+		const up = window.fileUploader(new File([b], %q), 64, %q, { retryDelay: 10 });
+		const status = await up.fetchStatus();
+		const done = await up.uploadSegments(status);
+		return JSON.stringify({ first: status.ranges, completed: done.completed, body: done.body });
+	})()`, size, name, session)
+	out, err := chromedp.Run(ctx, chromedp.Evaluate[string](script, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("upload in the page: %v", err)
+	}
+	if want := `{"first":[{"start":0,"end":99},{"start":200,"end":299},{"start":400,"end":499}],"completed":true,"body":"completed"}`; out != want {
+		t.Errorf("page: %s, want %s", out, want)
+	}
+	if got := fetchFile(t, srv.URL, name); !bytes.Equal(got, data) {
+		t.Fatalf("the stored file differs from the one sent")
+	}
+	// The probe, then only the gaps: 100-199, 300-399 and 500-999.
+	var sent int64
+	for i, s := range log.all()[before:] {
+		if i == 0 {
+			if s.start != 0 || s.end != 1 {
+				t.Errorf("first request %d-%d, want the probe 0-1", s.start, s.end)
+			}
+			continue
+		}
+		for _, r := range [][2]int64{{0, 99}, {200, 299}, {400, 499}} {
+			if s.start <= r[1] && r[0] <= s.end {
+				t.Errorf("segment %d-%d re-sends acknowledged bytes %d-%d", s.start, s.end, r[0], r[1])
+			}
+		}
+		sent += s.end - s.start + 1
+	}
+	if sent != 700 {
+		t.Errorf("%d bytes sent after the probe, want the 700 missing", sent)
+	}
+}
+
+func TestBrowserCrossOrigin(t *testing.T) {
+	ctx := newBrowser(t)
+	pageSrv := inProcessServe(t)
+	upload := inProcessServe(t, "--cors", pageSrv.URL, "--no-ui")
+	noCORS := inProcessServe(t, "--no-ui")
+	paths := writeFiles(t, []string{"cross.txt", "cross-big.bin"}, []int{24, 1<<20 + 1})
+
+	openPage(t, ctx, pageSrv.URL+"/?endpoint="+url.QueryEscape(upload.URL+"/upload"))
+	pickFiles(t, ctx, paths)
+	waitRows(t, ctx, 2)
+	for i, name := range []string{"cross.txt", "cross-big.bin"} {
+		if got := fetchFile(t, upload.URL, name); !bytes.Equal(got, pattern(len(got), i+1)) || len(got) != []int{24, 1<<20 + 1}[i] {
+			t.Errorf("%s: the stored file differs from the one sent", name)
+		}
+	}
+	link, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#list .file a.link').href`))
+	if err != nil || !strings.HasPrefix(link, upload.URL+"/file/") {
+		t.Errorf("link %q (%v), want it on the upload server", link, err)
+	}
+
+	// The same page against a server without --cors: the browser blocks every segment.
+	openPage(t, ctx, pageSrv.URL+"/?retries=1&retryDelay=10&endpoint="+url.QueryEscape(noCORS.URL+"/upload"))
+	pickFiles(t, ctx, paths[:1])
+	state, err := chromedp.Run(ctx, chromedp.Poll[string](`(() => { const r = document.querySelector('#list .file'); return r && r.dataset.state === 'error' && r.querySelector('.state').textContent; })()`,
+		chromedp.WithPollingTimeout(browserWait)))
+	if err != nil || !strings.Contains(state, "giving up") {
+		t.Errorf("without --cors: %q (%v), want the page to report the blocked upload", state, err)
+	}
+}
+
+// TestBrowserSurvivesKill uploads through a proxy in front of the built binary, kills the
+// binary with SIGKILL while half of a segment's body has gone through, restarts it on the
+// same data directory, and checks that the page finishes the file without sending again the
+// bytes acknowledged before the kill.
+func TestBrowserSurvivesKill(t *testing.T) {
+	ctx := newBrowser(t)
+	const (
+		seg  = 1 << 20
+		size = 6 * seg
+		cut  = 3 * seg // the segment that starts here is cut by the kill
+	)
+	dataDir := t.TempDir()
+	var target atomic.Pointer[url.URL]
+	setTarget := func(p *serveProc) {
+		u, _ := url.Parse(p.base)
+		target.Store(u)
+	}
+	p := startServe(t, "--data-dir", dataDir)
+	setTarget(p)
+
+	var log segmentLog
+	held := make(chan struct{})
+	release := make(chan struct{})
+	var cutOnce atomic.Bool
+	proxy := &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.SetURL(target.Load())
+			r.Out.Host = r.In.Host
+		},
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			http.Error(w, "upstream: "+err.Error(), http.StatusBadGateway)
+		},
+	}
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start, _, _, ok := parseSegmentRange(r)
+		if r.Method == http.MethodPost && ok && start == cut && cutOnce.CompareAndSwap(false, true) {
+			r.Body = &halfBody{r: r.Body, half: seg / 2, held: held, release: release}
+		}
+		log.logging(proxy).ServeHTTP(w, r)
+	}))
+	defer front.Close()
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	}()
+
+	paths := writeFiles(t, []string{"killed.bin"}, []int{size})
+	openPage(t, ctx, front.URL+"/?concurrency=1&retryDelay=50&maxRetryDelay=500&retries=200&segment="+strconv.Itoa(seg))
+	pickFiles(t, ctx, paths)
+	select {
+	case <-held:
+	case <-time.After(browserWait):
+		t.Fatalf("the segment at %d never reached the proxy; page: %s", cut, pageRows(ctx))
+	}
+	before := len(log.all())
+	p.kill() // SIGKILL with half of the segment's body in the server
+	close(release)
+	p = startServe(t, "--data-dir", dataDir)
+	setTarget(p)
+	waitRows(t, ctx, 1)
+
+	if got := fetchFile(t, front.URL, "killed.bin"); !bytes.Equal(got, pattern(size, 1)) {
+		t.Fatalf("the stored file differs from the one sent (%d bytes)", len(got))
+	}
+	// After the kill: the cut segment failed, then probes until the restart, then the rest.
+	var sent int64
+	for _, s := range log.all()[before:] {
+		if s.start < cut && !(s.start == 0 && s.end <= 1) {
+			t.Errorf("after the kill, bytes %d-%d acknowledged before it were sent again", s.start, s.end)
+		}
+		if s.start >= cut && s.status < 300 {
+			sent += s.end - s.start + 1
+		}
+	}
+	if sent != size-cut {
+		t.Errorf("%d bytes acknowledged after the restart, want the %d missing", sent, size-cut)
+	}
+}
+
+// halfBody passes the first `half` bytes of a body, then signals held and fails once release
+// is closed: the request is cut in the middle of its body.
+type halfBody struct {
+	r       io.ReadCloser
+	half    int
+	n       int
+	held    chan struct{}
+	release chan struct{}
+	once    sync.Once
+}
+
+func (b *halfBody) Read(p []byte) (int, error) {
+	if b.n >= b.half {
+		b.once.Do(func() { close(b.held) })
+		<-b.release
+		return 0, fmt.Errorf("body cut by the test after %d bytes", b.n)
+	}
+	if len(p) > b.half-b.n {
+		p = p[:b.half-b.n]
+	}
+	n, err := b.r.Read(p)
+	b.n += n
+	return n, err
+}
+
+func (b *halfBody) Close() error { return b.r.Close() }
