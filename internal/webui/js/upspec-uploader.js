@@ -48,7 +48,9 @@ export const DEFAULT_SEGMENT_SIZE = 1 << 20;
  *   location.
  * @property {number} [concurrency=1] how many non-overlapping segments may be in flight at once.
  * @property {number} [retries=8] how many failures in a row (network errors, timeouts, 5xx,
- *   408, 409, 429, unreadable answers) are retried before the upload stops; progress resets it.
+ *   408, 409, 429, unreadable answers) are retried before the upload stops; a segment that the
+ *   server keeps resets the count. It also bounds how often the server may lose acknowledged
+ *   bytes without the upload getting further.
  * @property {number} [retryDelay=500] first backoff delay in ms; it doubles on every failure in
  *   a row.
  * @property {number} [maxRetryDelay=30000] cap of the backoff delay in ms.
@@ -578,6 +580,9 @@ class Run {
     /** @type {Set<Flight>} */
     this.inFlight = new Set();
     this.failures = 0;
+    /** Losses of acknowledged bytes since the model last reached a new maximum, best. */
+    this.losses = 0;
+    this.best = 0;
     /** The final answer once a non-201 positive answer came. */
     this.final = undefined;
     this.controller = new AbortController();
@@ -736,14 +741,28 @@ class Run {
           { status, body: clip(body), range },
         );
       }
-      if (covers(parsed.ranges, knownAtStart) && covers(parsed.ranges, [range])) {
+      if (!covers(parsed.ranges, [range])) {
+        // A 201 that does not list the segment it answers: the server did not keep it.
+        this.adopt(covers(parsed.ranges, knownAtStart) ? union(this.have, parsed.ranges) : parsed.ranges);
+        this.progress();
+        return { kind: 'retry', status, body, range, cause: new Error(`the 201 to bytes ${range.start}-${range.end} does not list them`) };
+      }
+      if (covers(parsed.ranges, knownAtStart)) {
         this.adopt(union(this.have, parsed.ranges));
       } else {
         // The server no longer lists bytes it had acknowledged before this request went out
         // (a lost session, a restart without its state): its list is the truth now.
         this.adopt(parsed.ranges);
+        if (++this.losses > this.opts.retries) {
+          throw new UploadError(`the server lost acknowledged bytes ${this.losses} times without the upload getting further`, { status, body: clip(body), range });
+        }
       }
-      this.failures = 0;
+      if (count(this.have) > this.best) {
+        this.best = count(this.have);
+        this.losses = 0;
+      }
+      const probe = this.probeRange();
+      if (range.start !== probe.start || range.end !== probe.end) this.failures = 0; // a segment was kept
       this.progress();
       this.onSegmentComplete?.(this.status({ httpStatus: status }));
       return { kind: 'ok', status };
@@ -769,7 +788,7 @@ class Run {
   fail(st) {
     this.failures++;
     if (this.failures > this.opts.retries) {
-      const what = st.status ? `${st.status} ${clip(st.body)}`.trim() : String(st.cause?.message ?? st.cause ?? 'network error');
+      const what = st.cause ? String(st.cause.message ?? st.cause) : st.status ? `${st.status} ${clip(st.body)}`.trim() : 'network error';
       throw new UploadError(`giving up after ${this.failures} failures in a row; the last: ${what}`, {
         status: st.status,
         body: clip(st.body),

@@ -309,6 +309,20 @@ describe('uploads', () => {
     await assert.rejects(up.uploadSegments(st), /never gave its final answer/);
   });
 
+  test('a 201 that never lists the segment is retried, then reported', async () => {
+    fake.fault = () => ({ status: 201, headers: { Range: '0-1/8' }, body: '0-1/8' });
+    const up = fileUploader(patternFile('unlisted.bin', 8), 4, 'unlisted-1', { endpoint: fake.url, ...fast, retries: 2 });
+    await assert.rejects(up.upload(), /does not list them/);
+  });
+
+  test('a server that loses the session after every segment stops the upload', async () => {
+    fake.fault = () => {
+      fake.forget();
+    };
+    const up = fileUploader(patternFile('amnesia.bin', 40), 8, 'amnesia-1', { endpoint: fake.url, ...fast, retries: 3 });
+    await assert.rejects(up.upload(), /lost acknowledged bytes 4 times/);
+  });
+
   test('a list of another total stops with a clear error', async () => {
     fake.fault = () => ({ status: 201, headers: { Range: '0-1/99' }, body: '0-1/99' });
     const up = fileUploader(patternFile('other.bin', 8), 4, 'other-1', { endpoint: fake.url, ...fast });
