@@ -234,7 +234,7 @@ func TestBrowserDemoPageUploads(t *testing.T) {
 	paths := writeFiles(t, names, sizes)
 
 	openPage(t, ctx, srv.URL+"/?concurrency=2")
-	shot := screenshot(t, ctx, "empty")
+	screenshot(t, ctx, "empty")
 	pickFiles(t, ctx, paths)
 	waitRows(t, ctx, len(names))
 	for i, name := range names {
@@ -268,13 +268,12 @@ func TestBrowserDemoPageUploads(t *testing.T) {
 	} else {
 		res.Body.Close()
 	}
-	shot = screenshot(t, ctx, "completed")
-	_ = shot
+	screenshot(t, ctx, "completed")
 }
 
 // screenshot takes a screenshot of the page, checks that it is a PNG of the window's size,
 // and keeps it in $UPSPEC_SCREENSHOT_DIR when that is set.
-func screenshot(t *testing.T, ctx context.Context, name string) []byte {
+func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	b, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
@@ -289,7 +288,6 @@ func screenshot(t *testing.T, ctx context.Context, name string) []byte {
 			t.Fatal(err)
 		}
 	}
-	return b
 }
 
 // gate holds the first segment whose start is at or after `from` until it is let go; a held
@@ -447,7 +445,7 @@ func TestBrowserCrossOrigin(t *testing.T) {
 	noCORS := inProcessServe(t, "--no-ui")
 	paths := writeFiles(t, []string{"cross.txt", "cross-big.bin"}, []int{24, 1<<20 + 1})
 
-	openPage(t, ctx, pageSrv.URL+"/?endpoint="+url.QueryEscape(upload.URL+"/upload"))
+	openPage(t, ctx, pageSrv.URL+"/?retryDelay=50&maxRetryDelay=500&endpoint="+url.QueryEscape(upload.URL+"/upload"))
 	pickFiles(t, ctx, paths)
 	waitRows(t, ctx, 2)
 	for i, name := range []string{"cross.txt", "cross-big.bin"} {
