@@ -576,3 +576,37 @@ func (b *halfBody) Read(p []byte) (int, error) {
 }
 
 func (b *halfBody) Close() error { return b.r.Close() }
+
+func TestBrowserPauseResume(t *testing.T) {
+	ctx := newBrowser(t)
+	const (
+		seg  = 1 << 20
+		size = 3 * seg
+		held = 2 * seg
+	)
+	var log segmentLog
+	g := newGate(held)
+	defer g.letGo()
+	srv := inProcessServeWrapped(t, func(h http.Handler) http.Handler { return g.wrap(log.logging(h)) })
+	paths := writeFiles(t, []string{"pause.bin"}, []int{size})
+
+	openPage(t, ctx, srv.URL+"/?concurrency=1&segment="+strconv.Itoa(seg))
+	pickFiles(t, ctx, paths)
+	g.waitHeld(t, ctx)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#list .file .toggle`)),
+		chromedp.Poll[chromedp.Void](`document.querySelector('#list .file').dataset.state === 'paused'`, chromedp.WithPollingTimeout(browserWait))); err != nil {
+		t.Fatalf("pause: %v; page: %s", err, pageRows(ctx))
+	}
+	g.letGo()
+	before := len(log.all())
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#list .file .toggle`))); err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	waitRows(t, ctx, 1)
+	if got := fetchFile(t, srv.URL, "pause.bin"); !bytes.Equal(got, pattern(size, 1)) {
+		t.Fatalf("the stored file differs from the one sent (%d bytes)", len(got))
+	}
+	if after, want := log.bytesSent(before), int64(2+size-held); after != want {
+		t.Errorf("after the resume %d bytes were sent, want %d (the probe and the missing third): %v", after, want, log.all()[before:])
+	}
+}
