@@ -18,7 +18,8 @@ import (
 // nodeTestTimeout bounds the library's `node --test` run (a few seconds on an idle machine).
 const nodeTestTimeout = 5 * time.Minute
 
-// TestNode runs the library's unit tests (test/*.test.js) with Node's test runner. Without
+// TestNode runs the library's unit tests (test/*.test.js) with Node's test runner, each test
+// bounded by 60 s. Without
 // node the test is skipped, except under CI=true, where it fails.
 func TestNode(t *testing.T) {
 	node, err := exec.LookPath("node")
@@ -30,7 +31,7 @@ func TestNode(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), nodeTestTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "--test", "test/")
+	cmd := exec.CommandContext(ctx, node, "--test", "--test-timeout=60000", "test/")
 	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil {

@@ -462,6 +462,10 @@ export class Uploader {
     this.segmentSize = size;
     /** The file's size. */
     this.total = file.size;
+    /**
+     * The options with their defaults. `signal` and `onProgress` may be replaced between calls
+     * (the demo page gives every resume a new AbortSignal).
+     */
     this.options = {
       concurrency: Math.max(1, Math.floor(o.concurrency ?? 1)),
       retries: o.retries ?? 8,
@@ -485,8 +489,6 @@ export class Uploader {
     /** The name a server that reads filename= stores the file under (e.g. /file/<serverName>). */
     this.serverName = cd.serverName;
     this._sessionId = sessionId ?? undefined;
-    /** @type {ByteRange[]} acknowledged ranges: the model. */
-    this._have = [];
   }
 
   /**
@@ -577,7 +579,7 @@ class Run {
     this.onSegmentComplete = onSegmentComplete;
     /** @type {ByteRange[]} */
     this.have = [];
-    /** @type {Set<Flight>} */
+    /** @type {Set<{range: ByteRange, knownAtStart: ByteRange[], result: any, done: Promise<any>}>} */
     this.inFlight = new Set();
     this.failures = 0;
     /** Losses of acknowledged bytes since the model last reached a new maximum, best. */
@@ -606,7 +608,6 @@ class Run {
 
   adopt(ranges) {
     this.have = normalize(ranges.filter((r) => r.end < this.total));
-    this.up._have = this.have;
   }
 
   status(extra = {}) {
