@@ -19,8 +19,7 @@ import (
 const nodeTestTimeout = 5 * time.Minute
 
 // TestNode runs the library's unit tests (test/*.test.js) with Node's test runner, each test
-// bounded by 60 s. Without
-// node the test is skipped, except under CI=true, where it fails.
+// bounded by 60 s. Without node the test is skipped, except under CI=true, where it fails.
 func TestNode(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
