@@ -610,3 +610,26 @@ func TestBrowserPauseResume(t *testing.T) {
 		t.Errorf("after the resume %d bytes were sent, want %d (the probe and the missing third): %v", after, want, log.all()[before:])
 	}
 }
+
+// TestBrowserModuleProfiles uploads through the demo page to the reference server behaving
+// like the real module (its quirks, among them the single-byte state bug of 2020 builds):
+// the client's segments never trigger them.
+func TestBrowserModuleProfiles(t *testing.T) {
+	ctx := newBrowser(t)
+	names := []string{"m1.bin", "m2.bin", "m24.txt", "m-mebi-plus-one.bin", "m-three-mebi-plus-one.bin"}
+	sizes := []int{1, 2, 24, 1<<20 + 1, 3<<20 + 1}
+	paths := writeFiles(t, names, sizes)
+	for _, profile := range []string{"nginx-upload-module", "nginx-upload-module-2020"} {
+		t.Run(profile, func(t *testing.T) {
+			srv := inProcessServe(t, "--profile", profile)
+			openPage(t, ctx, srv.URL+"/?concurrency=1&retries=2&retryDelay=10")
+			pickFiles(t, ctx, paths)
+			waitRows(t, ctx, len(names))
+			for i, name := range names {
+				if got, want := fetchFile(t, srv.URL, name), pattern(sizes[i], i+1); !bytes.Equal(got, want) {
+					t.Errorf("%s: the stored file has %d bytes and differs from the %d sent", name, len(got), len(want))
+				}
+			}
+		})
+	}
+}
