@@ -622,7 +622,7 @@ func TestBrowserModuleProfiles(t *testing.T) {
 	for _, profile := range []string{"nginx-upload-module", "nginx-upload-module-2020"} {
 		t.Run(profile, func(t *testing.T) {
 			srv := inProcessServe(t, "--profile", profile)
-			openPage(t, ctx, srv.URL+"/?concurrency=1&retries=2&retryDelay=10")
+			openPage(t, ctx, srv.URL+"/?concurrency=2&retries=2&retryDelay=10")
 			pickFiles(t, ctx, paths)
 			waitRows(t, ctx, len(names))
 			for i, name := range names {
