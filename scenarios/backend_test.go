@@ -253,15 +253,15 @@ func TestResendWaitsForTheInterruptedClaim(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cfg := scenarios.Config{Target: target, RequestTimeout: 500 * time.Millisecond, Strict: true}.WithDefaults()
-			start := time.Now()
+			cfg := scenarios.Config{Target: target, RequestTimeout: 10 * time.Second, Strict: true}.WithDefaults()
 			r := runScenario(t, cfg, "RB-01")
 			text := findingsOf(r) + strings.Join(r.Notes, "\n")
 			if r.Verdict != tt.verdict || !strings.Contains(text, tt.want) {
 				t.Errorf("RB-01: %s; want %s with %q\n%s", r.Verdict, tt.verdict, tt.want, text)
 			}
-			if d := time.Since(start); d > 3*time.Second {
-				t.Errorf("RB-01 took %s: the poll is not bounded by the request timeout", d)
+			// A 409 that never clears ends the poll at its own bound, not at the scenario's.
+			if tt.times < 0 && !strings.Contains(text, "attempts within") {
+				t.Errorf("RB-01: the poll did not end at its bound:\n%s", text)
 			}
 		})
 	}

@@ -282,11 +282,13 @@ func (s *Session) SendAll(opts ...SendOption) Answer {
 
 // InFlight is a segment request running in the background (Session.Start).
 type InFlight struct {
-	s      *Session
-	id     int
-	gate   *Gate
-	done   chan struct{}
-	answer Answer
+	s          *Session
+	id         int
+	gate       *Gate
+	step       string // the request's step, for the notes
+	pauseAfter int64
+	done       chan struct{}
+	answer     Answer
 }
 
 // Start sends a segment in the background; with PauseAfter it stops mid-body until Resume.
@@ -297,7 +299,7 @@ func (s *Session) Start(start, end int64, opts ...SendOption) *InFlight {
 		opt(o)
 	}
 	req := s.request(start, end, o)
-	f := &InFlight{s: s, gate: req.Gate, done: make(chan struct{})}
+	f := &InFlight{s: s, gate: req.Gate, step: req.Step, pauseAfter: req.PauseAfter, done: make(chan struct{})}
 	f.id = s.begin(ranges.Range{Start: start, End: end}, o.pause)
 	go func() {
 		defer close(f.done)
@@ -310,14 +312,19 @@ func (s *Session) Start(start, end int64, opts ...SendOption) *InFlight {
 	return f
 }
 
-// WaitPaused waits until the request has reached its pause point and the server has had a
-// moment to read what was written (Gate.Settle). It returns false when the request ended
-// first, or did not pause within Config.RequestTimeout.
+// WaitPaused waits until the request has reached its pause point with the server provably
+// in it: the server answered the request's `Expect: 100-continue` with 100 Continue, which
+// it sends once it has begun the request (the reference server: once it has claimed the
+// segment's range). A server that sends no 100 within ContinueWait gets the body anyway; the
+// wait then falls back to a bounded one (Gate.Settle), and the scenario's result notes it. It
+// returns false when the request ended first (e.g. the server answered before the body), or
+// did not pause within Config.RequestTimeout plus ContinueWait.
 func (f *InFlight) WaitPaused() bool {
 	if f.gate == nil {
 		return false
 	}
-	timer := time.NewTimer(f.s.t.cfg.RequestTimeout)
+	cfg := f.s.t.cfg
+	timer := time.NewTimer(cfg.RequestTimeout + ContinueWait(cfg.RequestTimeout))
 	defer timer.Stop()
 	select {
 	case <-f.gate.Paused():
@@ -328,6 +335,11 @@ func (f *InFlight) WaitPaused() bool {
 	case <-timer.C:
 		return false
 	}
+	if f.gate.InFlightBy() == result.InFlightByContinue {
+		return true
+	}
+	f.s.t.Note("%s: no 100 Continue within %v; the segment counts as in flight after a bounded wait of %v once %d body bytes were written, not by the server's word",
+		f.step, ContinueWait(cfg.RequestTimeout), f.gate.Settle(), f.pauseAfter)
 	settle := time.NewTimer(f.gate.Settle())
 	defer settle.Stop()
 	select {
@@ -336,6 +348,22 @@ func (f *InFlight) WaitPaused() bool {
 		return false
 	}
 	return true
+}
+
+// inFlightCaveat says which paused requests of exchanges were taken to be in flight after a
+// bounded wait, because their server sent no 100 Continue; "" when there were none.
+func inFlightCaveat(exchanges []result.Exchange) string {
+	var steps []string
+	for _, x := range exchanges {
+		if x.Request.InFlightBy == result.InFlightByWait {
+			steps = append(steps, quoteText(x.Step))
+		}
+	}
+	if len(steps) == 0 {
+		return ""
+	}
+	return "In flight by a bounded wait: " + strings.Join(steps, ", ") +
+		" got no 100 Continue, so the server was assumed, not shown, to have begun it while the next request was sent."
 }
 
 // Resume lets a paused request finish.

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/upspec/upspec/reports/result"
 )
@@ -43,7 +42,7 @@ type scriptServer struct {
 func newScriptServer(t *testing.T, script map[string][]reply) *scriptServer {
 	s := &scriptServer{script: script}
 	s.testServer = newTestServer(t, func(c net.Conn, _ <-chan struct{}) {
-		req, _, err := readRequest(bufio.NewReader(c), 1<<24)
+		req, _, err := readRequestContinue(c, bufio.NewReader(c), 1<<24)
 		if err != nil {
 			return
 		}
@@ -77,8 +76,8 @@ func runScenario(t *testing.T, srv *scriptServer, cfg Config, steps func(t *T)) 
 	t.Helper()
 	cfg.Target = srv.url
 	cfg.RunID = "test"
-	cfg.RequestTimeout = 2 * time.Second
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	cfg.RequestTimeout = roomy
+	ctx, cancel := context.WithTimeout(context.Background(), 2*roomy)
 	defer cancel()
 	return Run(ctx, cfg, Scenario{ID: "XX-01", Title: "model", Family: "test",
 		Clauses: []string{"ack.list-exact", "ack.list-canonical"}, Run: steps})
@@ -294,7 +293,7 @@ func TestSessionHeadersAndIDs(t *testing.T) {
 		respond(c, 400, nil, "bad\n")
 	})
 	var ids []string
-	r := Run(context.Background(), Config{Target: srv.url, RunID: "run_1", RequestTimeout: 2 * time.Second},
+	r := Run(context.Background(), Config{Target: srv.url, RunID: "run_1", RequestTimeout: roomy},
 		Scenario{ID: "HD-01", Clauses: []string{"enc.header-aliases"}, Run: func(t *T) {
 			s1, s2 := t.NewSession("a.bin", 10), t.NewSession("b.bin", 10)
 			ids = []string{s1.ID, s2.ID}

@@ -328,6 +328,11 @@ func (t *T) result(d time.Duration) Result {
 	if t.skipped {
 		r.SkipReason = t.skipReason
 	}
+	if caveat := inFlightCaveat(r.Exchanges); caveat != "" {
+		for i := range r.Findings {
+			r.Findings[i].Message += "\n  " + caveat
+		}
+	}
 	verdictLevel := r.Level
 	if s.Observes {
 		verdictLevel = INFO

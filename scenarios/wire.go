@@ -47,11 +47,17 @@ const (
 	LengthOmit
 )
 
-// Gate pauses a request mid-body until the caller lets it go on. The request closes
-// Paused() once its head and the first Request.PauseAfter body bytes have been written to
-// the connection; it then waits for Resume (or the end of its context).
+// Gate pauses a request mid-body until the caller lets it go on, once the server has provably
+// begun the request. A request holding a gate is sent with `Expect: 100-continue` and holds
+// its body until the server's interim 100 Continue, which a server sends once it has begun the
+// request (the reference server: once it has claimed the segment's range; the module: once
+// its header checks passed, docs/module-behavior.md §1.8). A server that sends no 100 within
+// ContinueWait gets the body anyway, and the request falls back to a bounded wait (Settle).
+// The request then writes its first Request.PauseAfter body bytes, closes Paused() and waits
+// for Resume (or the end of its context).
 type Gate struct {
-	settle     time.Duration // set before paused is closed
+	by         result.InFlightBy // set before paused is closed
+	settle     time.Duration     // set before paused is closed
 	pauseOnce  sync.Once
 	resumeOnce sync.Once
 	paused     chan struct{}
@@ -70,20 +76,36 @@ func (g *Gate) Paused() <-chan struct{} { return g.paused }
 // (the request then does not stop) and more than once.
 func (g *Gate) Resume() { g.resumeOnce.Do(func() { close(g.resume) }) }
 
-// Settle is how long to wait after Paused before relying on the server having read the
-// bytes written so far (settleTime of the connect time). Valid once Paused is closed.
+// InFlightBy says how the server was known to have begun the request:
+// result.InFlightByContinue (its 100 Continue came) or result.InFlightByWait (none came within
+// ContinueWait). Valid once Paused is closed.
+func (g *Gate) InFlightBy() result.InFlightBy { return g.by }
+
+// Settle is how long to wait after Paused before relying on the server having begun the
+// request: 0 after a 100 Continue; after none, the bounded wait of the fallback (settleTime of
+// the connect time). Valid once Paused is closed.
 func (g *Gate) Settle() time.Duration { return g.settle }
 
-func (g *Gate) markPaused(dial time.Duration) {
+func (g *Gate) markPaused(by result.InFlightBy, dial time.Duration) {
 	g.pauseOnce.Do(func() {
-		g.settle = settleTime(dial)
+		g.by = by
+		if by != result.InFlightByContinue {
+			g.settle = settleTime(dial)
+		}
 		close(g.paused)
 	})
 }
 
-// settleTime is how long the client lets the server read what was written before it relies
-// on that (a paused request) or closes the connection (an interrupted one): 50 ms plus three
-// times the connect time dial, at most one second.
+// ContinueWait is how long a request holding a Gate waits for 100 Continue before it sends
+// its body anyway, for a request timeout of timeout: a fifth of it, at least one second (the
+// wait of curl and of net/http's Transport), at most the timeout itself.
+func ContinueWait(timeout time.Duration) time.Duration {
+	return min(max(timeout/5, time.Second), timeout)
+}
+
+// settleTime is the bounded wait of a paused request whose server sent no 100 Continue: how
+// long the client lets the server read what was written before it relies on the request
+// being in flight: 50 ms plus three times the connect time dial, at most one second.
 func settleTime(dial time.Duration) time.Duration {
 	return min(50*time.Millisecond+3*dial, time.Second)
 }
@@ -113,11 +135,15 @@ type Request struct {
 	BodyLen    int64
 	Body       []byte
 
-	// Gate, when set, pauses the request after PauseAfter body bytes (see Gate).
+	// Gate, when set, pauses the request after PauseAfter body bytes, once the server has
+	// begun it (see Gate). The request carries `Expect: 100-continue` (after Config.Headers)
+	// unless Headers hold an Expect header of their own.
 	Gate       *Gate
 	PauseAfter int64
-	// Interrupt cuts the request off after InterruptAfter body bytes: the client closes the
-	// connection without reading an answer (OutcomeAborted).
+	// Interrupt cuts the request off after InterruptAfter body bytes: the client ends its side
+	// of the connection and waits, without reading an answer (OutcomeAborted), until the
+	// server has closed it, so that the server is done with the cut request before anything
+	// is sent next.
 	Interrupt      bool
 	InterruptAfter int64
 
@@ -150,6 +176,12 @@ type call struct {
 	ex       *result.Exchange
 	deadline time.Time
 	dialTime time.Duration
+	expect   bool // the request carries Expect: 100-continue
+
+	// What came back before the body was sent (awaitContinue): a final answer's head, or the
+	// error that ended the read. read starts from them.
+	pendingHead []byte
+	pendingErr  error
 }
 
 func (c *call) timeout() time.Duration {
@@ -204,11 +236,13 @@ func (c *call) run() {
 	defer func() { _ = conn.Close() }()
 	c.ex.LocalAddr = conn.LocalAddr().String()
 
-	werr := c.write(conn, head, planned)
+	cr := &countReader{r: conn}
+	br := bufio.NewReaderSize(cr, 16*1024)
+	werr := c.write(conn, cr, br, head, planned)
 	if c.ex.Outcome != "" { // aborted or a failed pause
 		return
 	}
-	c.read(conn, werr)
+	c.read(cr, br, werr)
 }
 
 // buildHead writes the request head and fills in the request record. It returns the head
@@ -221,6 +255,14 @@ func (c *call) buildHead(u *url.URL) ([]byte, int64) {
 	}
 	hs = append(hs, req.Headers...)
 	hs = append(hs, c.cfg.Headers...)
+	if req.Gate != nil {
+		if v, ok := headerValue(hs, "Expect"); ok {
+			c.expect = strings.EqualFold(strings.TrimSpace(v), "100-continue")
+		} else {
+			hs = append(hs, result.Header{Name: "Expect", Value: "100-continue"})
+			c.expect = true
+		}
+	}
 
 	var planned int64
 	if req.Pattern != nil {
@@ -260,12 +302,18 @@ func (c *call) buildHead(u *url.URL) ([]byte, int64) {
 }
 
 func hasHeader(hs []result.Header, name string) bool {
+	_, ok := headerValue(hs, name)
+	return ok
+}
+
+// headerValue returns the value of the first header called name (any letter case).
+func headerValue(hs []result.Header, name string) (string, bool) {
 	for _, h := range hs {
 		if strings.EqualFold(h.Name, name) {
-			return true
+			return h.Value, true
 		}
 	}
-	return false
+	return "", false
 }
 
 // longAgo returns a deadline in the past, used to unblock reads and writes.
@@ -384,6 +432,26 @@ func (c *ctxConn) Close() error {
 	return c.Conn.Close()
 }
 
+// CloseWrite ends the client's side of the TCP connection (a FIN); the server can still answer.
+func (c *ctxConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return errors.ErrUnsupported
+}
+
+// rearm restores the request's deadline on conn after a shorter one, unless the context has
+// ended meanwhile (its watch set a deadline in the past, which must stay).
+func (c *call) rearm(conn net.Conn) error {
+	if err := conn.SetDeadline(c.deadline); err != nil {
+		return fmt.Errorf("set deadline: %w", err)
+	}
+	if c.ctx.Err() != nil {
+		_ = conn.SetDeadline(longAgo())
+	}
+	return nil
+}
+
 // countWriter counts the bytes the connection accepted.
 type countWriter struct {
 	w io.Writer
@@ -398,8 +466,8 @@ func (cw *countWriter) Write(b []byte) (int, error) {
 
 // write sends the head and the body, honouring the pause and interruption controls. It
 // returns the first write error; the caller still tries to read an answer after one (a
-// server may answer and close before reading the whole body).
-func (c *call) write(conn net.Conn, head []byte, planned int64) error {
+// server may answer and close before reading the whole body). cr and br read the answer.
+func (c *call) write(conn net.Conn, cr *countReader, br *bufio.Reader, head []byte, planned int64) error {
 	req, rec := &c.req, &c.ex.Request
 	cw := &countWriter{w: conn}
 	bw := bufio.NewWriterSize(cw, 32*1024)
@@ -424,6 +492,18 @@ func (c *call) write(conn net.Conn, head []byte, planned int64) error {
 	}
 	sent := int64(0)
 	if pauseAt >= 0 {
+		by := result.InFlightByWait
+		if c.expect {
+			if err := bw.Flush(); err != nil {
+				return fmt.Errorf("write head: %w", err)
+			}
+			var stop bool
+			by, stop = c.awaitContinue(conn, cr, br)
+			if stop { // answered, or the connection ended, before the body: read says how
+				return nil
+			}
+		}
+		rec.InFlightBy = by
 		if _, err := io.CopyN(bw, body, pauseAt); err != nil {
 			return fmt.Errorf("write body: %w", err)
 		}
@@ -431,7 +511,7 @@ func (c *call) write(conn net.Conn, head []byte, planned int64) error {
 			return fmt.Errorf("write body: %w", err)
 		}
 		sent = pauseAt
-		if err := c.pause(conn); err != nil {
+		if err := c.pause(conn, by); err != nil {
 			return err
 		}
 	}
@@ -442,28 +522,104 @@ func (c *call) write(conn net.Conn, head []byte, planned int64) error {
 		return fmt.Errorf("write body: %w", err)
 	}
 	if req.Interrupt {
-		// The connection is closed by the caller (a FIN after the bytes written so far). Wait
-		// first as long as a paused request does before it counts as read, so that the server
-		// handles a cut segment rather than a request it had not started, before anything
-		// the scenario sends next.
-		settle := time.NewTimer(settleTime(c.dialTime))
-		select {
-		case <-settle.C:
-		case <-c.ctx.Done():
-		}
-		settle.Stop()
-		c.fail(result.OutcomeAborted, "interrupted by the client after %d of %d body bytes", send, planned)
+		c.fail(result.OutcomeAborted, "interrupted by the client after %d of %d body bytes; %s", send, planned, c.awaitClose(conn, br))
 	}
 	return nil
 }
 
+// awaitContinue reads the answers to the request's `Expect: 100-continue` until 100 Continue
+// arrives (result.InFlightByContinue), or ContinueWait passes without a byte of an answer
+// (result.InFlightByWait). A final answer, or an error, that comes first is kept for read and
+// stop is true: the body is then not sent.
+func (c *call) awaitContinue(conn net.Conn, cr *countReader, br *bufio.Reader) (by result.InFlightBy, stop bool) {
+	wait := ContinueWait(c.timeout())
+	limit := time.Now().Add(wait)
+	if limit.After(c.deadline) {
+		limit = c.deadline
+	}
+	if err := conn.SetReadDeadline(limit); err != nil {
+		c.pendingErr = fmt.Errorf("set read deadline: %w", err)
+		return "", true
+	}
+	if c.ctx.Err() != nil {
+		_ = conn.SetDeadline(longAgo())
+	}
+	before := cr.n
+	for {
+		head, err := readHead(br)
+		if err != nil {
+			var ne net.Error
+			if c.ctx.Err() == nil && cr.n == before && time.Now().Before(c.deadline) && errors.As(err, &ne) && ne.Timeout() {
+				if err := c.rearm(conn); err != nil {
+					c.pendingErr = err
+					return "", true
+				}
+				return result.InFlightByWait, false // no 100 Continue within the wait: send the body anyway
+			}
+			c.pendingErr = err
+			return "", true
+		}
+		resp, perr := http.ReadResponse(bufio.NewReader(bytes.NewReader(head)), &http.Request{Method: c.req.Method})
+		switch {
+		case perr == nil && resp.StatusCode == http.StatusContinue:
+			if err := c.rearm(conn); err != nil {
+				c.pendingErr = err
+				return "", true
+			}
+			return result.InFlightByContinue, false
+		case perr == nil && resp.StatusCode > 100 && resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols:
+			before = cr.n // another interim answer (e.g. 102): wait on
+		default:
+			c.pendingHead = head // a final answer before the body (or not HTTP): read records it
+			return "", true
+		}
+	}
+}
+
+// awaitClose ends the client's side of the connection of an interrupted request and waits,
+// within the request's deadline, until the server has closed its side: the server has then
+// seen the cut request end and is done with it. What the server sent meanwhile is read and
+// discarded (an interrupted request awaits no answer); the result says how it ended.
+func (c *call) awaitClose(conn net.Conn, br *bufio.Reader) string {
+	type closeWriter interface{ CloseWrite() error }
+	cw, ok := conn.(closeWriter)
+	if !ok {
+		return "the connection was closed"
+	}
+	if err := cw.CloseWrite(); err != nil {
+		return fmt.Sprintf("the connection was closed (ending the client's side failed: %v)", err)
+	}
+	var first []byte
+	for {
+		line, err := br.ReadSlice('\n')
+		if first == nil && len(bytes.TrimSpace(line)) > 0 {
+			first = bytes.Clone(bytes.TrimRight(line, "\r\n"))
+		}
+		if err == nil || errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		said := ""
+		if first != nil {
+			said = fmt.Sprintf(" after sending %s", quoteText(clipText(string(first), 80)))
+		}
+		if errors.Is(err, io.EOF) {
+			return "the server then closed the connection" + said
+		}
+		o, msg := c.classify(err, 1)
+		if o == result.OutcomeTimeout {
+			return "the server did not close the connection" + said + " (" + msg + ")"
+		}
+		return "the connection then ended" + said + ": " + msg
+	}
+}
+
 // pause signals the gate and waits for Resume, the context, or the pause bound (three
 // request timeouts). The time spent paused does not count against the request's deadline.
-func (c *call) pause(conn net.Conn) error {
+func (c *call) pause(conn net.Conn, by result.InFlightBy) error {
 	g := c.req.Gate
 	start := time.Now()
 	left := c.deadline.Sub(start)
-	g.markPaused(c.dialTime)
+	g.markPaused(by, c.dialTime)
 	limit := time.NewTimer(3 * c.timeout())
 	defer limit.Stop()
 	select {
@@ -477,19 +633,24 @@ func (c *call) pause(conn net.Conn) error {
 	}
 	c.ex.Request.Paused = time.Since(start)
 	c.deadline = time.Now().Add(left)
-	if err := conn.SetDeadline(c.deadline); err != nil {
-		return fmt.Errorf("set deadline after pause: %w", err)
+	if err := c.rearm(conn); err != nil {
+		return fmt.Errorf("after pause: %w", err)
 	}
 	return nil
 }
 
-// read reads the answer; werr is the error of the write phase, if any.
-func (c *call) read(conn net.Conn, werr error) {
-	cr := &countReader{r: conn}
-	br := bufio.NewReaderSize(cr, 16*1024)
+// read reads the answer from br (counted by cr); werr is the error of the write phase, if any.
+func (c *call) read(cr *countReader, br *bufio.Reader, werr error) {
 	method := c.req.Method
 	for {
-		head, err := readHead(br)
+		var head []byte
+		var err error
+		if c.pendingHead != nil || c.pendingErr != nil { // read before the body (awaitContinue)
+			head, err = c.pendingHead, c.pendingErr
+			c.pendingHead, c.pendingErr = nil, nil
+		} else {
+			head, err = readHead(br)
+		}
 		if err != nil {
 			o, msg := c.classify(err, cr.n)
 			if werr != nil && cr.n == 0 {

@@ -60,7 +60,23 @@ type Request struct {
 	// Paused is the time the request spent paused mid-body waiting for the caller. It stays
 	// in the process (the console); the JSON report does not carry it.
 	Paused time.Duration `json:"-"`
+	// InFlightBy says how a paused request was known to be in flight at the server when its
+	// pause began ("" for a request that did not pause).
+	InFlightBy InFlightBy `json:"in_flight_by,omitempty"`
 }
+
+// InFlightBy is how the client established that the server had begun a paused request.
+type InFlightBy string
+
+// How a paused request was known to be in flight.
+const (
+	// InFlightByContinue: the server answered the request's `Expect: 100-continue` with
+	// 100 Continue, which it sends once it has begun the request; the body was held until then.
+	InFlightByContinue InFlightBy = "100-continue"
+	// InFlightByWait: no 100 Continue came within the client's bound: the body was sent
+	// anyway, and the client relied on a bounded wait after the pause point.
+	InFlightByWait InFlightBy = "bounded-wait"
+)
 
 // RequestLine is e.g. "POST /upload HTTP/1.1".
 func (r Request) RequestLine() string {
