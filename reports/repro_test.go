@@ -24,15 +24,43 @@ type seenRequest struct {
 }
 
 // brokenServer answers 200 "completed" to every segment, complete or not: a false success.
-func brokenServer(t *testing.T) (*httptest.Server, func() []seenRequest) {
+// A segment whose range header is a key of hold is read only once a segment with the range
+// of its value has been seen whole (at most holdTimeout), so that the order in which the
+// bodies end is fixed by the requests, not by the timing of the script.
+func brokenServer(t *testing.T, hold map[string]string) (*httptest.Server, func() []seenRequest) {
 	t.Helper()
 	var mu sync.Mutex
 	var seen []seenRequest
+	arrived := map[string]chan struct{}{}
+	arrival := func(rng string) chan struct{} {
+		mu.Lock()
+		defer mu.Unlock()
+		if arrived[rng] == nil {
+			arrived[rng] = make(chan struct{})
+		}
+		return arrived[rng]
+	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rng := r.Header.Get("X-Content-Range")
+		if after, ok := hold[rng]; ok {
+			select {
+			case <-arrival(after):
+			case <-time.After(holdTimeout):
+			}
+		}
 		body, _ := io.ReadAll(r.Body)
 		mu.Lock()
 		seen = append(seen, seenRequest{header: r.Header.Clone(), body: body})
 		mu.Unlock()
+		if ch := arrival(rng); ch != nil {
+			mu.Lock()
+			select {
+			case <-ch:
+			default:
+				close(ch)
+			}
+			mu.Unlock()
+		}
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = io.WriteString(w, "completed")
 	}))
@@ -43,6 +71,10 @@ func brokenServer(t *testing.T) (*httptest.Server, func() []seenRequest) {
 		return append([]seenRequest(nil), seen...)
 	}
 }
+
+// holdTimeout bounds the wait of a held segment: generous, since only a script that sends
+// nothing while the held request is in flight makes it expire.
+const holdTimeout = 20 * time.Second
 
 // runScript runs a reproducer with /bin/sh, bounded, with TARGET and RUN set.
 func runScript(t *testing.T, path, target, runID string) string {
@@ -87,7 +119,7 @@ func TestReproducerShowsTheFailure(t *testing.T) {
 		t.Errorf("CP-01 reproducer = %q, want %q", cp.Reproducer, paths[0])
 	}
 
-	srv, seen := brokenServer(t)
+	srv, seen := brokenServer(t, nil)
 	out := runScript(t, paths[0], srv.URL, "repro-test")
 
 	for _, s := range []string{
@@ -138,7 +170,8 @@ func TestReproducerRawBodyAndBackground(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, seen := brokenServer(t)
+	// PA-01's A (0-15) is read only after B (8-23), which the script sends while A is in flight.
+	srv, seen := brokenServer(t, map[string]string{"bytes 0-15/24": "bytes 8-23/24"})
 
 	// MF-01: a raw body with a percent sign, a quote, a newline and a control byte; a header
 	// value with markup and quotes.
@@ -171,7 +204,12 @@ func TestReproducerRawBodyAndBackground(t *testing.T) {
 	for _, r := range reqs {
 		bodies = append(bodies, string(r.body))
 	}
-	// B (no pause) arrives first, A after its pause.
+	// B ends first: the server holds A until B is in, and B can come only while A is in
+	// flight (A runs in the background). A script that sent A to its end first would see A's
+	// curl give up (its --max-time is shorter than holdTimeout) before it sent B.
+	if n := strings.Count(out, "HTTP/1.1 200 OK"); n != 2 {
+		t.Errorf("PA-01: %d answers in the output, want A's and B's\n%s", n, out)
+	}
 	wantA := string(scenarios.Pattern{Seed: 3}.Bytes(0, 16))
 	wantB := string(scenarios.Pattern{Seed: 3}.Bytes(8, 16))
 	if bodies[0] != wantB || bodies[1] != wantA {
