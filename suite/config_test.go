@@ -215,7 +215,9 @@ func TestPrecheck(t *testing.T) {
 			case err != nil && (strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), tt.want)):
 				t.Errorf("error %q: want one line with %q", err, tt.want)
 			}
-			if d := time.Since(start); d > DialTimeout+time.Second {
+			// Precheck is bounded by DialTimeout; the margin keeps a loaded machine from
+			// failing the test, and still catches a check that waits for a spec timeout.
+			if d := time.Since(start); d > DialTimeout+30*time.Second {
 				t.Errorf("Precheck took %s", d)
 			}
 		})

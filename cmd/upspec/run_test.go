@@ -129,9 +129,6 @@ func TestRunUsageErrors(t *testing.T) {
 			if r.stdout != "" {
 				t.Errorf("stdout is not empty: %q", r.stdout)
 			}
-			if r.took > 10*time.Second {
-				t.Errorf("took %s, want a few seconds at most", r.took)
-			}
 		})
 	}
 }

@@ -625,8 +625,10 @@ func TestServeSignalWhileUploading(t *testing.T) {
 	if code != exitOK {
 		t.Errorf("exit status %d, want 0; stderr %q", code, p.stderr.String())
 	}
-	if took < serveShutdownGrace || took > serveShutdownGrace+3*time.Second {
-		t.Errorf("exit took %v, want the grace period %v for the request in flight, then the exit", took, serveShutdownGrace)
+	// signalWithin bounds the exit (grace period plus exitTimeout); the grace period itself is
+	// a lower bound, which no load can break.
+	if took < serveShutdownGrace {
+		t.Errorf("exit took %v, want the grace period %v for the request in flight first", took, serveShutdownGrace)
 	}
 	t.Logf("exit in %v with a half-sent segment", took)
 }
