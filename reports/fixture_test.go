@@ -148,6 +148,7 @@ func testResults() []scenarios.Result {
 				func() result.Exchange {
 					x := segment("segment A (rest)", sess("PA-01", 1), 0, 15, 24, 3, 0, created("0-15/24"))
 					x.Duration = 5 * time.Millisecond // still in flight when B starts
+					x.Request.InFlightBy = result.InFlightByContinue
 					return x
 				}(),
 				segment("segment B", sess("PA-01", 1), 8, 23, 24, 3, time.Millisecond, created("0-23/24")),
