@@ -3,6 +3,7 @@ package scenarios
 import (
 	"bufio"
 	"context"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/upspec/upspec/reports/result"
 )
@@ -37,12 +39,18 @@ type scriptServer struct {
 	script  map[string][]reply
 	file    func(path string) reply
 	session []string // session IDs seen
+	// noContinue: never answer `Expect: 100-continue` (set before the first request).
+	noContinue bool
 }
 
 func newScriptServer(t *testing.T, script map[string][]reply) *scriptServer {
 	s := &scriptServer{script: script}
 	s.testServer = newTestServer(t, func(c net.Conn, _ <-chan struct{}) {
-		req, _, err := readRequestContinue(c, bufio.NewReader(c), 1<<24)
+		read := readRequestContinue
+		if s.noContinue {
+			read = func(_ net.Conn, br *bufio.Reader, n int64) (*http.Request, []byte, error) { return readRequest(br, n) }
+		}
+		req, _, err := read(c, bufio.NewReader(c), 1<<24)
 		if err != nil {
 			return
 		}
@@ -76,7 +84,9 @@ func runScenario(t *testing.T, srv *scriptServer, cfg Config, steps func(t *T)) 
 	t.Helper()
 	cfg.Target = srv.url
 	cfg.RunID = "test"
-	cfg.RequestTimeout = roomy
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = roomy
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*roomy)
 	defer cancel()
 	return Run(ctx, cfg, Scenario{ID: "XX-01", Title: "model", Family: "test",
@@ -252,29 +262,62 @@ func TestModelConcurrentSegments(t *testing.T) {
 			[]string{"ack.final-only-when-complete", "ack.final-is-backend-answer"}},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			srv := newScriptServer(t, tc.script)
-			completions := -1
-			r := runScenario(t, srv, Config{}, func(t *T) {
-				s := t.NewSession("f.bin", tc.total)
-				a := s.Start(0, 11, PauseAfter(4), Step("segment A"))
-				if !a.WaitPaused() {
-					t.Fatal("A did not pause")
-				}
-				s.Send(12, 23, Step("segment B"))
-				a.Wait()
-				completions = s.Completions()
+		for _, continues := range []bool{true, false} {
+			name := tc.name
+			if !continues {
+				name += ", no 100 Continue"
+			}
+			t.Run(name, func(t *testing.T) {
+				testConcurrentSegments(t, tc.script, tc.total, tc.want, tc.clauses, continues)
 			})
-			if r.Verdict != tc.want || !slices.Equal(findingClauses(r), tc.clauses) {
-				t.Fatalf("verdict %s, findings %v; want %s, %v\n%s", r.Verdict, findingClauses(r), tc.want, tc.clauses, r.Message())
-			}
-			if tc.want == result.Pass && tc.total == 24 && completions != 1 {
-				t.Errorf("completions = %d, want 1", completions)
-			}
-			if len(r.Exchanges) != 2 || r.Exchanges[0].Step != "segment B" {
-				t.Errorf("exchanges %+v", r.Exchanges)
-			}
-		})
+		}
+	}
+}
+
+// testConcurrentSegments runs a paused A and a B against a script; continues says whether
+// the server answers A's `Expect: 100-continue`. Without it, the verdict is the same, and the
+// result says that A was taken to be in flight after a bounded wait.
+func testConcurrentSegments(t *testing.T, script map[string][]reply, total int64, want result.Verdict, clauses []string, continues bool) {
+	srv := newScriptServer(t, maps.Clone(script))
+	srv.noContinue = !continues
+	cfg := Config{}
+	if !continues {
+		cfg.RequestTimeout = 5 * time.Second // a wait for 100 Continue of one second
+	}
+	completions := -1
+	r := runScenario(t, srv, cfg, func(t *T) {
+		s := t.NewSession("f.bin", total)
+		a := s.Start(0, 11, PauseAfter(4), Step("segment A"))
+		if !a.WaitPaused() {
+			t.Fatal("A did not pause")
+		}
+		s.Send(12, 23, Step("segment B"))
+		a.Wait()
+		completions = s.Completions()
+	})
+	if r.Verdict != want || !slices.Equal(findingClauses(r), clauses) {
+		t.Fatalf("verdict %s, findings %v; want %s, %v\n%s", r.Verdict, findingClauses(r), want, clauses, r.Message())
+	}
+	if want == result.Pass && total == 24 && completions != 1 {
+		t.Errorf("completions = %d, want 1", completions)
+	}
+	if len(r.Exchanges) != 2 || r.Exchanges[0].Step != "segment B" {
+		t.Fatalf("exchanges %+v", r.Exchanges)
+	}
+	wantBy := result.InFlightByContinue
+	if !continues {
+		wantBy = result.InFlightByWait
+	}
+	if by := r.Exchanges[1].Request.InFlightBy; by != wantBy {
+		t.Errorf("A in flight by %q, want %q", by, wantBy)
+	}
+	if noted := strings.Contains(strings.Join(r.Notes, "\n"), "no 100 Continue"); noted == continues {
+		t.Errorf("notes %q: a note on the bounded wait = %v, want %v", r.Notes, noted, !continues)
+	}
+	for _, f := range r.Findings {
+		if caveat := strings.Contains(f.Message, "In flight by a bounded wait"); caveat == continues {
+			t.Errorf("finding %q: the caveat of the bounded wait = %v, want %v", f.Message, caveat, !continues)
+		}
 	}
 }
 
