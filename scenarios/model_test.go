@@ -35,16 +35,21 @@ var completed = reply{status: 200, headers: []result.Header{{Name: "Content-Type
 // (`bytes S-E/T`), and GET requests with file(path).
 type scriptServer struct {
 	*testServer
-	mu      sync.Mutex
-	script  map[string][]reply
-	file    func(path string) reply
-	session []string // session IDs seen
-	// noContinue: never answer `Expect: 100-continue` (set before the first request).
-	noContinue bool
+	mu         sync.Mutex
+	script     map[string][]reply
+	file       func(path string) reply
+	session    []string // session IDs seen
+	noContinue bool     // never answer `Expect: 100-continue`
 }
 
 func newScriptServer(t *testing.T, script map[string][]reply) *scriptServer {
-	s := &scriptServer{script: script}
+	return newScriptServerContinue(t, script, true)
+}
+
+// newScriptServerContinue is newScriptServer whose server answers `Expect: 100-continue`
+// with 100 Continue only when continues is set.
+func newScriptServerContinue(t *testing.T, script map[string][]reply, continues bool) *scriptServer {
+	s := &scriptServer{script: script, noContinue: !continues}
 	s.testServer = newTestServer(t, func(c net.Conn, _ <-chan struct{}) {
 		read := readRequestContinue
 		if s.noContinue {
@@ -278,8 +283,7 @@ func TestModelConcurrentSegments(t *testing.T) {
 // the server answers A's `Expect: 100-continue`. Without it, the verdict is the same, and the
 // result says that A was taken to be in flight after a bounded wait.
 func testConcurrentSegments(t *testing.T, script map[string][]reply, total int64, want result.Verdict, clauses []string, continues bool) {
-	srv := newScriptServer(t, maps.Clone(script))
-	srv.noContinue = !continues
+	srv := newScriptServerContinue(t, maps.Clone(script), continues)
 	cfg := Config{}
 	if !continues {
 		cfg.RequestTimeout = 5 * time.Second // a wait for 100 Continue of one second
