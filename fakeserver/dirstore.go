@@ -2,17 +2,24 @@ package fakeserver
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/upspec/upspec/internal/protocol"
 	"github.com/upspec/upspec/ranges"
@@ -20,13 +27,16 @@ import (
 
 // Layout of a data directory.
 const (
-	dirSessions  = "sessions" // <id>.data and <id>.state of every unfinished session
-	dirTmp       = "tmp"      // <id>.state while it is written, before the rename
-	dirFiles     = "files"    // completed files, by name
+	dirSessions  = "sessions" // <id>.data, <id>.state and <id>.done of every session
+	dirTmp       = "tmp"      // files while they are written, before the rename
+	dirFiles     = "files"    // completed files, by key (fileKey)
 	suffixData   = ".data"
 	suffixState  = ".state"
+	suffixDone   = ".done"
+	suffixName   = ".name"
 	maxOpenFiles = 256 // sessions whose files are kept open at once; the least recently used idle one is closed
 	compactEvery = 64  // the state file is compacted once it holds this many lines, and 4 per range
+	maxPlainName = 200 // longest file name stored under its own name; longer ones are hashed
 )
 
 // dirStore is the Store of a data directory:
@@ -34,8 +44,11 @@ const (
 //	<dir>/sessions/<id>.data   the session's bytes, at their offsets (sparse)
 //	<dir>/sessions/<id>.state  the acknowledged ranges: `S-E/T CRC` lines (CRC: the CRC-32 of
 //	                           `S-E/T` in 8 hex digits); the state is the union of its lines
-//	<dir>/tmp/<id>.state       a compacted state while it is written, before the rename
-//	<dir>/files/<name>         completed files
+//	<dir>/sessions/<id>.done   the completion record of a finished session (JSON)
+//	<dir>/tmp/<id>.*           a file while it is written, before the rename into place
+//	<dir>/files/<key>          completed files; key is the name itself when it is short and
+//	                           plain, else `~` and the SHA-256 of the name in hex, the name
+//	                           being kept as data in files/<key>.name
 //
 // A range is committed by writing its bytes into the data file first, then appending its line
 // to the state file (one pwrite at the end of the file). A process killed in the middle of
@@ -51,112 +64,420 @@ const (
 // delayed blocks, which costs about 0.7 ms per segment on the development machine, more than
 // the whole 1 MiB segment costs a plain handler; an append costs a few microseconds.
 //
+// Finish writes the completion record first (tmp/ then renamed), which is the moment the
+// session is complete; then it moves the data file to files/ and removes the state. Loading
+// a directory where a kill interrupted this finishes the move. The record is answered later
+// (SaveCompletion) and outlives restarts until it expires.
+//
+// Every file operation goes through an os.Root of the directory, so that no path, link or
+// name reaches outside it, and no file is opened through a symbolic link: a link planted in
+// the directory is refused, not followed (openFile). Errors name files relative to the
+// directory, never by their host path.
+//
 // With fsync, the data file is fsynced before the line is appended, the state file after it,
-// and the directory after a rename or the creation of the state file.
+// and the directory after a rename or the creation of a file.
 type dirStore struct {
-	sessDir, tmpDir, filesDir string
-	fsync                     bool
+	dir   string   // the data directory, for File.Path only
+	root  *os.Root // the data directory: every file operation goes through it
+	fsync bool
 
-	mu      sync.Mutex // guards uploads and open
-	uploads map[string]*dirUpload
-	open    map[*dirUpload]struct{} // uploads whose data file is open
-	tick    atomic.Int64            // use counter for the least-recently-used choice
+	mu          sync.Mutex // guards uploads, open and completions
+	uploads     map[string]*dirUpload
+	open        map[*dirUpload]struct{} // uploads whose data file is open
+	completions map[string]int64        // completion records: unix nanoseconds of expiry, 0 if not answered
+	tick        atomic.Int64            // use counter for the least-recently-used choice
 }
 
 // NewDirStore returns a Store that keeps its sessions and files in dir (created when
 // missing). It loads the sessions a previous run left there, so that a restart keeps every
-// acknowledged range. With fsync, every commit is fsynced (data, state and directory) before
-// it is acknowledged, which makes it safe against power loss, not only against a killed
-// process.
+// acknowledged range and every completion record. With fsync, every commit is fsynced (data,
+// state and directory) before it is acknowledged, which makes it safe against power loss, not
+// only against a killed process.
 func NewDirStore(dir string, fsync bool) (Store, error) {
-	s := &dirStore{
-		sessDir:  filepath.Join(dir, dirSessions),
-		tmpDir:   filepath.Join(dir, dirTmp),
-		filesDir: filepath.Join(dir, dirFiles),
-		fsync:    fsync,
-		uploads:  map[string]*dirUpload{},
-		open:     map[*dirUpload]struct{}{},
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	for _, d := range []string{s.sessDir, s.tmpDir, s.filesDir} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, fmt.Errorf("data directory: %w", err)
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	root, err := os.OpenRoot(abs)
+	if err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	s := &dirStore{
+		dir:         abs,
+		root:        root,
+		fsync:       fsync,
+		uploads:     map[string]*dirUpload{},
+		open:        map[*dirUpload]struct{}{},
+		completions: map[string]int64{},
+	}
+	for _, d := range []string{dirSessions, dirTmp, dirFiles} {
+		if err := root.Mkdir(d, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+			_ = root.Close()
+			return nil, fmt.Errorf("data directory %s: %w", abs, plainErr(err))
+		}
+		fi, err := root.Lstat(d)
+		if err == nil && !fi.IsDir() {
+			err = errors.New("not a directory (a symbolic link is refused)")
+		}
+		if err != nil {
+			_ = root.Close()
+			return nil, fmt.Errorf("data directory %s: %s: %w", abs, d, plainErr(err))
 		}
 	}
 	if err := s.load(); err != nil {
-		return nil, err
+		_ = root.Close()
+		return nil, fmt.Errorf("data directory %s: %w", abs, err)
 	}
 	return s, nil
 }
 
-// load removes what an interrupted run left half-done and reads every session's state.
-func (s *dirStore) load() error {
-	tmp, err := os.ReadDir(s.tmpDir)
-	if err != nil {
-		return fmt.Errorf("data directory: %w", err)
+// plainErr strips the path of a *fs.PathError or *os.LinkError, so that the error carries no
+// host path; the caller names the file relative to the directory.
+func plainErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
 	}
-	for _, e := range tmp {
-		if err := os.Remove(filepath.Join(s.tmpDir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("data directory: remove a stale temporary file: %w", err)
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
+}
+
+// errNotRegular is the error of opening something that is not a regular file, a symbolic
+// link included.
+var errNotRegular = errors.New("not a regular file (symbolic links are refused)")
+
+// openFile opens rel (a path relative to the directory) without following a symbolic link:
+// a link, or anything but a regular file, is refused before it is opened, and the file opened
+// must be the one checked. os.Root keeps even a link swapped in between inside the directory.
+// O_TRUNC is applied only once the file is known to be the right one.
+func (s *dirStore) openFile(rel string, flag int) (*os.File, error) {
+	if fi, err := s.root.Lstat(rel); err == nil && !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("open %s: %w", rel, errNotRegular)
+	}
+	f, err := s.root.OpenFile(rel, flag&^os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", rel, plainErr(err))
+	}
+	fi, err := f.Stat()
+	if err == nil {
+		var li fs.FileInfo
+		if li, err = s.root.Lstat(rel); err == nil && (!li.Mode().IsRegular() || !os.SameFile(fi, li)) {
+			err = errNotRegular
 		}
 	}
-	entries, err := os.ReadDir(s.sessDir)
+	if err == nil && flag&os.O_TRUNC != 0 {
+		err = f.Truncate(0)
+	}
 	if err != nil {
-		return fmt.Errorf("data directory: %w", err)
+		_ = f.Close() // refused: the error says why
+		return nil, fmt.Errorf("open %s: %w", rel, plainErr(err))
+	}
+	return f, nil
+}
+
+// remove removes rel (a link itself, never its target); a missing file is no error.
+func (s *dirStore) remove(rel string) error {
+	if err := s.root.Remove(rel); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove %s: %w", rel, plainErr(err))
+	}
+	return nil
+}
+
+// rename moves from over to, both relative to the directory (a link is moved, not followed).
+func (s *dirStore) rename(from, to string) error {
+	if err := s.root.Rename(from, to); err != nil {
+		return fmt.Errorf("rename %s to %s: %w", from, to, plainErr(err))
+	}
+	return nil
+}
+
+// writeFile writes b to the new file tmp/name and renames it over to: an atomic replacement.
+func (s *dirStore) writeFile(name, to string, b []byte) error {
+	tmp := dirTmp + "/" + name
+	f, err := s.openFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if err == nil && s.fsync {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = s.remove(tmp) // the write error is the one to report
+		return fmt.Errorf("write %s: %w", tmp, plainErr(err))
+	}
+	if err := s.rename(tmp, to); err != nil {
+		return err
+	}
+	return s.syncDir(filepath.Dir(to))
+}
+
+// syncDir fsyncs the subdirectory sub, when fsync is set, so that a rename, creation or
+// removal inside it is durable.
+func (s *dirStore) syncDir(sub string) error {
+	if !s.fsync {
+		return nil
+	}
+	d, err := s.root.Open(sub)
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", sub, plainErr(err))
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", sub, plainErr(err))
+	}
+	return nil
+}
+
+func sessPath(id, suffix string) string { return dirSessions + "/" + id + suffix }
+
+// fileKey is the name under files/ of the completed file called name: name itself when it is
+// at most maxPlainName bytes of printable ASCII, without `~`, `/` or `\`, not starting with a
+// dot or a space and not ending with a space; else `~` and the hex SHA-256 of name. The two
+// forms cannot collide (a plain key has no `~`), and every accepted file name has a key.
+func fileKey(name string) string {
+	plain := len(name) > 0 && len(name) <= maxPlainName && name[0] != '.' && name[0] != ' ' && name[len(name)-1] != ' '
+	for i := 0; plain && i < len(name); i++ {
+		c := name[i]
+		plain = c >= 0x20 && c < 0x7f && c != '~' && c != '/' && c != '\\'
+	}
+	if plain {
+		return name
+	}
+	sum := sha256.Sum256([]byte(name))
+	return "~" + hex.EncodeToString(sum[:])
+}
+
+// completionRecord is the form of a completion record on disk. The name is bytes, so that a
+// name that is not UTF-8 survives JSON.
+type completionRecord struct {
+	Name    []byte      `json:"name"`
+	Total   int64       `json:"total"`
+	Status  int         `json:"status,omitempty"`
+	Header  http.Header `json:"header,omitempty"`
+	Body    []byte      `json:"body,omitempty"`
+	Expires int64       `json:"expires,omitempty"` // unix nanoseconds
+}
+
+func encodeCompletion(c Completion) ([]byte, error) {
+	r := completionRecord{Name: []byte(c.Name), Total: c.Total, Status: c.Status, Header: c.Header, Body: c.Body}
+	if !c.Expires.IsZero() {
+		r.Expires = c.Expires.UnixNano()
+	}
+	return json.Marshal(r)
+}
+
+func decodeCompletion(b []byte) (Completion, error) {
+	var r completionRecord
+	if err := json.Unmarshal(b, &r); err != nil {
+		return Completion{}, err
+	}
+	if !validFileName(string(r.Name)) || r.Total < 0 {
+		return Completion{}, fmt.Errorf("invalid name %q or total %d", r.Name, r.Total)
+	}
+	c := Completion{Name: string(r.Name), Total: r.Total, Status: r.Status, Header: r.Header, Body: r.Body}
+	if r.Expires != 0 {
+		c.Expires = time.Unix(0, r.Expires)
+	}
+	return c, nil
+}
+
+// readCompletion reads the completion record of id from the directory.
+func (s *dirStore) readCompletion(id string) (Completion, error) {
+	rel := sessPath(id, suffixDone)
+	f, err := s.openFile(rel, os.O_RDONLY)
+	if err != nil {
+		return Completion{}, err
+	}
+	defer f.Close()
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(f); err != nil {
+		return Completion{}, fmt.Errorf("read %s: %w", rel, plainErr(err))
+	}
+	c, err := decodeCompletion(buf.Bytes())
+	if err != nil {
+		return Completion{}, fmt.Errorf("completion record %s: %w", rel, err)
+	}
+	return c, nil
+}
+
+// place moves the data file of session id into files/ as the completed file called name,
+// with the name kept as data when the key is a hash.
+func (s *dirStore) place(id, name string) (key string, err error) {
+	key = fileKey(name)
+	if key != name {
+		if err := s.writeFile(id+suffixName, dirFiles+"/"+key+suffixName, []byte(name)); err != nil {
+			return "", err
+		}
+	}
+	if err := s.rename(sessPath(id, suffixData), dirFiles+"/"+key); err != nil {
+		return "", err
+	}
+	return key, s.syncDir(dirFiles)
+}
+
+// readDir returns the names of the entries of the subdirectory sub.
+func (s *dirStore) readDir(sub string) ([]string, error) {
+	d, err := s.root.Open(sub)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", sub, plainErr(err))
+	}
+	defer d.Close()
+	names, err := d.Readdirnames(-1)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", sub, plainErr(err))
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// load removes what an interrupted run left half-done, finishes interrupted completions and
+// reads every session's state and every completion record.
+func (s *dirStore) load() error {
+	tmp, err := s.readDir(dirTmp)
+	if err != nil {
+		return err
+	}
+	for _, name := range tmp {
+		if err := s.remove(dirTmp + "/" + name); err != nil {
+			return fmt.Errorf("remove a stale temporary file: %w", err)
+		}
+	}
+	entries, err := s.readDir(dirSessions)
+	if err != nil {
+		return err
 	}
 	names := map[string]bool{}
-	for _, e := range entries {
-		names[e.Name()] = true
+	for _, name := range entries {
+		names[name] = true
 	}
-	for _, e := range entries {
-		name := e.Name()
-		switch {
-		case strings.HasSuffix(name, suffixState):
-			id := strings.TrimSuffix(name, suffixState)
-			if !protocol.ValidSessionID(id) {
-				continue
+	now := time.Now()
+	for _, name := range entries {
+		id, suffix, ok := cutSuffix(name)
+		if !ok || !protocol.ValidSessionID(id) {
+			continue
+		}
+		switch suffix {
+		case suffixDone:
+			if err := s.loadCompletion(id, names[id+suffixData], now); err != nil {
+				return err
+			}
+		case suffixState:
+			if names[id+suffixDone] {
+				continue // finished: loadCompletion removes it
 			}
 			if !names[id+suffixData] {
-				// Finished: the data became a completed file before the state was removed.
-				if err := os.Remove(filepath.Join(s.sessDir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-					return fmt.Errorf("data directory: remove the state of finished session %s: %w", id, err)
+				// Finished by an older layout: the data became a completed file before the
+				// state was removed.
+				if err := s.remove(sessPath(id, suffixState)); err != nil {
+					return fmt.Errorf("session %s: %w", id, err)
 				}
 				continue
 			}
-			statePath := filepath.Join(s.sessDir, name)
-			b, err := os.ReadFile(statePath)
-			if err != nil {
-				return fmt.Errorf("data directory: session %s: %w", id, err)
+			if err := s.loadSession(id); err != nil {
+				return err
 			}
-			acked, total, valid, lines, err := parseState(b)
-			if err != nil {
-				return fmt.Errorf("data directory: session %s: state file %s: %w", id, statePath, err)
-			}
-			if len(acked) == 0 {
-				// Killed before the first line was complete: nothing was acknowledged.
-				for _, p := range []string{statePath, s.dataPath(id)} {
-					if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-						return fmt.Errorf("data directory: session %s: %w", id, err)
-					}
-				}
-				continue
-			}
-			if valid < len(b) {
-				// The last line was cut short by a kill: drop it.
-				if err := os.Truncate(statePath, int64(valid)); err != nil {
-					return fmt.Errorf("data directory: session %s: drop a partial state line: %w", id, err)
-				}
-			}
-			s.uploads[id] = &dirUpload{store: s, id: id, total: total, acked: acked, stateSize: int64(valid), lines: lines}
-		case strings.HasSuffix(name, suffixData):
-			id := strings.TrimSuffix(name, suffixData)
-			if protocol.ValidSessionID(id) && !names[id+suffixState] && s.uploads[id] == nil {
+		case suffixData:
+			if !names[id+suffixState] && !names[id+suffixDone] {
 				// Nothing of it was ever acknowledged.
-				if err := os.Remove(filepath.Join(s.sessDir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-					return fmt.Errorf("data directory: remove unacknowledged data of session %s: %w", id, err)
+				if err := s.remove(sessPath(id, suffixData)); err != nil {
+					return fmt.Errorf("remove unacknowledged data of session %s: %w", id, err)
 				}
 			}
 		}
 	}
+	return nil
+}
+
+// cutSuffix splits a file name of sessions/ into the session ID and its suffix.
+func cutSuffix(name string) (id, suffix string, ok bool) {
+	for _, suf := range [...]string{suffixData, suffixState, suffixDone} {
+		if id, found := strings.CutSuffix(name, suf); found {
+			return id, suf, true
+		}
+	}
+	return "", "", false
+}
+
+// loadCompletion reads the completion record of id at load, finishing the move of its data
+// file when a kill interrupted Finish (hasData), and removing it when it expired.
+func (s *dirStore) loadCompletion(id string, hasData bool, now time.Time) error {
+	c, err := s.readCompletion(id)
+	if err != nil {
+		return fmt.Errorf("session %s: %w", id, err)
+	}
+	if hasData {
+		if _, err := s.place(id, c.Name); err != nil {
+			return fmt.Errorf("session %s: finish an interrupted completion: %w", id, err)
+		}
+	}
+	if err := s.remove(sessPath(id, suffixState)); err != nil {
+		return fmt.Errorf("session %s: %w", id, err)
+	}
+	if c.expired(now) {
+		return s.remove(sessPath(id, suffixDone))
+	}
+	s.completions[id] = c.Expires.UnixNano()
+	if c.Expires.IsZero() {
+		s.completions[id] = 0
+	}
+	return nil
+}
+
+// loadSession reads the state of session id at load.
+func (s *dirStore) loadSession(id string) error {
+	rel := sessPath(id, suffixState)
+	f, err := s.openFile(rel, os.O_RDWR)
+	if err != nil {
+		return fmt.Errorf("session %s: %w", id, err)
+	}
+	defer f.Close()
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(f); err != nil {
+		return fmt.Errorf("session %s: read %s: %w", id, rel, plainErr(err))
+	}
+	b := buf.Bytes()
+	acked, total, valid, lines, err := parseState(b)
+	if err != nil {
+		return fmt.Errorf("session %s: state file %s: %w", id, rel, err)
+	}
+	if len(acked) == 0 {
+		// Killed before the first line was complete: nothing was acknowledged.
+		_ = f.Close() // removed next
+		for _, p := range []string{rel, sessPath(id, suffixData)} {
+			if err := s.remove(p); err != nil {
+				return fmt.Errorf("session %s: %w", id, err)
+			}
+		}
+		return nil
+	}
+	if valid < len(b) {
+		// The last line was cut short by a kill: drop it.
+		if err := f.Truncate(int64(valid)); err != nil {
+			return fmt.Errorf("session %s: drop a partial state line: %w", id, plainErr(err))
+		}
+	}
+	u := &dirUpload{store: s, id: id, total: total, acked: acked, stateSize: int64(valid), lines: lines}
+	last := time.Time{}
+	for _, p := range []string{rel, sessPath(id, suffixData)} {
+		if fi, err := s.root.Lstat(p); err == nil && fi.ModTime().After(last) {
+			last = fi.ModTime()
+		}
+	}
+	u.lastActive.Store(last.UnixNano())
+	s.uploads[id] = u
 	return nil
 }
 
@@ -225,9 +546,6 @@ func parseState(b []byte) (acked []ranges.Range, total int64, valid, lines int, 
 	return set.Ranges(), set.Total(), valid, lines, nil
 }
 
-func (s *dirStore) dataPath(id string) string  { return filepath.Join(s.sessDir, id+suffixData) }
-func (s *dirStore) statePath(id string) string { return filepath.Join(s.sessDir, id+suffixState) }
-
 func (s *dirStore) Load(id string) (Upload, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -244,21 +562,31 @@ func (s *dirStore) Create(id string, total int64) (Upload, error) {
 	}
 	s.mu.Lock()
 	old := s.uploads[id]
+	_, done := s.completions[id]
 	s.mu.Unlock()
 	if old != nil {
 		if err := old.Discard(); err != nil {
 			return nil, err
 		}
 	}
-	if err := os.Remove(s.statePath(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if done {
+		if err := s.remove(sessPath(id, suffixDone)); err != nil {
+			return nil, fmt.Errorf("data directory: session %s: remove an old completion: %w", id, err)
+		}
+		s.mu.Lock()
+		delete(s.completions, id)
+		s.mu.Unlock()
+	}
+	if err := s.remove(sessPath(id, suffixState)); err != nil {
 		return nil, fmt.Errorf("data directory: session %s: remove an old state: %w", id, err)
 	}
-	f, err := os.OpenFile(s.dataPath(id), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := s.openFile(sessPath(id, suffixData), os.O_RDWR|os.O_CREATE|os.O_TRUNC)
 	if err != nil {
 		return nil, fmt.Errorf("data directory: session %s: %w", id, err)
 	}
 	u := &dirUpload{store: s, id: id, total: total, f: f}
 	u.lastUse.Store(s.tick.Add(1))
+	u.touch()
 	s.mu.Lock()
 	s.uploads[id] = u
 	s.mu.Unlock()
@@ -270,15 +598,101 @@ func (s *dirStore) OpenFile(name string) (File, error) {
 	if !validFileName(name) {
 		return nil, fmt.Errorf("data directory: file %q: %w", name, fs.ErrNotExist)
 	}
-	p := filepath.Join(s.filesDir, name)
-	fi, err := os.Lstat(p)
+	f, err := s.openDirFile(fileKey(name))
 	if err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
+		return nil, fmt.Errorf("data directory: file %q: %w", name, err)
 	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("data directory: file %q: %w", name, fs.ErrNotExist)
+	return f, nil
+}
+
+func (s *dirStore) LoadCompletion(id string) (Completion, bool, error) {
+	s.mu.Lock()
+	_, ok := s.completions[id]
+	s.mu.Unlock()
+	if !ok {
+		return Completion{}, false, nil
 	}
-	return openDirFile(p)
+	c, err := s.readCompletion(id)
+	if err != nil {
+		return Completion{}, false, fmt.Errorf("data directory: session %s: %w", id, err)
+	}
+	return c, true, nil
+}
+
+func (s *dirStore) SaveCompletion(id string, c Completion) error {
+	s.mu.Lock()
+	_, ok := s.completions[id]
+	s.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("data directory: session %s: no completion to answer: %w", id, fs.ErrNotExist)
+	}
+	if !validFileName(c.Name) {
+		return fmt.Errorf("data directory: session %s: invalid file name %q", id, c.Name)
+	}
+	b, err := encodeCompletion(c)
+	if err != nil {
+		return fmt.Errorf("data directory: session %s: completion record: %w", id, err)
+	}
+	if err := s.writeFile(id+suffixDone, sessPath(id, suffixDone), b); err != nil {
+		return fmt.Errorf("data directory: session %s: %w", id, err)
+	}
+	exp := int64(0)
+	if !c.Expires.IsZero() && c.Status != 0 {
+		exp = c.Expires.UnixNano()
+	}
+	s.mu.Lock()
+	s.completions[id] = exp
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *dirStore) ExpireCompletions(now time.Time) (int, error) {
+	var ids []string
+	s.mu.Lock()
+	for id, exp := range s.completions {
+		if exp != 0 && exp < now.UnixNano() {
+			ids = append(ids, id)
+		}
+	}
+	s.mu.Unlock()
+	var errs []error
+	n := 0
+	for _, id := range ids {
+		if err := s.remove(sessPath(id, suffixDone)); err != nil {
+			errs = append(errs, fmt.Errorf("data directory: session %s: %w", id, err))
+			continue
+		}
+		s.mu.Lock()
+		if exp := s.completions[id]; exp != 0 && exp < now.UnixNano() {
+			delete(s.completions, id)
+		}
+		s.mu.Unlock()
+		n++
+	}
+	return n, errors.Join(errs...)
+}
+
+func (s *dirStore) SessionCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.uploads)
+}
+
+func (s *dirStore) IdleSessions(before time.Time) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ids []string
+	for id, u := range s.uploads {
+		if u.lastActive.Load() >= before.UnixNano() || !u.mu.TryLock() {
+			continue // touched since, or busy
+		}
+		if u.refs == 0 && !u.gone {
+			ids = append(ids, id)
+		}
+		u.mu.Unlock()
+	}
+	sort.Strings(ids)
+	return ids
 }
 
 func (s *dirStore) Close() error {
@@ -299,6 +713,9 @@ func (s *dirStore) Close() error {
 	s.mu.Lock()
 	clear(s.open)
 	s.mu.Unlock()
+	if err := s.root.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("data directory: %w", plainErr(err)))
+	}
 	return errors.Join(errs...)
 }
 
@@ -351,28 +768,13 @@ func (s *dirStore) evict(v *dirUpload) bool {
 	return true
 }
 
-// syncDir fsyncs a directory so that a rename or removal inside it is durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("sync directory: %w", err)
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("sync directory %s: %w", dir, err)
-	}
-	return nil
-}
-
 // dirUpload is one session of a data directory.
 type dirUpload struct {
-	store   *dirStore
-	id      string
-	total   int64
-	lastUse atomic.Int64
+	store      *dirStore
+	id         string
+	total      int64
+	lastUse    atomic.Int64 // tick of the last use, for the least-recently-used choice
+	lastActive atomic.Int64 // unix nanoseconds of the last creation, write or commit
 
 	mu        sync.Mutex // guards everything below
 	f         *os.File   // the data file while it is open
@@ -383,6 +785,8 @@ type dirUpload struct {
 	lines     int   // lines in the state file
 	gone      bool  // finished or discarded
 }
+
+func (u *dirUpload) touch() { u.lastActive.Store(time.Now().UnixNano()) }
 
 func (u *dirUpload) Total() int64 { return u.total }
 
@@ -409,7 +813,7 @@ func (u *dirUpload) closeFilesLocked() error {
 	delete(u.store.open, u)
 	u.store.mu.Unlock()
 	if err != nil {
-		return fmt.Errorf("data directory: session %s: close: %w", u.id, err)
+		return fmt.Errorf("data directory: session %s: close: %w", u.id, plainErr(err))
 	}
 	return nil
 }
@@ -423,7 +827,7 @@ func (u *dirUpload) acquire() (*os.File, error) {
 	}
 	opened := false
 	if u.f == nil {
-		f, err := os.OpenFile(u.store.dataPath(u.id), os.O_RDWR|os.O_CREATE, 0o600)
+		f, err := u.store.openFile(sessPath(u.id, suffixData), os.O_RDWR|os.O_CREATE)
 		if err != nil {
 			u.mu.Unlock()
 			return nil, fmt.Errorf("data directory: session %s: %w", u.id, err)
@@ -434,6 +838,7 @@ func (u *dirUpload) acquire() (*os.File, error) {
 	f := u.f
 	u.mu.Unlock()
 	u.lastUse.Store(u.store.tick.Add(1))
+	u.touch()
 	if opened {
 		u.store.noteOpen(u)
 	}
@@ -454,7 +859,7 @@ func (u *dirUpload) WriteAt(p []byte, off int64) (int, error) {
 	defer u.release()
 	n, err := f.WriteAt(p, off)
 	if err != nil {
-		return n, fmt.Errorf("data directory: session %s: %w", u.id, err)
+		return n, fmt.Errorf("data directory: session %s: write data: %w", u.id, plainErr(err))
 	}
 	return n, nil
 }
@@ -469,7 +874,7 @@ func (u *dirUpload) Flush() error {
 	}
 	defer u.release()
 	if err := f.Sync(); err != nil {
-		return fmt.Errorf("data directory: session %s: sync data: %w", u.id, err)
+		return fmt.Errorf("data directory: session %s: sync data: %w", u.id, plainErr(err))
 	}
 	return nil
 }
@@ -490,6 +895,7 @@ func (u *dirUpload) Commit(added ranges.Range, acked []ranges.Range) error {
 		return err
 	}
 	u.acked = slices.Clone(acked)
+	u.touch()
 	return nil
 }
 
@@ -498,11 +904,11 @@ func (u *dirUpload) appendLocked(r ranges.Range) error {
 	s := u.store
 	created := false
 	if u.stateF == nil {
-		p := s.statePath(u.id)
-		_, serr := os.Stat(p)
-		f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o600)
+		rel := sessPath(u.id, suffixState)
+		_, serr := s.root.Lstat(rel)
+		f, err := s.openFile(rel, os.O_RDWR|os.O_CREATE)
 		if err != nil {
-			return fmt.Errorf("data directory: session %s: open state: %w", u.id, err)
+			return fmt.Errorf("data directory: session %s: state: %w", u.id, err)
 		}
 		u.stateF, created = f, errors.Is(serr, fs.ErrNotExist)
 		if u.f == nil {
@@ -517,14 +923,14 @@ func (u *dirUpload) appendLocked(r ranges.Range) error {
 	if _, err := u.stateF.WriteAt(line, u.stateSize); err != nil {
 		// Whatever part of the line made it is cut short or follows no newline: loading
 		// drops it, and the next line overwrites it.
-		return fmt.Errorf("data directory: session %s: append state: %w", u.id, err)
+		return fmt.Errorf("data directory: session %s: append state: %w", u.id, plainErr(err))
 	}
 	if s.fsync {
 		if err := u.stateF.Sync(); err != nil {
-			return fmt.Errorf("data directory: session %s: sync state: %w", u.id, err)
+			return fmt.Errorf("data directory: session %s: sync state: %w", u.id, plainErr(err))
 		}
 		if created {
-			if err := syncDir(s.sessDir); err != nil {
+			if err := s.syncDir(dirSessions); err != nil {
 				return fmt.Errorf("data directory: session %s: %w", u.id, err)
 			}
 		}
@@ -539,17 +945,8 @@ func (u *dirUpload) appendLocked(r ranges.Range) error {
 func (u *dirUpload) compactLocked(acked []ranges.Range) error {
 	s := u.store
 	b := formatState(acked, u.total)
-	tmp := filepath.Join(s.tmpDir, u.id+suffixState)
-	if err := writeFile(tmp, b, s.fsync); err != nil {
-		return fmt.Errorf("data directory: session %s: write state: %w", u.id, err)
-	}
-	if err := os.Rename(tmp, s.statePath(u.id)); err != nil {
-		return fmt.Errorf("data directory: session %s: replace state: %w", u.id, err)
-	}
-	if s.fsync {
-		if err := syncDir(s.sessDir); err != nil {
-			return fmt.Errorf("data directory: session %s: %w", u.id, err)
-		}
+	if err := s.writeFile(u.id+suffixState, sessPath(u.id, suffixState), b); err != nil {
+		return fmt.Errorf("data directory: session %s: compact state: %w", u.id, err)
 	}
 	if u.stateF != nil {
 		_ = u.stateF.Close() // the replaced file; nothing is pending on it
@@ -557,22 +954,6 @@ func (u *dirUpload) compactLocked(acked []ranges.Range) error {
 	}
 	u.stateSize, u.lines = int64(len(b)), len(acked)
 	return nil
-}
-
-// writeFile writes b to a new file p, fsyncing it when sync is set.
-func writeFile(p string, b []byte, sync bool) error {
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	if err == nil && sync {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 func (u *dirUpload) Finish(name string) (File, error) {
@@ -592,7 +973,7 @@ func (u *dirUpload) Finish(name string) (File, error) {
 	u.f = nil
 	if f == nil {
 		var err error
-		if f, err = os.OpenFile(s.dataPath(u.id), os.O_RDWR|os.O_CREATE, 0o600); err != nil {
+		if f, err = s.openFile(sessPath(u.id, suffixData), os.O_RDWR|os.O_CREATE); err != nil {
 			return nil, fmt.Errorf("data directory: session %s: %w", u.id, err)
 		}
 	}
@@ -608,30 +989,35 @@ func (u *dirUpload) Finish(name string) (File, error) {
 		err = cerr
 	}
 	if err != nil {
-		return nil, fmt.Errorf("data directory: session %s: finish data: %w", u.id, err)
+		return nil, fmt.Errorf("data directory: session %s: finish data: %w", u.id, plainErr(err))
 	}
-	dst := filepath.Join(s.filesDir, name)
-	if err := os.Rename(s.dataPath(u.id), dst); err != nil {
-		return nil, fmt.Errorf("data directory: session %s: move to %s: %w", u.id, dst, err)
+	// The record first: once it is in place, the session is complete, and a load finishes
+	// what follows if a kill interrupts it.
+	rec, err := encodeCompletion(Completion{Name: name, Total: u.total})
+	if err == nil {
+		err = s.writeFile(u.id+suffixDone, sessPath(u.id, suffixDone), rec)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("data directory: session %s: completion record: %w", u.id, err)
 	}
 	u.gone = true
 	s.mu.Lock()
 	if s.uploads[u.id] == u {
 		delete(s.uploads, u.id)
 	}
+	s.completions[u.id] = 0
 	s.mu.Unlock()
-	if err := os.Remove(s.statePath(u.id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("data directory: session %s: remove state: %w", u.id, err)
+	key, err := s.place(u.id, name)
+	if err != nil {
+		return nil, fmt.Errorf("data directory: session %s: %w", u.id, err)
 	}
-	if s.fsync {
-		if err := syncDir(s.filesDir); err != nil {
-			return nil, err
-		}
-		if err := syncDir(s.sessDir); err != nil {
-			return nil, err
-		}
+	if err := s.remove(sessPath(u.id, suffixState)); err != nil {
+		return nil, fmt.Errorf("data directory: session %s: %w", u.id, err)
 	}
-	return openDirFile(dst)
+	if err := s.syncDir(dirSessions); err != nil {
+		return nil, fmt.Errorf("data directory: session %s: %w", u.id, err)
+	}
+	return s.openDirFile(key)
 }
 
 func (u *dirUpload) Discard() error {
@@ -649,8 +1035,8 @@ func (u *dirUpload) Discard() error {
 	}
 	s.mu.Unlock()
 	var errs []error
-	for _, p := range []string{s.statePath(u.id), s.dataPath(u.id)} {
-		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	for _, p := range []string{sessPath(u.id, suffixState), sessPath(u.id, suffixData)} {
+		if err := s.remove(p); err != nil {
 			errs = append(errs, fmt.Errorf("data directory: session %s: %w", u.id, err))
 		}
 	}
@@ -664,23 +1050,31 @@ type dirFile struct {
 	path string
 }
 
-func openDirFile(p string) (File, error) {
-	f, err := os.Open(p)
+// openDirFile opens files/key for reading.
+func (s *dirStore) openDirFile(key string) (File, error) {
+	rel := dirFiles + "/" + key
+	f, err := s.openFile(rel, os.O_RDONLY)
 	if err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
+		return nil, err
 	}
 	fi, err := f.Stat()
 	if err != nil {
 		_ = f.Close() // the stat error is the one to report
-		return nil, fmt.Errorf("data directory: %w", err)
+		return nil, fmt.Errorf("stat %s: %w", rel, plainErr(err))
 	}
-	return &dirFile{f: f, size: fi.Size(), path: p}, nil
+	return &dirFile{f: f, size: fi.Size(), path: filepath.Join(s.dir, dirFiles, key)}, nil
 }
 
-func (f *dirFile) ReadAt(p []byte, off int64) (int, error) { return f.f.ReadAt(p, off) }
-func (f *dirFile) Close() error                            { return f.f.Close() }
-func (f *dirFile) Size() int64                             { return f.size }
-func (f *dirFile) Path() string                            { return f.path }
+func (f *dirFile) ReadAt(p []byte, off int64) (int, error) {
+	n, err := f.f.ReadAt(p, off)
+	if err != nil && !errors.Is(err, io.EOF) {
+		err = fmt.Errorf("data directory: read a completed file: %w", plainErr(err))
+	}
+	return n, err
+}
+func (f *dirFile) Close() error { return f.f.Close() }
+func (f *dirFile) Size() int64  { return f.size }
+func (f *dirFile) Path() string { return f.path }
 
 // validFileName reports whether name can name a completed file: a single path element, not
 // empty, not "." or "..", without a separator or a NUL.

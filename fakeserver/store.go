@@ -2,6 +2,8 @@ package fakeserver
 
 import (
 	"io"
+	"net/http"
+	"time"
 
 	"github.com/upspec/upspec/ranges"
 )
@@ -23,8 +25,44 @@ type Store interface {
 	// OpenFile opens the completed file called name (a bare name, already checked by the
 	// caller). It returns an error wrapping fs.ErrNotExist when there is none.
 	OpenFile(name string) (File, error)
+	// LoadCompletion returns the completion record of session id (written by Finish, answered
+	// by SaveCompletion), or ok false when the store holds none. A data directory keeps it
+	// across restarts, so that a retry of a completed session gets its completion again.
+	LoadCompletion(id string) (c Completion, ok bool, err error)
+	// SaveCompletion replaces the completion record of session id, finished before: the
+	// handler stores the answer and its expiry once the backend answered. It is atomic.
+	SaveCompletion(id string, c Completion) error
+	// ExpireCompletions removes the answered completion records whose Expires is before now,
+	// and returns how many it removed. Create also removes the record of its ID.
+	ExpireCompletions(now time.Time) (int, error)
+	// SessionCount returns the number of incomplete sessions the store holds (created or
+	// loaded, neither finished nor discarded).
+	SessionCount() int
+	// IdleSessions returns the IDs of the incomplete sessions that no write, commit or
+	// creation touched since before (after a restart of a data directory: the modification
+	// time of their files). A session with a write in progress is never idle. The caller
+	// expires one by Load and Discard, which remove its data and state.
+	IdleSessions(before time.Time) []string
 	// Close releases what the store holds open. Stored data stays where it is.
 	Close() error
+}
+
+// Completion is what a store keeps of a completed session: the completed file and, once the
+// backend answered, the answer that a retry of any of the session's segments gets again until
+// Expires.
+type Completion struct {
+	// Name is the name of the completed file (OpenFile opens it).
+	Name string
+	// Total is the size of the file.
+	Total int64
+	// Status is the status of the completion answer; 0 while the backend has not answered (a
+	// retry then hands the stored file to the backend again).
+	Status int
+	// Header and Body are the rest of the completion answer.
+	Header http.Header
+	Body   []byte
+	// Expires is when the record may be forgotten; zero while not answered.
+	Expires time.Time
 }
 
 // Upload is the stored side of one session.
@@ -43,8 +81,9 @@ type Upload interface {
 	// one. The bytes of added were written (and flushed) before.
 	Commit(added ranges.Range, acked []ranges.Range) error
 	// Finish turns the complete session into the completed file called name (a bare,
-	// checked name; an earlier file of that name is replaced) and removes the session from
-	// the store. The returned File is open for reading; the caller closes it.
+	// checked name; an earlier file of that name is replaced), removes the session from the
+	// store and records its completion, not yet answered (LoadCompletion). The returned File
+	// is open for reading; the caller closes it.
 	Finish(name string) (File, error)
 	// Discard removes the session and its bytes from the store.
 	Discard() error

@@ -56,8 +56,8 @@ func TestDirStoreReload(t *testing.T) {
 			if err != nil || string(b) != string(pattern(0, 0, 23)) {
 				t.Fatalf("completed file: %q %v", b, err)
 			}
-			if entries, _ := os.ReadDir(filepath.Join(dir, dirSessions)); len(entries) != 0 {
-				t.Errorf("sessions dir after completion: %v", entries)
+			if entries, _ := os.ReadDir(filepath.Join(dir, dirSessions)); len(entries) != 1 || entries[0].Name() != "keep"+suffixDone {
+				t.Errorf("sessions dir after completion: %v, want the completion record only", entries)
 			}
 		})
 	}
