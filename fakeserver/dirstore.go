@@ -197,10 +197,19 @@ func (s *dirStore) rename(from, to string) error {
 	return nil
 }
 
+// createFile creates rel anew: whatever is there (a link included) is removed first, and the
+// new file is created exclusively, which never follows a link.
+func (s *dirStore) createFile(rel string, flag int) (*os.File, error) {
+	if err := s.remove(rel); err != nil {
+		return nil, err
+	}
+	return s.openFile(rel, flag|os.O_CREATE|os.O_EXCL)
+}
+
 // writeFile writes b to the new file tmp/name and renames it over to: an atomic replacement.
 func (s *dirStore) writeFile(name, to string, b []byte) error {
 	tmp := dirTmp + "/" + name
-	f, err := s.openFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
+	f, err := s.createFile(tmp, os.O_WRONLY)
 	if err != nil {
 		return err
 	}
@@ -328,16 +337,27 @@ func (s *dirStore) place(id, name string) (key string, err error) {
 	return key, s.syncDir(dirFiles)
 }
 
-// readDir returns the names of the entries of the subdirectory sub.
+// readDir returns the names of the entries of the subdirectory sub. It removes the symbolic
+// links it finds there (a link is removed, never followed): none is ever made by the store.
 func (s *dirStore) readDir(sub string) ([]string, error) {
 	d, err := s.root.Open(sub)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", sub, plainErr(err))
 	}
 	defer d.Close()
-	names, err := d.Readdirnames(-1)
+	entries, err := d.ReadDir(-1)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", sub, plainErr(err))
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		if e.Type()&fs.ModeSymlink != 0 {
+			if err := s.remove(sub + "/" + e.Name()); err != nil {
+				return nil, fmt.Errorf("remove a planted link: %w", err)
+			}
+			continue
+		}
+		names = append(names, e.Name())
 	}
 	sort.Strings(names)
 	return names, nil
@@ -580,7 +600,7 @@ func (s *dirStore) Create(id string, total int64) (Upload, error) {
 	if err := s.remove(sessPath(id, suffixState)); err != nil {
 		return nil, fmt.Errorf("data directory: session %s: remove an old state: %w", id, err)
 	}
-	f, err := s.openFile(sessPath(id, suffixData), os.O_RDWR|os.O_CREATE|os.O_TRUNC)
+	f, err := s.createFile(sessPath(id, suffixData), os.O_RDWR)
 	if err != nil {
 		return nil, fmt.Errorf("data directory: session %s: %w", id, err)
 	}
@@ -599,6 +619,9 @@ func (s *dirStore) OpenFile(name string) (File, error) {
 		return nil, fmt.Errorf("data directory: file %q: %w", name, fs.ErrNotExist)
 	}
 	f, err := s.openDirFile(fileKey(name))
+	if errors.Is(err, errNotRegular) {
+		return nil, fmt.Errorf("data directory: file %q: %w: %w", name, fs.ErrNotExist, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("data directory: file %q: %w", name, err)
 	}

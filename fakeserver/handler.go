@@ -377,6 +377,7 @@ func (h *handler) sweepLocked() {
 		return
 	}
 	h.lastSweep = now
+	_, _ = h.opts.Store.ExpireCompletions(now) // a record left behind is removed by the next sweep
 	for id, s := range h.sessions {
 		if exp := s.expires.Load(); exp == 0 || now.UnixNano() <= exp || !s.mu.TryLock() {
 			continue
@@ -435,6 +436,9 @@ func (h *handler) admit(x *exchange, hd *segmentHeaders) (ticket, *failure) {
 					s.phase = phaseComplete
 				}
 			}
+		} else if f := h.loadCompletion(s); f != nil {
+			h.dropIfEmpty(s)
+			return ticket{}, f
 		}
 	}
 	if s.expiredLocked(h.now()) {
@@ -592,6 +596,7 @@ func (h *handler) handOff(x *exchange, s *session, hd *segmentHeaders, u Upload,
 	if a != nil {
 		s.phase, s.answer = phaseDone, a
 		s.expires.Store(h.now().Add(h.opts.CompletionTTL).UnixNano())
+		h.saveCompletion(s)
 	}
 	s.mu.Unlock()
 	if f != nil {
