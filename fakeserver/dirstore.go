@@ -78,7 +78,8 @@ const (
 // and the directory after a rename or the creation of a file.
 type dirStore struct {
 	dir   string   // the data directory, for File.Path only
-	root  *os.Root // the data directory: every file operation goes through it
+	root  *os.Root // the data directory: renames between its subdirectories go through it
+	subs  [3]subRoot
 	fsync bool
 
 	mu          sync.Mutex // guards uploads, open and completions
@@ -113,25 +114,70 @@ func NewDirStore(dir string, fsync bool) (Store, error) {
 		open:        map[*dirUpload]struct{}{},
 		completions: map[string]int64{},
 	}
-	for _, d := range []string{dirSessions, dirTmp, dirFiles} {
+	for i, d := range []string{dirSessions, dirTmp, dirFiles} {
 		if err := root.Mkdir(d, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
-			_ = root.Close()
+			_ = s.closeRoots()
 			return nil, fmt.Errorf("data directory %s: %w", abs, plainErr(err))
 		}
 		fi, err := root.Lstat(d)
 		if err == nil && !fi.IsDir() {
 			err = errors.New("not a directory (a symbolic link is refused)")
 		}
+		var sr *os.Root
+		if err == nil {
+			sr, err = root.OpenRoot(d)
+		}
 		if err != nil {
-			_ = root.Close()
+			_ = s.closeRoots()
 			return nil, fmt.Errorf("data directory %s: %s: %w", abs, d, plainErr(err))
 		}
+		s.subs[i] = subRoot{prefix: d + "/", root: sr}
 	}
 	if err := s.load(); err != nil {
-		_ = root.Close()
+		_ = s.closeRoots()
 		return nil, fmt.Errorf("data directory %s: %w", abs, err)
 	}
 	return s, nil
+}
+
+// subRoot is a subdirectory of the data directory, opened as an os.Root of its own, so that
+// an operation on one of its files is a single system call on a single name.
+type subRoot struct {
+	prefix string // "sessions/"
+	root   *os.Root
+}
+
+// at returns the root that holds rel (a path relative to the data directory) and the name of
+// rel in it.
+func (s *dirStore) at(rel string) (*os.Root, string) {
+	for _, sr := range s.subs {
+		if name, ok := strings.CutPrefix(rel, sr.prefix); ok && sr.root != nil && !strings.Contains(name, "/") {
+			return sr.root, name
+		}
+	}
+	return s.root, rel
+}
+
+// rootOf returns the root of the subdirectory sub.
+func (s *dirStore) rootOf(sub string) *os.Root {
+	for _, sr := range s.subs {
+		if sr.prefix == sub+"/" && sr.root != nil {
+			return sr.root
+		}
+	}
+	return s.root
+}
+
+// closeRoots closes the roots of the directory and its subdirectories.
+func (s *dirStore) closeRoots() error {
+	var errs []error
+	for _, sr := range s.subs {
+		if sr.root != nil {
+			errs = append(errs, sr.root.Close())
+		}
+	}
+	errs = append(errs, s.root.Close())
+	return errors.Join(errs...)
 }
 
 // plainErr strips the path of a *fs.PathError or *os.LinkError, so that the error carries no
@@ -157,17 +203,24 @@ var errNotRegular = errors.New("not a regular file (symbolic links are refused)"
 // must be the one checked. os.Root keeps even a link swapped in between inside the directory.
 // O_TRUNC is applied only once the file is known to be the right one.
 func (s *dirStore) openFile(rel string, flag int) (*os.File, error) {
-	if fi, err := s.root.Lstat(rel); err == nil && !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("open %s: %w", rel, errNotRegular)
+	r, name := s.at(rel)
+	if flag&(os.O_CREATE|os.O_EXCL) == os.O_CREATE {
+		// Creating through a dangling link would make a file elsewhere in the directory.
+		if fi, err := r.Lstat(name); err == nil && !fi.Mode().IsRegular() {
+			return nil, fmt.Errorf("open %s: %w", rel, errNotRegular)
+		}
 	}
-	f, err := s.root.OpenFile(rel, flag&^os.O_TRUNC, 0o600)
+	f, err := r.OpenFile(name, flag&^os.O_TRUNC, 0o600)
 	if err != nil {
+		if fi, lerr := r.Lstat(name); lerr == nil && !fi.Mode().IsRegular() {
+			err = errNotRegular // a link out of the directory, or to nothing
+		}
 		return nil, fmt.Errorf("open %s: %w", rel, plainErr(err))
 	}
 	fi, err := f.Stat()
 	if err == nil {
 		var li fs.FileInfo
-		if li, err = s.root.Lstat(rel); err == nil && (!li.Mode().IsRegular() || !os.SameFile(fi, li)) {
+		if li, err = r.Lstat(name); err == nil && (!li.Mode().IsRegular() || !os.SameFile(fi, li)) {
 			err = errNotRegular
 		}
 	}
@@ -183,7 +236,8 @@ func (s *dirStore) openFile(rel string, flag int) (*os.File, error) {
 
 // remove removes rel (a link itself, never its target); a missing file is no error.
 func (s *dirStore) remove(rel string) error {
-	if err := s.root.Remove(rel); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	r, name := s.at(rel)
+	if err := r.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("remove %s: %w", rel, plainErr(err))
 	}
 	return nil
@@ -236,7 +290,7 @@ func (s *dirStore) syncDir(sub string) error {
 	if !s.fsync {
 		return nil
 	}
-	d, err := s.root.Open(sub)
+	d, err := s.rootOf(sub).Open(".")
 	if err != nil {
 		return fmt.Errorf("sync %s: %w", sub, plainErr(err))
 	}
@@ -340,7 +394,7 @@ func (s *dirStore) place(id, name string) (key string, err error) {
 // readDir returns the names of the entries of the subdirectory sub. It removes the symbolic
 // links it finds there (a link is removed, never followed): none is ever made by the store.
 func (s *dirStore) readDir(sub string) ([]string, error) {
-	d, err := s.root.Open(sub)
+	d, err := s.rootOf(sub).Open(".")
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", sub, plainErr(err))
 	}
@@ -492,7 +546,8 @@ func (s *dirStore) loadSession(id string) error {
 	u := &dirUpload{store: s, id: id, total: total, acked: acked, stateSize: int64(valid), lines: lines}
 	last := time.Time{}
 	for _, p := range []string{rel, sessPath(id, suffixData)} {
-		if fi, err := s.root.Lstat(p); err == nil && fi.ModTime().After(last) {
+		r, name := s.at(p)
+		if fi, err := r.Lstat(name); err == nil && fi.ModTime().After(last) {
 			last = fi.ModTime()
 		}
 	}
@@ -736,7 +791,7 @@ func (s *dirStore) Close() error {
 	s.mu.Lock()
 	clear(s.open)
 	s.mu.Unlock()
-	if err := s.root.Close(); err != nil {
+	if err := s.closeRoots(); err != nil {
 		errs = append(errs, fmt.Errorf("data directory: %w", plainErr(err)))
 	}
 	return errors.Join(errs...)
@@ -928,7 +983,8 @@ func (u *dirUpload) appendLocked(r ranges.Range) error {
 	created := false
 	if u.stateF == nil {
 		rel := sessPath(u.id, suffixState)
-		_, serr := s.root.Lstat(rel)
+		r, name := s.at(rel)
+		_, serr := r.Lstat(name)
 		f, err := s.openFile(rel, os.O_RDWR|os.O_CREATE)
 		if err != nil {
 			return fmt.Errorf("data directory: session %s: state: %w", u.id, err)

@@ -2,9 +2,12 @@ package fakeserver
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"runtime"
 	"testing"
+
+	"github.com/upspec/upspec/ranges"
 )
 
 // memWorkload is a way of writing into one session of the memory store.
@@ -131,5 +134,58 @@ func TestMemDataReadWrite(t *testing.T) {
 	}
 	if _, err := d.WriteAt([]byte("x"), size); err == nil {
 		t.Fatal("a write past the end succeeded")
+	}
+}
+
+// BenchmarkStoreSegments measures the store's own cost per segment, without HTTP: files of
+// 64 KiB in 1 KiB segments (WriteAt, Commit), then Finish, as the small-segment workload of
+// fakeserver/bench/compare.sh stores them.
+//
+//	go test -run='^$' -bench=StoreSegments -benchtime=20000x ./fakeserver/
+func BenchmarkStoreSegments(b *testing.B) {
+	const seg, perFile = 1 << 10, 64
+	p := bytes.Repeat([]byte{0x5a}, seg)
+	for _, sk := range []struct {
+		name string
+		make func(b *testing.B) Store
+	}{
+		{"memory", func(*testing.B) Store { return NewMemoryStore() }},
+		{"dir", func(b *testing.B) Store {
+			st, err := NewDirStore(b.TempDir(), false)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return st
+		}},
+	} {
+		b.Run(sk.name, func(b *testing.B) {
+			st := sk.make(b)
+			defer st.Close()
+			var u Upload
+			b.ReportAllocs()
+			for i := range b.N {
+				k := int64(i % perFile)
+				if k == 0 {
+					var err error
+					if u, err = st.Create(fmt.Sprintf("f%d", i/perFile), perFile*seg); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if _, err := u.WriteAt(p, k*seg); err != nil {
+					b.Fatal(err)
+				}
+				r := ranges.Range{Start: k * seg, End: (k+1)*seg - 1}
+				if err := u.Commit(r, []ranges.Range{{Start: 0, End: r.End}}); err != nil {
+					b.Fatal(err)
+				}
+				if k == perFile-1 {
+					f, err := u.Finish(fmt.Sprintf("f%d.bin", i/perFile))
+					if err != nil {
+						b.Fatal(err)
+					}
+					_ = f.Close()
+				}
+			}
+		})
 	}
 }
