@@ -1079,6 +1079,12 @@ func (u *dirUpload) Finish(name string) (File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("data directory: session %s: completion record: %w", u.id, err)
 	}
+	key, err := s.place(u.id, name)
+	if err != nil {
+		// The session stays as it was, to be finished by a retry: without its record.
+		_ = s.remove(sessPath(u.id, suffixDone)) // a record left behind is finished by the next load
+		return nil, fmt.Errorf("data directory: session %s: %w", u.id, err)
+	}
 	u.gone = true
 	s.mu.Lock()
 	if s.uploads[u.id] == u {
@@ -1086,10 +1092,6 @@ func (u *dirUpload) Finish(name string) (File, error) {
 	}
 	s.completions[u.id] = 0
 	s.mu.Unlock()
-	key, err := s.place(u.id, name)
-	if err != nil {
-		return nil, fmt.Errorf("data directory: session %s: %w", u.id, err)
-	}
 	if err := s.remove(sessPath(u.id, suffixState)); err != nil {
 		return nil, fmt.Errorf("data directory: session %s: %w", u.id, err)
 	}

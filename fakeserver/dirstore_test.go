@@ -644,3 +644,50 @@ func TestDirStoreIdleAfterRestart(t *testing.T) {
 		t.Fatalf("SessionCount after the expiry: %d", n)
 	}
 }
+
+// TestDirStoreFinishRetried: a Finish that cannot move the file leaves the session as it was,
+// and a retry finishes it once the way is clear.
+func TestDirStoreFinishRetried(t *testing.T) {
+	dir := t.TempDir()
+	st, err := NewDirStore(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	block := filepath.Join(dir, dirFiles, "r.bin", "x")
+	if err := os.MkdirAll(block, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	u, err := st.Create("r", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.WriteAt([]byte("abcd"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := u.Commit(ranges.Range{Start: 0, End: 3}, []ranges.Range{{Start: 0, End: 3}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.Finish("r.bin"); err == nil {
+		t.Fatal("Finish over a non-empty directory succeeded")
+	}
+	if _, ok, _ := st.LoadCompletion("r"); ok {
+		t.Fatal("a failed Finish left a completion record")
+	}
+	if l, ok, _ := st.Load("r"); !ok || len(l.Ranges()) != 1 {
+		t.Fatal("a failed Finish lost the session")
+	}
+	if err := os.RemoveAll(filepath.Dir(block)); err != nil {
+		t.Fatal(err)
+	}
+	f, err := u.Finish("r.bin")
+	if err != nil {
+		t.Fatalf("retried Finish: %v", err)
+	}
+	buf := make([]byte, 4)
+	_, err = f.ReadAt(buf, 0)
+	_ = f.Close()
+	if err != nil || string(buf) != "abcd" {
+		t.Fatalf("finished file %q %v", buf, err)
+	}
+}
