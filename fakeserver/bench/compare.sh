@@ -26,7 +26,9 @@
 #                   one-byte sessions (sent pipelined on one connection), on a data directory
 #
 # Environment: SIZE (default 1GiB; an integer of MiB may also be given as SIZE_MIB),
-# SIZE_SMALL (256MiB), PROBES (3000), IDLE (20000), WORK (scratch directory, default a new
+# SIZE_SMALL (256MiB), PROBES (3000), IDLE (20000), ROUNDS (3: every workload runs against
+# every target once a round, and the table keeps each one's best round, which cancels most of
+# the drift of a shared machine; peak memory keeps the largest), WORK (scratch directory, default a new
 # one under /tmp, removed at the end), KEEP=1 keeps it. Needs bash, awk, ss, go.
 #
 # It is a manual tool, never run by `go test`. Everything it starts is stopped on exit
@@ -48,6 +50,7 @@ SIZE_SMALL=${SIZE_SMALL:-256MiB}
 PROBES=${PROBES:-3000}
 IDLE=${IDLE:-20000}
 MAX_TIME=${MAX_TIME:-300s}
+ROUNDS=${ROUNDS:-3}
 
 if [[ ! -f $SEGLOAD_DIR/main.go || ! -d $SEGLOAD_DIR/baseline/sink ]]; then
 	echo "compare.sh: no segload at $SEGLOAD_DIR; pass its directory as the first argument or in \$SEGLOAD" >&2
@@ -176,20 +179,25 @@ segreq='function seg(sid, s, e, t, body, last) {
 	printf "Session-ID: %s\r\nContent-Length: %d\r\n%s\r\n%s", sid, length(body), last ? "Connection: close\r\n" : "", body
 }'
 
+# run WORKLOAD TARGET VALUE: records a figure, keeping the best of the rounds; peak (VALUE
+# of memory) keeps the largest too.
 declare -A fig
-run() { # run WORKLOAD TARGET VALUE
-	fig[$1,$2]=$3
-	printf '  %-14s %-8s %.1f\n' "$1" "$2" "$3" >&2
+run() {
+	local best=${fig[$1,$2]:-}
+	if [[ -z $best ]] || awk -v a="$3" -v b="$best" 'BEGIN { exit !(a > b) }'; then
+		fig[$1,$2]=$3
+	fi
+	printf '  round %d  %-14s %-8s %.1f\n' "$round" "$1" "$2" "$3" >&2
 }
 
-echo "workloads (figures as they come):" >&2
+echo "workloads (figures as they come; the table keeps the best of $ROUNDS rounds):" >&2
+for round in $(seq "$ROUNDS"); do
 for t in sink writeat memory dir; do
 	serve "$t"
 	warm "$SIZE_MIB"
 	v=$(load mib_s --size "$SIZE" --segment 1MiB) || exit 1
 	run ingest-1MiB "$t" "$v"
-	[[ $t == dir ]] && fig[hwm-upload,dir]=$(hwm)
-	[[ $t == memory ]] && fig[hwm-upload,memory]=$(hwm)
+	[[ $t == dir || $t == memory ]] && run hwm-upload "$t" "$(hwm)"
 	stop
 	serve "$t"
 	v=$(load mib_s --size "$SIZE_SMALL" --segment 64KiB) || exit 1
@@ -202,9 +210,9 @@ for t in sink memory dir; do
 	run probe-2B "$t" "$v"
 	stop
 	serve "$t"
-	verify=--verify # the sink's fixed answer is no range list
-	[[ $t == sink ]] && verify=
-	v=$(load req_s --sessions 16 --size 64KiB --segment 1KiB --files 0 --requests 32000 $verify) || exit 1
+	# No --verify: it costs the client CPU on the same cores, and the sink's fixed answer is
+	# no range list; the answers are the suite's business.
+	v=$(load req_s --sessions 16 --size 64KiB --segment 1KiB --files 0 --requests 32000) || exit 1
 	run 16x1KiB "$t" "$v"
 	stop
 done
@@ -229,8 +237,9 @@ done
 serve dir
 pipeline "$IDLE" "$segreq"'
 	BEGIN { for (i = 1; i <= '"$IDLE"'; i++) seg("idle" i, 0, 0, 2, "x", i == '"$IDLE"') }'
-fig[hwm-idle,dir]=$(hwm)
+run hwm-idle dir "$(hwm)"
 stop
+done
 
 # The table.
 num() { awk -v a="$1" 'BEGIN { if (a == "") print "-"; else printf "%.0f", a }'; }
