@@ -44,7 +44,8 @@ const (
 //	<dir>/sessions/<id>.data   the session's bytes, at their offsets (sparse)
 //	<dir>/sessions/<id>.state  the acknowledged ranges: `S-E/T CRC` lines (CRC: the CRC-32 of
 //	                           `S-E/T` in 8 hex digits); the state is the union of its lines
-//	<dir>/sessions/<id>.done   the completion record of a finished session (JSON)
+//	<dir>/sessions/<id>.done   the completion record of a finished session: `JSON CRC` lines,
+//	                           the last whole one counts (encodeCompletion)
 //	<dir>/tmp/<id>.*           a file while it is written, before the rename into place
 //	<dir>/files/<key>          completed files; key is the name itself when it is short and
 //	                           plain, else `~` and the SHA-256 of the name in hex, the name
@@ -64,7 +65,7 @@ const (
 // delayed blocks, which costs about 0.7 ms per segment on the development machine, more than
 // the whole 1 MiB segment costs a plain handler; an append costs a few microseconds.
 //
-// Finish writes the completion record first (tmp/ then renamed), which is the moment the
+// Finish writes the completion record first (its first line), which is the moment the
 // session is complete; then it moves the data file to files/ and removes the state. Loading
 // a directory where a kill interrupted this finishes the move. The record is answered later
 // (SaveCompletion) and outlives restarts until it expires.
@@ -334,17 +335,52 @@ type completionRecord struct {
 	Expires int64       `json:"expires,omitempty"` // unix nanoseconds
 }
 
+// errNoRecord is the error of a completion record file without one whole record: a kill cut
+// its first line short, before Finish could complete.
+var errNoRecord = errors.New("no whole completion record")
+
+// encodeCompletion returns the line of c in a record file: `JSON CRC\n` (CRC: the CRC-32 of
+// the JSON in 8 hex digits). A record file is a log of such lines, the last whole one being
+// the record: Finish writes the first, SaveCompletion appends the answered one, so that
+// neither creates or renames another file, and a line cut short by a kill is known by its
+// checksum.
 func encodeCompletion(c Completion) ([]byte, error) {
 	r := completionRecord{Name: []byte(c.Name), Total: c.Total, Status: c.Status, Header: c.Header, Body: c.Body}
 	if !c.Expires.IsZero() {
 		r.Expires = c.Expires.UnixNano()
 	}
-	return json.Marshal(r)
+	b, err := json.Marshal(r) // escapes every control byte: the line holds no newline
+	if err != nil {
+		return nil, err
+	}
+	return fmt.Appendf(b, " %08x\n", crc32.ChecksumIEEE(b)), nil
 }
 
+// decodeCompletion returns the last whole record of a record file, or errNoRecord.
 func decodeCompletion(b []byte) (Completion, error) {
+	var last []byte
+	for len(b) > 0 {
+		nl := bytes.IndexByte(b, '\n')
+		if nl < 0 {
+			break
+		}
+		line := b[:nl]
+		b = b[nl+1:]
+		sp := bytes.LastIndexByte(line, ' ')
+		if sp < 0 || len(line)-sp-1 != 8 {
+			break
+		}
+		sum, err := strconv.ParseUint(string(line[sp+1:]), 16, 32)
+		if err != nil || uint32(sum) != crc32.ChecksumIEEE(line[:sp]) {
+			break
+		}
+		last = line[:sp]
+	}
+	if last == nil {
+		return Completion{}, errNoRecord
+	}
 	var r completionRecord
-	if err := json.Unmarshal(b, &r); err != nil {
+	if err := json.Unmarshal(last, &r); err != nil {
 		return Completion{}, err
 	}
 	if !validFileName(string(r.Name)) || r.Total < 0 {
@@ -355,6 +391,39 @@ func decodeCompletion(b []byte) (Completion, error) {
 		c.Expires = time.Unix(0, r.Expires)
 	}
 	return c, nil
+}
+
+// appendRecord writes the record line of c to the record file of id: a new file (Finish) or
+// the end of the existing one (SaveCompletion).
+func (s *dirStore) appendRecord(id string, c Completion, create bool) error {
+	line, err := encodeCompletion(c)
+	if err != nil {
+		return fmt.Errorf("completion record: %w", err)
+	}
+	rel := sessPath(id, suffixDone)
+	var f *os.File
+	if create {
+		f, err = s.createFile(rel, os.O_WRONLY)
+	} else {
+		f, err = s.openFile(rel, os.O_WRONLY|os.O_APPEND)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(line)
+	if err == nil && s.fsync {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", rel, plainErr(err))
+	}
+	if create {
+		return s.syncDir(dirSessions)
+	}
+	return nil
 }
 
 // readCompletion reads the completion record of id from the directory.
@@ -445,7 +514,7 @@ func (s *dirStore) load() error {
 		}
 		switch suffix {
 		case suffixDone:
-			if err := s.loadCompletion(id, names[id+suffixData], now); err != nil {
+			if err := s.loadCompletion(id, names[id+suffixData], names[id+suffixState], now); err != nil {
 				return err
 			}
 		case suffixState:
@@ -486,9 +555,19 @@ func cutSuffix(name string) (id, suffix string, ok bool) {
 }
 
 // loadCompletion reads the completion record of id at load, finishing the move of its data
-// file when a kill interrupted Finish (hasData), and removing it when it expired.
-func (s *dirStore) loadCompletion(id string, hasData bool, now time.Time) error {
+// file when a kill interrupted Finish (hasData), and removing it when it expired. A record a
+// kill cut short is removed, and the session loads as it was before Finish.
+func (s *dirStore) loadCompletion(id string, hasData, hasState bool, now time.Time) error {
 	c, err := s.readCompletion(id)
+	if errors.Is(err, errNoRecord) {
+		if err := s.remove(sessPath(id, suffixDone)); err != nil {
+			return fmt.Errorf("session %s: %w", id, err)
+		}
+		if hasData && hasState {
+			return s.loadSession(id)
+		}
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("session %s: %w", id, err)
 	}
@@ -707,11 +786,7 @@ func (s *dirStore) SaveCompletion(id string, c Completion) error {
 	if !validFileName(c.Name) {
 		return fmt.Errorf("data directory: session %s: invalid file name %q", id, c.Name)
 	}
-	b, err := encodeCompletion(c)
-	if err != nil {
-		return fmt.Errorf("data directory: session %s: completion record: %w", id, err)
-	}
-	if err := s.writeFile(id+suffixDone, sessPath(id, suffixDone), b); err != nil {
+	if err := s.appendRecord(id, c, false); err != nil {
 		return fmt.Errorf("data directory: session %s: %w", id, err)
 	}
 	exp := int64(0)
@@ -1072,11 +1147,7 @@ func (u *dirUpload) Finish(name string) (File, error) {
 	}
 	// The record first: once it is in place, the session is complete, and a load finishes
 	// what follows if a kill interrupts it.
-	rec, err := encodeCompletion(Completion{Name: name, Total: u.total})
-	if err == nil {
-		err = s.writeFile(u.id+suffixDone, sessPath(u.id, suffixDone), rec)
-	}
-	if err != nil {
+	if err := s.appendRecord(u.id, Completion{Name: name, Total: u.total}, true); err != nil {
 		return nil, fmt.Errorf("data directory: session %s: completion record: %w", u.id, err)
 	}
 	key, err := s.place(u.id, name)

@@ -691,3 +691,51 @@ func TestDirStoreFinishRetried(t *testing.T) {
 		t.Fatalf("finished file %q %v", buf, err)
 	}
 }
+
+// TestCompletionRecordTorn: a record line cut short by a kill does not count: a first line
+// cut short leaves the session as it was before Finish; an answer line cut short leaves the
+// record unanswered.
+func TestCompletionRecordTorn(t *testing.T) {
+	first, err := encodeCompletion(Completion{Name: "t.bin", Total: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, err := encodeCompletion(Completion{Name: "t.bin", Total: 4, Status: 200, Body: []byte("ok"), Expires: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for cut := 0; cut < len(first); cut += 7 {
+		dir := t.TempDir()
+		sess := filepath.Join(dir, dirSessions)
+		_ = os.MkdirAll(sess, 0o755)
+		_ = os.WriteFile(filepath.Join(sess, "t.state"), formatState([]ranges.Range{{Start: 0, End: 3}}, 4), 0o600)
+		_ = os.WriteFile(filepath.Join(sess, "t.data"), []byte("abcd"), 0o600)
+		_ = os.WriteFile(filepath.Join(sess, "t.done"), first[:cut], 0o600)
+		st, err := NewDirStore(dir, false)
+		if err != nil {
+			t.Fatalf("cut %d: %v", cut, err)
+		}
+		if _, ok, _ := st.LoadCompletion("t"); ok {
+			t.Fatalf("cut %d: a torn record counts", cut)
+		}
+		if u, ok, _ := st.Load("t"); !ok || len(u.Ranges()) != 1 {
+			t.Fatalf("cut %d: the session is lost", cut)
+		}
+		_ = st.Close()
+	}
+	for cut := 0; cut < len(answer); cut += 11 {
+		dir := t.TempDir()
+		sess := filepath.Join(dir, dirSessions)
+		_ = os.MkdirAll(sess, 0o755)
+		_ = os.WriteFile(filepath.Join(sess, "t.done"), append(append([]byte(nil), first...), answer[:cut]...), 0o600)
+		st, err := NewDirStore(dir, false)
+		if err != nil {
+			t.Fatalf("answer cut %d: %v", cut, err)
+		}
+		c, ok, err := st.LoadCompletion("t")
+		if !ok || err != nil || c.Status != 0 || c.Name != "t.bin" {
+			t.Fatalf("answer cut %d: %+v %v %v, want the unanswered record", cut, c, ok, err)
+		}
+		_ = st.Close()
+	}
+}
