@@ -218,6 +218,9 @@ func (s *dirStore) openFile(rel string, flag int) (*os.File, error) {
 		}
 		return nil, fmt.Errorf("open %s: %w", rel, plainErr(err))
 	}
+	if flag&(os.O_CREATE|os.O_EXCL) == os.O_CREATE|os.O_EXCL {
+		return f, nil // created here: an exclusive creation never follows a link
+	}
 	fi, err := f.Stat()
 	if err == nil {
 		var li fs.FileInfo
@@ -1058,13 +1061,21 @@ func (u *dirUpload) appendLocked(r ranges.Range) error {
 	created := false
 	if u.stateF == nil {
 		rel := sessPath(u.id, suffixState)
-		r, name := s.at(rel)
-		_, serr := r.Lstat(name)
-		f, err := s.openFile(rel, os.O_RDWR|os.O_CREATE)
+		var f *os.File
+		var err error
+		if created = u.stateSize == 0; created {
+			// The first line: Create removed any earlier state of the ID.
+			f, err = s.openFile(rel, os.O_RDWR|os.O_CREATE|os.O_EXCL)
+			if errors.Is(err, fs.ErrExist) {
+				f, err = s.createFile(rel, os.O_RDWR)
+			}
+		} else {
+			f, err = s.openFile(rel, os.O_RDWR)
+		}
 		if err != nil {
 			return fmt.Errorf("data directory: session %s: state: %w", u.id, err)
 		}
-		u.stateF, created = f, errors.Is(serr, fs.ErrNotExist)
+		u.stateF = f
 		if u.f == nil {
 			// Count the session as open (its data file may have been closed by eviction).
 			s.mu.Lock()
