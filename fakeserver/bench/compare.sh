@@ -35,10 +35,15 @@
 # (trap), every segload run has --timeout and --max-time, every pipelined load runs under
 # timeout(1). Absolute figures drift with the machine; compare the ratios of one run.
 #
-# A run on the development machine (2 cores shared, Go 1.26, ext4), fsync off:
+# A run on the development machine (2 cores shared, Go 1.26, ext4, fsync off, best of 3; the
+# whole table and what it says are in fakeserver/bench/README.md):
 #
-#   workload           sink       writeat    memory     dir        mem/sink dir/sink dir/writeat
-#   (see the README of fakeserver/bench for the last table measured)
+#   workload                     sink    writeat     memory        dir  mem/sink  dir/sink  dir/writeat
+#   ingest-1MiB (MiB/s)           880        804        646        963      0.73      1.10         1.20
+#   ingest-64KiB (MiB/s)         1063        310        323        413      0.30      0.39         1.33
+#   probe-2B (req/s)            23911          -      14734      17461      0.62      0.73            -
+#   16x1KiB (req/s)             29862          -      29423      17666      0.99      0.59            -
+#   peak memory (VmHWM, MiB): dir after a 1024MiB upload 18.5; dir with 20000 idle sessions 37.2
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
