@@ -12,13 +12,14 @@ import (
 // knew it (a restart on a data directory): the whole file acknowledged, its stored name, and
 // the completion answer with its expiry once the backend had answered. Without an answer the
 // session is complete and a retry hands the stored file to the backend again. s.mu is held;
-// nothing is changed when the store holds no record, or under restart-after-complete, where
+// nothing is changed when the store is no CompletionStore or holds no record, or under restart-after-complete, where
 // the module forgets a completed session at once (quirks_handler.go, detachCompleted).
 func (h *handler) loadCompletion(s *session) *failure {
-	if h.opts.Quirks.Has(RestartAfterComplete) {
+	cs, isCS := h.opts.Store.(CompletionStore)
+	if !isCS || h.opts.Quirks.Has(RestartAfterComplete) {
 		return nil
 	}
-	c, ok, err := h.opts.Store.LoadCompletion(s.id)
+	c, ok, err := cs.LoadCompletion(s.id)
 	if err != nil {
 		return fail(kindStorage, http.StatusInternalServerError, oneLine(fmt.Sprintf("cannot load the session's completion: %v", err)))
 	}
@@ -41,7 +42,8 @@ func (h *handler) loadCompletion(s *session) *failure {
 // record, so that a retry after a restart gets the same answer. s.mu is held. A failure
 // costs only that durability: the answer is given and kept in memory all the same.
 func (h *handler) saveCompletion(s *session) {
-	if s.stored == "" || s.answer == nil {
+	cs, ok := h.opts.Store.(CompletionStore)
+	if !ok || s.stored == "" || s.answer == nil {
 		return
 	}
 	c := Completion{
@@ -49,7 +51,15 @@ func (h *handler) saveCompletion(s *session) {
 		Status: s.answer.status, Header: s.answer.header, Body: s.answer.body,
 		Expires: time.Unix(0, s.expires.Load()),
 	}
-	if err := h.opts.Store.SaveCompletion(s.id, c); err != nil && h.opts.Logf != nil {
+	if err := cs.SaveCompletion(s.id, c); err != nil && h.opts.Logf != nil {
 		h.opts.Logf("session %s: the completion answer is not stored: %v", s.id, err)
+	}
+}
+
+// expireCompletions removes the store's completion records whose time is up. A record the
+// store cannot remove now is removed by a later sweep.
+func (h *handler) expireCompletions(now time.Time) {
+	if cs, ok := h.opts.Store.(CompletionStore); ok {
+		_, _ = cs.ExpireCompletions(now)
 	}
 }

@@ -19,7 +19,7 @@ import (
 
 // abandoned is a store whose Close does nothing: a server closed over it leaves the store as
 // a killed process leaves its data directory, with nothing flushed or closed.
-type abandoned struct{ Store }
+type abandoned struct{ CompletionStore }
 
 func (abandoned) Close() error { return nil }
 
@@ -49,7 +49,7 @@ func TestCompletionSurvivesRestart(t *testing.T) {
 					t.Fatalf("NewDirStore: %v", err)
 				}
 				if tc.kill {
-					st = abandoned{st}
+					st = abandoned{st.(CompletionStore)}
 				}
 				return startServer(t, Options{Store: st, UploadPass: backend.URL, CompletionTTL: time.Hour})
 			}
@@ -89,7 +89,7 @@ func TestCompletionRecordExpiry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := startServer(t, Options{Store: abandoned{st}, CompletionTTL: time.Hour})
+	srv := startServer(t, Options{Store: abandoned{st.(CompletionStore)}, CompletionTTL: time.Hour})
 	send(t, srv, "ex", 0, 0, 3, 4, "ex.bin")
 	send(t, srv, "ex2", 0, 0, 3, 4, "ex2.bin")
 	if err := srv.Close(); err != nil {
@@ -97,19 +97,19 @@ func TestCompletionRecordExpiry(t *testing.T) {
 	}
 	past := time.Now().Add(-time.Minute)
 	for _, id := range []string{"ex", "ex2"} {
-		c, ok, err := st.LoadCompletion(id)
+		c, ok, err := st.(CompletionStore).LoadCompletion(id)
 		if !ok || err != nil || c.Status != http.StatusOK || c.Name != id+".bin" || c.Total != 4 {
 			t.Fatalf("LoadCompletion(%s): %+v %v %v", id, c, ok, err)
 		}
 		c.Expires = past
-		if err := st.SaveCompletion(id, c); err != nil {
+		if err := st.(CompletionStore).SaveCompletion(id, c); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n, err := st.ExpireCompletions(time.Now()); n != 2 || err != nil {
+	if n, err := st.(CompletionStore).ExpireCompletions(time.Now()); n != 2 || err != nil {
 		t.Fatalf("ExpireCompletions: %d %v, want 2", n, err)
 	}
-	if _, ok, _ := st.LoadCompletion("ex"); ok {
+	if _, ok, _ := st.(CompletionStore).LoadCompletion("ex"); ok {
 		t.Fatal("an expired record is still loaded")
 	}
 	if _, err := os.Stat(filepath.Join(dir, dirSessions, "ex"+suffixDone)); !errors.Is(err, fs.ErrNotExist) {
@@ -124,7 +124,7 @@ func TestCompletionRecordExpiry(t *testing.T) {
 	}
 	srv = startServer(t, Options{Store: st})
 	send(t, srv, "ey", 0, 0, 3, 4, "ey.bin")
-	if err := st.SaveCompletion("ey", Completion{Name: "ey.bin", Total: 4, Status: 200, Body: []byte("completed"), Expires: past}); err != nil {
+	if err := st.(CompletionStore).SaveCompletion("ey", Completion{Name: "ey.bin", Total: 4, Status: 200, Body: []byte("completed"), Expires: past}); err != nil {
 		t.Fatal(err)
 	}
 	if err := srv.Close(); err != nil {
@@ -135,10 +135,10 @@ func TestCompletionRecordExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if _, ok, _ := st.LoadCompletion("ey"); ok {
+	if _, ok, _ := st.(CompletionStore).LoadCompletion("ey"); ok {
 		t.Fatal("a record expired before the load is still loaded")
 	}
-	srv = startServer(t, Options{Store: abandoned{st}})
+	srv = startServer(t, Options{Store: abandoned{st.(CompletionStore)}})
 	if got := send(t, srv, "ex", 0, 0, 1, 4, "ex.bin"); got.status != 201 || got.body != "0-1/4" {
 		t.Fatalf("a segment after the expiry: %d %q, want a new session", got.status, got.body)
 	}
@@ -191,28 +191,28 @@ func TestInterruptedFinish(t *testing.T) {
 // TestMemoryStoreCompletionRecords: the memory store keeps the records the same way.
 func TestMemoryStoreCompletionRecords(t *testing.T) {
 	st := NewMemoryStore()
-	if err := st.SaveCompletion("none", Completion{Name: "x"}); !errors.Is(err, fs.ErrNotExist) {
+	if err := st.(CompletionStore).SaveCompletion("none", Completion{Name: "x"}); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("SaveCompletion without Finish: %v", err)
 	}
 	u, _ := st.Create("m", 2)
 	if _, err := u.Finish("m.bin"); err != nil {
 		t.Fatal(err)
 	}
-	c, ok, err := st.LoadCompletion("m")
+	c, ok, err := st.(CompletionStore).LoadCompletion("m")
 	if !ok || err != nil || c.Name != "m.bin" || c.Total != 2 || c.Status != 0 {
 		t.Fatalf("LoadCompletion: %+v %v %v", c, ok, err)
 	}
 	c.Status, c.Body, c.Expires = 200, []byte("ok"), time.Now().Add(time.Hour)
-	if err := st.SaveCompletion("m", c); err != nil {
+	if err := st.(CompletionStore).SaveCompletion("m", c); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := st.ExpireCompletions(time.Now()); n != 0 {
+	if n, _ := st.(CompletionStore).ExpireCompletions(time.Now()); n != 0 {
 		t.Fatalf("expired %d before their time", n)
 	}
-	if n, _ := st.ExpireCompletions(time.Now().Add(2 * time.Hour)); n != 1 {
+	if n, _ := st.(CompletionStore).ExpireCompletions(time.Now().Add(2 * time.Hour)); n != 1 {
 		t.Fatalf("expired %d, want 1", n)
 	}
-	if _, ok, _ := st.LoadCompletion("m"); ok {
+	if _, ok, _ := st.(CompletionStore).LoadCompletion("m"); ok {
 		t.Fatal("expired record still loaded")
 	}
 }
@@ -540,19 +540,19 @@ func TestStoreSessionsAndIdle(t *testing.T) {
 				}
 				ups[id] = u
 			}
-			if n := st.SessionCount(); n != 3 {
+			if n := st.(SessionLister).SessionCount(); n != 3 {
 				t.Fatalf("SessionCount %d, want 3", n)
 			}
-			if ids := st.IdleSessions(time.Now().Add(-time.Hour)); len(ids) != 0 {
+			if ids := st.(SessionLister).IdleSessions(time.Now().Add(-time.Hour)); len(ids) != 0 {
 				t.Fatalf("idle since an hour ago: %v", ids)
 			}
 			future := time.Now().Add(time.Hour)
-			if ids := st.IdleSessions(future); strings.Join(ids, ",") != "i1,i2,i3" {
+			if ids := st.(SessionLister).IdleSessions(future); strings.Join(ids, ",") != "i1,i2,i3" {
 				t.Fatalf("idle: %v, want all three", ids)
 			}
 			// A write in progress is never idle.
 			release := holdWrite(t, ups["i2"])
-			if ids := st.IdleSessions(future); strings.Join(ids, ",") != "i1,i3" {
+			if ids := st.(SessionLister).IdleSessions(future); strings.Join(ids, ",") != "i1,i3" {
 				t.Fatalf("idle with a write in progress on i2: %v", ids)
 			}
 			release()
@@ -562,10 +562,10 @@ func TestStoreSessionsAndIdle(t *testing.T) {
 			if _, err := ups["i3"].Finish("i3.bin"); err != nil {
 				t.Fatal(err)
 			}
-			if n := st.SessionCount(); n != 1 {
+			if n := st.(SessionLister).SessionCount(); n != 1 {
 				t.Fatalf("SessionCount %d after a discard and a finish, want 1", n)
 			}
-			if ids := st.IdleSessions(future); strings.Join(ids, ",") != "i2" {
+			if ids := st.(SessionLister).IdleSessions(future); strings.Join(ids, ",") != "i2" {
 				t.Fatalf("idle: %v, want i2", ids)
 			}
 		})
@@ -621,10 +621,10 @@ func TestDirStoreIdleAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if n := st.SessionCount(); n != 2 {
+	if n := st.(SessionLister).SessionCount(); n != 2 {
 		t.Fatalf("SessionCount after the load: %d", n)
 	}
-	ids := st.IdleSessions(time.Now().Add(-time.Hour))
+	ids := st.(SessionLister).IdleSessions(time.Now().Add(-time.Hour))
 	if strings.Join(ids, ",") != "old" {
 		t.Fatalf("idle for an hour: %v, want old", ids)
 	}
@@ -640,7 +640,7 @@ func TestDirStoreIdleAfterRestart(t *testing.T) {
 			t.Errorf("old%s stayed after the expiry: %v", suffix, err)
 		}
 	}
-	if n := st.SessionCount(); n != 1 {
+	if n := st.(SessionLister).SessionCount(); n != 1 {
 		t.Fatalf("SessionCount after the expiry: %d", n)
 	}
 }
@@ -671,7 +671,7 @@ func TestDirStoreFinishRetried(t *testing.T) {
 	if _, err := u.Finish("r.bin"); err == nil {
 		t.Fatal("Finish over a non-empty directory succeeded")
 	}
-	if _, ok, _ := st.LoadCompletion("r"); ok {
+	if _, ok, _ := st.(CompletionStore).LoadCompletion("r"); ok {
 		t.Fatal("a failed Finish left a completion record")
 	}
 	if l, ok, _ := st.Load("r"); !ok || len(l.Ranges()) != 1 {
@@ -715,7 +715,7 @@ func TestCompletionRecordTorn(t *testing.T) {
 		if err != nil {
 			t.Fatalf("cut %d: %v", cut, err)
 		}
-		if _, ok, _ := st.LoadCompletion("t"); ok {
+		if _, ok, _ := st.(CompletionStore).LoadCompletion("t"); ok {
 			t.Fatalf("cut %d: a torn record counts", cut)
 		}
 		if u, ok, _ := st.Load("t"); !ok || len(u.Ranges()) != 1 {
@@ -732,7 +732,7 @@ func TestCompletionRecordTorn(t *testing.T) {
 		if err != nil {
 			t.Fatalf("answer cut %d: %v", cut, err)
 		}
-		c, ok, err := st.LoadCompletion("t")
+		c, ok, err := st.(CompletionStore).LoadCompletion("t")
 		if !ok || err != nil || c.Status != 0 || c.Name != "t.bin" {
 			t.Fatalf("answer cut %d: %+v %v %v, want the unanswered record", cut, c, ok, err)
 		}

@@ -377,7 +377,7 @@ func (h *handler) sweepLocked() {
 		return
 	}
 	h.lastSweep = now
-	_, _ = h.opts.Store.ExpireCompletions(now) // a record left behind is removed by the next sweep
+	h.expireCompletions(now)
 	for id, s := range h.sessions {
 		if exp := s.expires.Load(); exp == 0 || now.UnixNano() <= exp || !s.mu.TryLock() {
 			continue

@@ -25,24 +25,6 @@ type Store interface {
 	// OpenFile opens the completed file called name (a bare name, already checked by the
 	// caller). It returns an error wrapping fs.ErrNotExist when there is none.
 	OpenFile(name string) (File, error)
-	// LoadCompletion returns the completion record of session id (written by Finish, answered
-	// by SaveCompletion), or ok false when the store holds none. A data directory keeps it
-	// across restarts, so that a retry of a completed session gets its completion again.
-	LoadCompletion(id string) (c Completion, ok bool, err error)
-	// SaveCompletion replaces the completion record of session id, finished before: the
-	// handler stores the answer and its expiry once the backend answered. It is atomic.
-	SaveCompletion(id string, c Completion) error
-	// ExpireCompletions removes the answered completion records whose Expires is before now,
-	// and returns how many it removed. Create also removes the record of its ID.
-	ExpireCompletions(now time.Time) (int, error)
-	// SessionCount returns the number of incomplete sessions the store holds (created or
-	// loaded, neither finished nor discarded).
-	SessionCount() int
-	// IdleSessions returns the IDs of the incomplete sessions that no write, commit or
-	// creation touched since before (after a restart of a data directory: the modification
-	// time of their files). A session with a write in progress is never idle. The caller
-	// expires one by Load and Discard, which remove its data and state.
-	IdleSessions(before time.Time) []string
 	// Close releases what the store holds open. Stored data stays where it is.
 	Close() error
 }
@@ -65,6 +47,39 @@ type Completion struct {
 	Expires time.Time
 }
 
+// CompletionStore is a Store that keeps the completion record of every session it finished
+// (both stores of this package do): Finish records the completion, not yet answered, and Create
+// removes the record of its ID. The handler keeps the completion answer there, so that a retry
+// of a completed session gets it again even after a restart; with a Store that is no
+// CompletionStore, completions live in the handler's memory only.
+type CompletionStore interface {
+	Store
+	// LoadCompletion returns the completion record of session id (written by Finish, answered
+	// by SaveCompletion), or ok false when the store holds none. A data directory keeps it
+	// across restarts, so that a retry of a completed session gets its completion again.
+	LoadCompletion(id string) (c Completion, ok bool, err error)
+	// SaveCompletion replaces the completion record of session id, finished before: the
+	// handler stores the answer and its expiry once the backend answered. It is atomic.
+	SaveCompletion(id string, c Completion) error
+	// ExpireCompletions removes the answered completion records whose Expires is before now,
+	// and returns how many it removed. Create also removes the record of its ID.
+	ExpireCompletions(now time.Time) (int, error)
+}
+
+// SessionLister is a Store that counts and lists its incomplete sessions (both stores of this
+// package do), for a limit on sessions and for the expiry of idle ones.
+type SessionLister interface {
+	Store
+	// SessionCount returns the number of incomplete sessions the store holds (created or
+	// loaded, neither finished nor discarded).
+	SessionCount() int
+	// IdleSessions returns the IDs of the incomplete sessions that no write, commit or
+	// creation touched since before (after a restart of a data directory: the modification
+	// time of their files). A session with a write in progress is never idle. The caller
+	// expires one by Load and Discard, which remove its data and state.
+	IdleSessions(before time.Time) []string
+}
+
 // Upload is the stored side of one session.
 type Upload interface {
 	// Total is the size of the session's file.
@@ -81,9 +96,9 @@ type Upload interface {
 	// one. The bytes of added were written (and flushed) before.
 	Commit(added ranges.Range, acked []ranges.Range) error
 	// Finish turns the complete session into the completed file called name (a bare,
-	// checked name; an earlier file of that name is replaced), removes the session from the
-	// store and records its completion, not yet answered (LoadCompletion). The returned File
-	// is open for reading; the caller closes it.
+	// checked name; an earlier file of that name is replaced) and removes the session from
+	// the store (a CompletionStore records its completion). The returned File is open for
+	// reading; the caller closes it.
 	Finish(name string) (File, error)
 	// Discard removes the session and its bytes from the store.
 	Discard() error
@@ -98,3 +113,11 @@ type File interface {
 	// Path is where the file lives on disk; "" for a store in memory.
 	Path() string
 }
+
+// Both stores of this package keep completion records and list their sessions.
+var (
+	_ CompletionStore = (*memStore)(nil)
+	_ CompletionStore = (*dirStore)(nil)
+	_ SessionLister   = (*memStore)(nil)
+	_ SessionLister   = (*dirStore)(nil)
+)
