@@ -187,6 +187,11 @@ const (
 	answerRanges
 	// answerCompletion relays the completion answer (the backend's).
 	answerCompletion
+	// ordinaryUpload marks a request that is no segment and that a deviation stores as one
+	// whole file and hands to the backend (the module's ordinary uploads); its respond
+	// function turns it into the completion answer. Left as it is, it is answered with its
+	// status and reason.
+	ordinaryUpload
 )
 
 // response is an answer to a segment request before it is written.

@@ -16,28 +16,39 @@ func dropOnMalformedQuirk() quirkDef {
 	return quirkDef{DropOnMalformed, "E",
 		"a malformed range, session ID or Content-Disposition closes the connection without a byte; " +
 			"module grammar: case-insensitive `bytes` + one space, empty numbers read as 0, leading zeros, " +
-			"numbers wrap at 2^63, header names matched by prefix, the last header wins",
-		"docs/module-behavior.md §1.3-1.6, §2.7; issues #14, #139",
+			"numbers wrap at 2^63, header names matched by prefix, the last header wins; a request that is no " +
+			"segment is an ordinary upload handed to the backend (multipart/form-data with a boundary, or no " +
+			"range header; multipart without a boundary: no response)",
+		"docs/module-behavior.md §1.2-1.8, §2.7, §9; issues #14, #139",
 		installDropOnMalformed}
 }
 
 // installDropOnMalformed replaces the header parsing with the module's grammar
-// (quirks_header.go), read in arrival order (quirks_conn.go).
+// (quirks_header.go), read in arrival order (quirks_conn.go), and answers the requests that
+// grammar finds to be no segment with the module's ordinary uploads (quirks_upload.go).
 func installDropOnMalformed(q Quirk, b *behavior, h *handler) {
 	b.headerOrder = true
 	b.headers = func(x *exchange) (segmentHeaders, *failure) {
 		hd, f := moduleSegmentHeaders(x, &h.opts)
-		if f != nil && (f.outcome == dropConnection || f.kind == kindStorage) {
+		if f != nil && (f.outcome == dropConnection || f.outcome == ordinaryUpload || f.kind == kindStorage) {
 			x.by(string(q))
 		}
 		return hd, f
+	}
+	uploads := &ordinaryUploads{h: h}
+	respond := b.respond
+	b.respond = func(x *exchange, rp response) response {
+		if rp.outcome == ordinaryUpload {
+			rp = uploads.serve(x)
+		}
+		return respond(x, rp)
 	}
 }
 
 // moduleSegmentHeaders reads the headers of a segment with the module's grammar
 // (docs/module-behavior.md §1.3-1.8), in arrival order. Where the grammar drops the connection
 // the failure's outcome is dropConnection; a session ID longer than the reference allows is
-// kindLongSessionID (256 characters or more: the module cannot create the data file, 503), a
+// kindLongSessionID (256 characters or more: the module cannot create the data file, 500), a
 // start wrapped below 0 is kindWrappedStart (false-success makes both class C).
 func moduleSegmentHeaders(x *exchange, o *Options) (segmentHeaders, *failure) {
 	var hd segmentHeaders
@@ -48,7 +59,16 @@ func moduleSegmentHeaders(x *exchange, o *Options) (segmentHeaders, *failure) {
 	}
 	hd.contentType = ct[0]
 	if hasPrefixFold(hd.contentType, "multipart/form-data") {
-		return hd, fail(kindMultipart, http.StatusUnsupportedMediaType, "a segment must not be multipart/form-data")
+		// An ordinary form upload, whose range and session headers are ignored; without a
+		// boundary the module answers nothing (§1.2, §9).
+		if multipartBoundary(hd.contentType) == "" {
+			f := fail(kindMalformed, http.StatusBadRequest, "multipart/form-data without a boundary")
+			f.outcome = dropConnection
+			return hd, f
+		}
+		f := fail(kindMultipart, http.StatusUnsupportedMediaType, "a segment must not be multipart/form-data")
+		f.outcome = ordinaryUpload
+		return hd, f
 	}
 	// client_max_body_size is nginx's own check, before the module runs (§1.8 step 1)
 	if o.MaxSegmentSize > 0 && r.ContentLength > o.MaxSegmentSize {
@@ -79,17 +99,20 @@ func moduleSegmentHeaders(x *exchange, o *Options) (segmentHeaders, *failure) {
 	}
 	hd.hasDisposition, hd.fileName = true, sc.FileName
 	switch {
-	case !hd.hasRange && hd.session == "":
-		return hd, fail(kindIncomplete, http.StatusBadRequest, "a segment needs a Content-Range and a Session-ID header")
 	case !hd.hasRange:
-		return hd, fail(kindIncomplete, http.StatusBadRequest, "a Session-ID without a Content-Range: the reference takes segments only")
+		// No range header: an ordinary upload of the whole body, stored under the session's
+		// name when there is a session ID (§1.7, §9).
+		f := fail(kindIncomplete, http.StatusBadRequest, "a segment needs a Content-Range header: the reference takes segments only")
+		f.outcome = ordinaryUpload
+		return hd, f
 	case hd.session == "":
 		return hd, fail(kindIncomplete, http.StatusBadRequest, "a Content-Range without a Session-ID")
 	}
 	switch n := len(hd.session); {
 	case n >= 256:
-		// the module cannot even create the data file (§1.5)
-		return hd, fail(kindStorage, http.StatusServiceUnavailable, "failed to create output file: file name too long")
+		// The module cannot even create the data file: nginx's 500 page for every segment
+		// (§9; §1.5 names 503 for a body that did not come with the headers).
+		return hd, fail(kindStorage, http.StatusInternalServerError, "failed to create output file: file name too long")
 	case n > protocol.MaxSessionIDLen:
 		return hd, fail(kindLongSessionID, http.StatusBadRequest, fmt.Sprintf("invalid session ID: longer than %d characters", protocol.MaxSessionIDLen))
 	}

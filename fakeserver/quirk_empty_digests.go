@@ -15,6 +15,9 @@ func installEmptyDigests(q Quirk, b *behavior, _ *handler) {
 	form := b.form
 	b.form = func(x *exchange, hd *segmentHeaders, ff formFields) formFields {
 		ff = form(x, hd, ff)
+		if !hd.hasRange {
+			return ff // an ordinary upload: the module computes the digests (§1.7, §9)
+		}
 		x.by(string(q))
 		ff.md5, ff.sha1 = "", ""
 		return ff

@@ -16,6 +16,9 @@ func installSizeFromLastSegment(q Quirk, b *behavior, _ *handler) {
 	form := b.form
 	b.form = func(x *exchange, hd *segmentHeaders, ff formFields) formFields {
 		ff = form(x, hd, ff)
+		if !hd.hasRange {
+			return ff // an ordinary upload: the size is the file's (§9)
+		}
 		if size := hd.seg.End + 1; size != ff.size {
 			x.by(string(q))
 			ff.size = size

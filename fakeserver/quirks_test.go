@@ -43,7 +43,7 @@ func TestQuirkAccessors(t *testing.T) {
 		class    string
 		evidence string // a fragment
 	}{
-		{DropOnMalformed, true, "E", "§1.3-1.6"},
+		{DropOnMalformed, true, "E", "§1.2-1.8"},
 		{FalseSuccess, true, "C", "#10"},
 		{SingleByteStateBug, true, "C", "§5"},
 		{StateWindow, true, "C, E", "§7.7"},

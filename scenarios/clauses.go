@@ -83,6 +83,8 @@ func Catalogue() []Clause {
 			Text: "The body carries exactly E-S+1 bytes. A request whose body length differs from its range must not be acknowledged (the module answers 416 before reading the body)."},
 		{ID: "enc.not-multipart", Level: INFO, Section: secEncaps, Title: "Segments are not multipart",
 			Text: "A segment must not be sent as multipart/form-data; a server may then treat it as an ordinary form upload (the module does)."},
+		{ID: "enc.range-missing", Level: INFO, Section: secEncaps, Title: "Request without a range header",
+			Text: "A request with a Session-ID and a Content-Disposition but no range header: the document is silent. The module stores the body as an ordinary one-shot upload under the session's name and hands it to the backend (200); the reference answers 400. What the server does is recorded; the request must leave the session's acknowledged ranges as they were."},
 
 		// §2.3 Sessions.
 		{ID: "ses.multi-address", Level: MUST, Section: secSessions, Title: "One session from several addresses",
@@ -92,7 +94,9 @@ func Catalogue() []Clause {
 		{ID: "ses.collision-same-total", Level: INFO, Section: secSessions, Title: "Same session ID, same total",
 			Text: "Two files of equal size under one session ID: the server cannot tell them apart; what a completed file holds is recorded. Unique IDs are the client's duty (§2.3)."},
 		{ID: "ses.long-id", Level: INFO, Section: secSessions, Title: "Long session IDs",
-			Text: "A session ID of 200 characters from `[A-Za-z0-9_-]`: the module accepts up to 249 (its state file name ends at the filesystem's 255 bytes). What the server does is recorded."},
+			Text: "Session IDs of 200, 250 and 255 characters from `[A-Za-z0-9_-]`: the document sets no length. The module works up to 249 characters (its state file name ends at the filesystem's 255 bytes); from 250 to 255 every segment gets a false success (200, an empty form to the backend), from 256 on a 500. What the server does is recorded; a false success is a finding of ack.final-only-when-complete."},
+		{ID: "ses.id-missing", Level: INFO, Section: secSessions, Title: "Segment without a Session-ID",
+			Text: "A segment with a range but no Session-ID header: the document names the header on every segment and says nothing of its absence. The module answers every such segment with a false success (200, an empty form to the backend; issue #10); the reference answers 400. What the server does is recorded; a positive answer other than 201 is a finding of ack.final-only-when-complete."},
 
 		// §2.4 Acknowledgement.
 		{ID: "ack.201-while-incomplete", Level: MUST, Section: secAck, Title: "201 while incomplete",
@@ -110,13 +114,13 @@ func Catalogue() []Clause {
 		{ID: "ack.list-canonical", Level: SHOULD, Section: secAck, Title: "The list is sorted and merged",
 			Text: "The list is sorted by start, with overlapping and adjacent ranges merged."},
 		{ID: "ack.durable", Level: MUST, Section: secAck, Title: "Acknowledged ranges stay",
-			Text: "A range once acknowledged stays in every later list of the session, including after an interrupted segment, a dropped connection or a backend error."},
+			Text: "A range once acknowledged stays in every later list of the session, including after an interrupted segment, a dropped connection or a backend error, and its bytes stay the bytes sent: a completed file whose acknowledged bytes read back as zeros lost them (the module with `upload_cleanup 400` deletes the data file when a segment is cut off after more than about 8.5 KiB of its body, and keeps listing the ranges). The bytes part needs the completed file (a file URL) or the harness backend's digests."},
 		{ID: "ack.list-format", Level: INFO, Section: secAck, Title: "Textual form of the list",
 			Text: "Which textual form the list uses: the module writes `0-5/24,9-15/24` (total on every item); the seed README writes `0-5,9-15/24`. The harness accepts both and records which."},
 
 		// Robustness.
 		{ID: "rob.malformed-4xx", Level: SHOULD, Section: secRobustness, Title: "Malformed headers get a 4xx",
-			Text: "A malformed range, session ID or Content-Disposition gets a 4xx answer with a reason, not a connection closed without a byte (the module's behaviour)."},
+			Text: "A malformed range, session ID, Content-Disposition or Content-Type (multipart/form-data without a boundary) gets a 4xx answer with a reason, not a connection closed without a byte (the module's behaviour)."},
 		{ID: "rob.error-reason", Level: SHOULD, Section: secRobustness, Title: "Errors say why",
 			Text: "An error answer (4xx) carries a body that says why (a one-line reason or an error page), so that a client author can act on it."},
 		{ID: "rob.completion-idempotent", Level: SHOULD, Section: secRobustness, Title: "Retry after completion",

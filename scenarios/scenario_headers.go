@@ -5,12 +5,14 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/upspec/upspec/internal/protocol"
 	"github.com/upspec/upspec/scenarios/clause"
 )
 
 // headerScenarios returns the header scenarios (HD): both spellings of the range and session
 // headers in any letter case, the forms of Content-Disposition, and what other methods,
-// multipart bodies, conflicting aliases and a missing Content-Disposition get.
+// multipart bodies, conflicting aliases, a missing Content-Disposition and a missing range
+// header get.
 func headerScenarios() []Scenario {
 	aliases := declare(listChecks(), clause.EncHeaderAliases, clause.RobStoredBytes)
 	withNames := func(id, title, rangeName, sessionName string) Scenario {
@@ -116,6 +118,20 @@ func headerScenarios() []Scenario {
 				s := t.NewSession("hd12.bin", 24)
 				a := s.Send(0, 11, Omit("Content-Disposition"), Step("segment 0-11/24 without Content-Disposition"))
 				t.Observe(clause.EncDispositionMissing, "a segment without Content-Disposition got %s", describe(a))
+			},
+		},
+		{
+			ID: "HD-13", Title: "A request without a range header: what the server does; the session goes on untouched",
+			Family: "headers", Clauses: declare(listChecks(), clause.EncRangeMissing, clause.Ack201WhileIncomplete, clause.RobStoredBytes), Observes: true,
+			Run: func(t *T) {
+				s := t.NewSession("hd13.bin", 24)
+				a := s.Send(0, 23, Omit(protocol.XContentRange), Unchecked(),
+					Step("the whole file (24 bytes) with a Session-ID and a Content-Disposition, without a range header"))
+				t.Observe(clause.EncRangeMissing, "a request without a range header got %s", describe(a))
+				// The request is no segment: the session's segments go on as if it had not been sent.
+				later := uploadPlan(t, s, seg{0, 11})[0]
+				expectNotListed(t, later, rng(12, 23), clause.AckListExact, "the request without a range header")
+				completeFile(t, s)
 			},
 		},
 	}

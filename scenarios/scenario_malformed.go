@@ -7,7 +7,7 @@ import (
 )
 
 // malformedScenarios returns the malformed header scenarios (MF): a malformed range, session
-// ID or Content-Disposition should get a 4xx with a reason (the module closes the connection
+// ID, Content-Disposition or Content-Type should get a 4xx with a reason (the module closes the connection
 // without a byte: class E, a NON-STRICT finding), is never a success, and leaves the
 // session's acknowledged ranges as they were.
 func malformedScenarios() []Scenario {
@@ -36,6 +36,10 @@ func malformedScenarios() []Scenario {
 			Run: func(t *T) { runMalformedSession(t, func(string) string { return "" }) },
 		},
 		malformedCase("MF-11", `Content-Disposition: inline; filename="name"`, cl, nil, "Content-Disposition inline"),
+		// The module answers nothing (docs/module-behavior.md §9); with a boundary it would be
+		// an ordinary form upload (HD-11).
+		malformedCase("MF-12", "Content-Type multipart/form-data without a boundary", cl,
+			ContentType("multipart/form-data"), "Content-Type multipart/form-data without a boundary"),
 	}
 }
 

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 
+	"github.com/upspec/upspec/ranges"
 	"github.com/upspec/upspec/scenarios/clause"
 )
 
@@ -79,6 +80,12 @@ func rangeStringScenarios() []Scenario {
 			},
 		},
 		{
+			ID: "RS-09", Title: "100 disjoint ranges, on past the first failure: where the list is cut and where the server stops answering",
+			Family: "range-strings", Clauses: declare(nil, clause.AckListExact, clause.Ack201WhileIncomplete, clause.AckFinalOnlyWhenComplete),
+			Labels: []string{LabelNeedsLoopback, LabelSlow},
+			Run:    manyRanges,
+		},
+		{
 			ID: "RS-07", Title: "Offsets above 4 GiB: a 5 000 000 010-byte file, small segments only",
 			Family: "range-strings", Clauses: declare(listChecks(), clause.SegLargeOffsets),
 			Run: func(t *T) {
@@ -106,5 +113,66 @@ func rangeStringScenarios() []Scenario {
 				}
 			},
 		},
+	}
+}
+
+// manyRanges sends 100 disjoint two-byte segments (4i..4i+1 of a 400-byte file, in order) in a
+// session of its own and goes on past a cut list, to find the two limits of the real module
+// (docs/module-behavior.md §9: the list freezes at 267 bytes from the 27th range; the worker
+// crashes at the 86th, and every later segment of that session crashes another one). Each 201
+// must list exactly the ranges sent so far (ack.list-exact: the first cut list is the finding,
+// later ones are counted); the first answer that is not a 201 ends the scenario, so that a
+// crashing session is never sent to again. It runs on loopback targets only: against a
+// deployment it costs worker processes.
+func manyRanges(t *T) {
+	t.RequireLoopback()
+	const n = 100
+	s := t.NewSession("rs09.bin", 4*n)
+	sent := ranges.NewSet(s.Total)
+	cutAt, cutLen, cuts, sentN := 0, 0, 0, 0
+	defer func() {
+		msg := fmt.Sprintf("sent %d of %d disjoint segments in session %s", sentN, n, s.ID)
+		if cutAt > 0 {
+			msg += fmt.Sprintf("; the list was first cut at range %d (a list of %d bytes) and was short in %d answer(s)", cutAt, cutLen, cuts)
+		} else {
+			msg += "; no list was cut"
+		}
+		t.Note("%s; no later scenario sends to this session", msg)
+	}()
+	for k := 1; k <= n; k++ {
+		i := int64(k - 1)
+		r := ranges.Range{Start: 4 * i, End: 4*i + 1}
+		a := s.Send(r.Start, r.End, Unchecked(), Step(fmt.Sprintf("range %d of %d: %d-%d", k, n, r.Start, r.End)))
+		sentN = k
+		if a.Answered() {
+			t.ran(clause.AckFinalOnlyWhenComplete)
+		}
+		t.ran(clause.Ack201WhileIncomplete)
+		switch {
+		case a.Success() && !a.Created():
+			t.failStep(clause.AckFinalOnlyWhenComplete, fmt.Sprintf("201 Created: %d of the file's %d bytes were sent", sent.Covered()+2, s.Total),
+				describe(a), fmt.Sprintf("A false success at range %d.", k), &a)
+			return
+		case !a.Created():
+			t.failStep(clause.Ack201WhileIncomplete, "201 Created with the range list", describe(a),
+				fmt.Sprintf("The server stopped answering 201 at range %d of %d disjoint ranges; the session is not sent to again.", k, n), &a)
+			return
+		}
+		sent.Add(r)
+		t.ran(clause.AckListExact)
+		listed := ranges.NewSet(s.Total)
+		if a.List != nil && a.List.Total == s.Total {
+			listed = a.List.Set()
+		}
+		if listed.Equal(sent) {
+			continue
+		}
+		cuts++
+		if cutAt == 0 {
+			cutAt, cutLen = k, len(a.RangeValue)
+			t.failStep(clause.AckListExact, fmt.Sprintf("the %d ranges sent so far: %s", k, clipText(sent.String(), 300)),
+				fmt.Sprintf("%d bytes listing %d range(s): %s", len(a.RangeValue), len(listed.Ranges()), clipText(a.RangeValue, 300)),
+				fmt.Sprintf("The list is not exact from range %d on; the scenario goes on to find where the server stops answering.", k), &a)
+		}
 	}
 }

@@ -3,13 +3,16 @@ package scenarios
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
+	"github.com/upspec/upspec/ranges"
 	"github.com/upspec/upspec/scenarios/clause"
 )
 
-// robustnessScenarios returns the robustness scenarios (RB): segments cut off mid-body, and
-// retries after the completion.
+// robustnessScenarios returns the robustness scenarios (RB): segments cut off mid-body (early,
+// and after 16 KiB and 256 KiB of their body, past the module's cleanup threshold), and retries
+// after the completion.
 func robustnessScenarios() []Scenario {
 	interrupted := declare(listChecks(), clause.RobInterruptedSegment, clause.Ack201WhileIncomplete, clause.RobStoredBytes)
 	retry := declare(listChecks(), clause.RobCompletionIdempotent, clause.Ack201WhileIncomplete, clause.RobStoredBytes)
@@ -53,6 +56,16 @@ func robustnessScenarios() []Scenario {
 				resend(t, s, 12, 23)
 				checkIntact(t, s)
 			},
+		},
+		{
+			ID: "RB-07", Title: "A segment cut off after 16 KiB of its body: the acknowledged bytes stay, byte for byte",
+			Family: "robustness", Clauses: interrupted,
+			Run: func(t *T) { cutLate(t, 16<<10) },
+		},
+		{
+			ID: "RB-08", Title: "A segment cut off after 256 KiB of its body: the acknowledged bytes stay, byte for byte",
+			Family: "robustness", Clauses: interrupted,
+			Run: func(t *T) { cutLate(t, 256<<10) },
 		},
 		{
 			ID: "RB-04", Title: "The completing segment sent again after the completion (its answer was lost)",
@@ -148,6 +161,119 @@ func checkIntact(t *T, s *Session) {
 		t.Fail(clause.RobInterruptedSegment, "the completed file byte for byte as sent",
 			"other bytes after an interrupted segment (see rob.stored-bytes)")
 	}
+}
+
+// cutLate acknowledges the first half of a file of 4*cut bytes, cuts the second half off after
+// cut bytes of its body, sends it again (the completion) and compares the completed file byte
+// for byte with what was sent. The module configured with `upload_cleanup 400` deletes the
+// data file once more than about 8.5 KiB of a cut segment arrived, while it keeps listing the
+// ranges: the acknowledged first half reads back as zeros (docs/module-behavior.md §9), a
+// finding of ack.durable. The cuts of RB-01..RB-03 (a few bytes) never show this loss.
+func cutLate(t *T, cut int64) {
+	half := 2 * cut
+	s := t.NewSession(fmt.Sprintf("%s.bin", strings.ToLower(t.Scenario().ID)), 2*half)
+	uploadPlan(t, s, seg{0, half - 1})
+	before := s.Acked()
+	a := s.Send(half, 2*half-1, InterruptAfter(cut),
+		Step(fmt.Sprintf("segment %d-%d/%d cut off after %d of its %d body bytes", half, 2*half-1, s.Total, cut, half)))
+	t.Note("the interrupted segment: %s", describe(a))
+	resend(t, s, half, 2*half-1)
+	if !s.ExpectCompleted("") {
+		return
+	}
+	checkAckedBytes(t, s, before)
+}
+
+// checkAckedBytes checks, under ack.durable, that the bytes acknowledged before an
+// interruption (acked) are in the completed file as sent: through the file URL, byte for byte
+// (and the whole file under rob.stored-bytes); else through the size and digests of the harness
+// backend's form, where it carries them. Without either it notes that the bytes were not
+// compared: the lists alone cannot show the loss.
+func checkAckedBytes(t *T, s *Session, acked *ranges.Set) {
+	if t.Config().FileURL != "" {
+		if s.CheckStoredBytes() {
+			t.ran(clause.AckDurable)
+			return
+		}
+		a, data, _ := s.FetchFile(s.Total)
+		if !a.Answered() || a.Status != 200 {
+			return // rob.stored-bytes has the finding
+		}
+		t.ran(clause.AckDurable)
+		var lost, zeros []ranges.Range
+		for _, r := range acked.Ranges() {
+			for _, d := range differing(data, s.Pattern, r) {
+				lost = append(lost, d)
+				if allZero(data, d) {
+					zeros = append(zeros, d)
+				}
+			}
+		}
+		if len(lost) > 0 {
+			why := "Acknowledged bytes changed after the interrupted segment."
+			if len(zeros) == len(lost) {
+				why = "Acknowledged bytes read back as zeros: the data file was deleted while the state kept the ranges (the module with `upload_cleanup 400`)."
+			}
+			t.failStep(clause.AckDurable, "bytes "+acked.String()+" (acknowledged before the interruption) as sent",
+				"bytes "+fmtRanges(lost)+" differ", why, &a)
+		}
+		return
+	}
+	b := t.Config().Backend
+	if b == nil {
+		t.Note("%s: the bytes acknowledged before the interruption were not compared: no file URL (--file-url) and no harness backend (--backend-listen); "+
+			"the lists alone cannot show a loss (the module keeps listing ranges whose bytes it deleted)", clause.AckDurable)
+		return
+	}
+	form := lastForm(t, b, s)
+	want := fileDigests(s)
+	compared := 0
+	for _, fl := range form.Fields {
+		kind := formFieldKind(fl.Name)
+		got := strings.TrimSpace(fl.Value)
+		if kind == "" || kind == "size" || got == "" {
+			continue
+		}
+		compared++
+		t.ran(clause.AckDurable)
+		if !strings.EqualFold(got, want[kind]) {
+			t.Fail(clause.AckDurable, fmt.Sprintf("the %s of the file sent, %s", kind, want[kind]),
+				fmt.Sprintf("%s=%s in the backend's form: bytes of the file changed after the interruption", fl.Name, got))
+		}
+	}
+	if compared == 0 {
+		t.Note("%s: the bytes acknowledged before the interruption were not compared: the backend's form carries no digest and no file URL (--file-url) is configured", clause.AckDurable)
+	}
+}
+
+// differing returns the parts of r where data differs from p (bytes past data's end count as
+// differing).
+func differing(data []byte, p Pattern, r ranges.Range) []ranges.Range {
+	var out []ranges.Range
+	for off := r.Start; off <= r.End; off++ {
+		if off < int64(len(data)) && data[off] == p.Byte(off) {
+			continue
+		}
+		if k := len(out); k > 0 && out[k-1].End == off-1 {
+			out[k-1].End = off
+		} else {
+			out = append(out, ranges.Range{Start: off, End: off})
+		}
+	}
+	return out
+}
+
+// allZero reports whether data holds zeros across r (and reaches r's end).
+func allZero(data []byte, r ranges.Range) bool {
+	if r.End >= int64(len(data)) {
+		return false
+	}
+	for _, c := range data[r.Start : r.End+1] {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // retryAfterCompletion sends a segment of a completed session again. It should get the

@@ -5,6 +5,7 @@ import (
 	"net"
 	"strings"
 
+	"github.com/upspec/upspec/internal/protocol"
 	"github.com/upspec/upspec/scenarios/clause"
 )
 
@@ -12,7 +13,7 @@ import (
 const secondLoopback = "127.0.0.2"
 
 // sessionScenarios returns the session scenarios (SS): segments of one session from two
-// client addresses, sessions that interleave, and a long session ID.
+// client addresses, sessions that interleave, long session IDs and a segment without one.
 func sessionScenarios() []Scenario {
 	return []Scenario{
 		{
@@ -77,5 +78,62 @@ func sessionScenarios() []Scenario {
 				t.Observe(clause.SesLongID, "a %d-character session ID works: %s, then %s", len(id), describe(a), describe(b))
 			},
 		},
+		{
+			ID: "SS-04", Title: "A segment without a Session-ID is never a success",
+			Family: "sessions", Clauses: declare(nil, clause.SesIDMissing, clause.AckFinalOnlyWhenComplete), Observes: true,
+			Run: func(t *T) {
+				s := t.NewSession("ss04.bin", 24)
+				a := s.Send(0, 11, Omit(protocol.SessionID), Unchecked(), Step("segment 0-11/24 without a Session-ID"))
+				if !expectNoFalseSuccess(t, a, "the segment carries no Session-ID, and 12 of the file's 24 bytes") {
+					return
+				}
+				t.Observe(clause.SesIDMissing, "a segment without a Session-ID got %s", describe(a))
+			},
+		},
+		{
+			ID: "SS-05", Title: "A session ID of 250 characters: never a false success",
+			Family: "sessions", Clauses: declare(nil, clause.SesLongID, clause.AckFinalOnlyWhenComplete), Observes: true,
+			Run: func(t *T) { longSessionID(t, 250) },
+		},
+		{
+			ID: "SS-06", Title: "A session ID of 255 characters: never a false success",
+			Family: "sessions", Clauses: declare(nil, clause.SesLongID, clause.AckFinalOnlyWhenComplete), Observes: true,
+			Run: func(t *T) { longSessionID(t, 255) },
+		},
 	}
+}
+
+// longSessionID sends a file of 24 bytes in two segments under a session ID of n characters
+// (padded with x, ended with a digit like every session ID of the suite). The document sets no
+// length, so what the server does is recorded; a positive answer other than 201 to the first
+// segment is a false success (the module's, from 250 characters: its state file name is too
+// long, docs/module-behavior.md §1.5, §9). The segments stay out of the session model, so
+// that a server that refuses the ID is judged by this check alone.
+func longSessionID(t *T, n int) {
+	base := t.NewSession("unused", 1).ID + "-"
+	id := base + strings.Repeat("x", max(n-1-len(base), 0)) + "0"
+	s := t.SessionWithID(id, fmt.Sprintf("%s.bin", strings.ToLower(t.Scenario().ID)), 24, Pattern{Seed: 11})
+	a := s.Send(0, 11, Unchecked(), Step(fmt.Sprintf("segment 0-11/24 with a %d-character session ID", len(id))))
+	if !expectNoFalseSuccess(t, a, "12 of the file's 24 bytes were sent") {
+		return
+	}
+	if !a.Created() {
+		t.Observe(clause.SesLongID, "a %d-character session ID got %s", len(id), describe(a))
+		return
+	}
+	b := s.Send(12, 23, Unchecked(), Step(fmt.Sprintf("segment 12-23/24 with the %d-character session ID", len(id))))
+	t.Observe(clause.SesLongID, "a %d-character session ID works: %s, then %s", len(id), describe(a), describe(b))
+}
+
+// expectNoFalseSuccess checks, under ack.final-only-when-complete, that the answer to a
+// segment sent while the file is incomplete (why says how) is not a positive answer other
+// than 201. It returns false when it was (a finding is recorded).
+func expectNoFalseSuccess(t *T, a Answer, why string) bool {
+	t.ran(clause.AckFinalOnlyWhenComplete)
+	if a.Success() && !a.Created() {
+		t.failStep(clause.AckFinalOnlyWhenComplete, "a 4xx that says why, or 201: never a success while bytes are missing",
+			describe(a), "A false success (the module's class C): "+why+".", &a)
+		return false
+	}
+	return true
 }

@@ -88,13 +88,13 @@ func brokenServers() []brokenServer {
 				expect(must(clause.AckFinalOnlyWhenComplete, clause.SegAnyOrder),
 					"BK-01", "CP-02", "RS-03"),
 				expect(must(clause.Ack201WhileIncomplete, clause.AckFinalOnlyWhenComplete),
-					"BL-01", "BL-02", "BL-03", "BL-04", "CO-01", "CO-02", "CO-03", "CO-04", "CP-01", "CP-03", "CP-06", "CP-07", "HD-06", "HD-07", "HD-08", "MF-01", "MF-02", "MF-03", "MF-04", "MF-05", "MF-06", "MF-07", "MF-08", "MF-09", "MF-10", "MF-11", "PA-02", "PR-01", "PR-02", "RB-01", "RB-02", "RB-03", "RB-04", "RB-05", "RS-01", "RS-02", "RS-04", "RS-05", "RS-06", "RS-08", "RU-01", "RU-02", "RU-03", "RU-04", "RU-05", "SS-01", "SS-02"),
+					"BL-01", "BL-02", "BL-03", "BL-04", "CO-01", "CO-02", "CO-03", "CO-04", "CP-01", "CP-03", "CP-06", "CP-07", "HD-06", "HD-07", "HD-08", "HD-13", "MF-01", "MF-02", "MF-03", "MF-04", "MF-05", "MF-06", "MF-07", "MF-08", "MF-09", "MF-10", "MF-11", "MF-12", "PA-02", "PR-01", "PR-02", "RB-01", "RB-02", "RB-03", "RB-04", "RB-05", "RB-07", "RB-08", "RS-01", "RS-02", "RS-04", "RS-05", "RS-06", "RS-08", "RU-01", "RU-02", "RU-03", "RU-04", "RU-05", "SS-01", "SS-02"),
 				expect(must(clause.Ack201WhileIncomplete, clause.AckFinalIsBackendAnswer, clause.AckFinalOnlyWhenComplete),
 					"CP-05"),
 				expect(must(clause.AckFinalOnlyWhenComplete, clause.EncHeaderAliases),
 					"HD-01", "HD-02", "HD-03", "HD-04", "HD-05"),
 				expect(must(clause.AckFinalOnlyWhenComplete),
-					"PA-01", "SS-03"),
+					"PA-01", "RS-09", "SS-03"),
 				expect(must(clause.AckFinalIsBackendAnswer, clause.AckFinalOnlyWhenComplete, clause.ParDisjointAllowed),
 					"PA-03", "PA-04"),
 				expect(must(clause.AckFinalOnlyWhenComplete, clause.ParDisjointAllowed),
@@ -118,9 +118,9 @@ func brokenServers() []brokenServer {
 			}),
 			catch: merge(
 				expect(must(clause.AckDurable, clause.AckListExact),
-					"BL-01", "BL-02", "BL-04", "CP-03", "CP-07", "MF-01", "MF-02", "MF-03", "MF-04", "MF-05", "MF-06", "MF-07", "MF-08", "MF-09", "MF-10", "MF-11", "PA-05", "PR-01", "PR-03", "PR-04", "RB-01", "RB-02", "RS-02", "RS-03", "RS-04", "RS-06", "RS-07", "RS-08", "RU-02", "RU-04", "SS-02"),
+					"BL-01", "BL-02", "BL-04", "CP-03", "CP-07", "MF-01", "MF-02", "MF-03", "MF-04", "MF-05", "MF-06", "MF-07", "MF-08", "MF-09", "MF-10", "MF-11", "MF-12", "PA-05", "PR-01", "PR-03", "PR-04", "RB-01", "RB-02", "RS-02", "RS-03", "RS-04", "RS-06", "RS-07", "RS-08", "RU-02", "RU-04", "SS-02"),
 				expect(must(clause.AckListExact),
-					"PA-04"),
+					"PA-04", "RS-09"),
 			),
 		},
 		{
@@ -137,7 +137,7 @@ func brokenServers() []brokenServer {
 			}),
 			catch: merge(
 				expect(should(clause.AckListCanonical),
-					"BL-01", "BL-02", "BL-04", "CP-03", "CP-07", "MF-01", "MF-02", "MF-03", "MF-04", "MF-05", "MF-06", "MF-07", "MF-08", "MF-09", "MF-10", "MF-11", "PA-04", "PA-05", "PR-01", "PR-03", "PR-04", "RB-01", "RB-02", "RS-02", "RS-03", "RS-04", "RS-06", "RS-07", "RS-08", "RU-02", "RU-04", "SS-02"),
+					"BL-01", "BL-02", "BL-04", "CP-03", "CP-07", "MF-01", "MF-02", "MF-03", "MF-04", "MF-05", "MF-06", "MF-07", "MF-08", "MF-09", "MF-10", "MF-11", "MF-12", "PA-04", "PA-05", "PR-01", "PR-03", "PR-04", "RB-01", "RB-02", "RS-02", "RS-03", "RS-04", "RS-06", "RS-07", "RS-08", "RU-02", "RU-04", "SS-02"),
 			),
 		},
 		{
@@ -163,7 +163,7 @@ func brokenServers() []brokenServer {
 			}),
 			catch: merge(
 				expect(must(clause.AckFinalIsBackendAnswer),
-					"BK-01", "BL-01", "BL-02", "BL-03", "BL-04", "CO-01", "CO-02", "CO-03", "CO-04", "CP-01", "CP-02", "CP-03", "CP-04", "CP-05", "CP-06", "CP-07", "HD-01", "HD-02", "HD-03", "HD-04", "HD-05", "HD-06", "HD-07", "HD-08", "MF-01", "MF-02", "MF-03", "MF-04", "MF-05", "MF-06", "MF-07", "MF-08", "MF-09", "MF-10", "MF-11", "PA-01", "PA-02", "PA-03", "PA-04", "PA-05", "PR-01", "PR-02", "PR-03", "PR-04", "PR-05", "RB-01", "RB-02", "RB-03", "RB-04", "RB-05", "RB-06", "RS-01", "RS-02", "RS-03", "RS-04", "RS-05", "RU-01", "RU-02", "RU-03", "RU-04", "RU-05", "SS-01", "SS-02", "SS-03"),
+					"BK-01", "BL-01", "BL-02", "BL-03", "BL-04", "CO-01", "CO-02", "CO-03", "CO-04", "CP-01", "CP-02", "CP-03", "CP-04", "CP-05", "CP-06", "CP-07", "HD-01", "HD-02", "HD-03", "HD-04", "HD-05", "HD-06", "HD-07", "HD-08", "HD-13", "MF-01", "MF-02", "MF-03", "MF-04", "MF-05", "MF-06", "MF-07", "MF-08", "MF-09", "MF-10", "MF-11", "MF-12", "PA-01", "PA-02", "PA-03", "PA-04", "PA-05", "PR-01", "PR-02", "PR-03", "PR-04", "PR-05", "RB-01", "RB-02", "RB-03", "RB-04", "RB-05", "RB-06", "RB-07", "RB-08", "RS-01", "RS-02", "RS-03", "RS-04", "RS-05", "RU-01", "RU-02", "RU-03", "RU-04", "RU-05", "SS-01", "SS-02", "SS-03"),
 			),
 		},
 	}

@@ -345,13 +345,15 @@ func TestRunNoReproducers(t *testing.T) {
 }
 
 // dropOnMalformed is the reference server with one SHOULD deviation: where the reference
-// answers 400 to a malformed header, it closes the connection without a byte.
+// answers 400 to a malformed header (or 415 to multipart/form-data), it closes the connection
+// without a byte.
 func dropOnMalformed() http.Handler {
 	ref := fakeserver.New(fakeserver.Options{})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := &recorder{orig: w, header: http.Header{}}
 		ref.ServeHTTP(rec, r)
-		if rec.status == http.StatusBadRequest {
+		multipart := rec.status == http.StatusUnsupportedMediaType && strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/")
+		if rec.status == http.StatusBadRequest || multipart {
 			if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
 				conn.Close()
 				return

@@ -32,6 +32,8 @@ const (
 	EncBodyMatchesRange ID = "enc.body-matches-range"
 	// EncNotMultipart is enc.not-multipart (INFO): Segments are not multipart.
 	EncNotMultipart ID = "enc.not-multipart"
+	// EncRangeMissing is enc.range-missing (INFO): Request without a range header.
+	EncRangeMissing ID = "enc.range-missing"
 	// SesMultiAddress is ses.multi-address (MUST): One session from several addresses.
 	SesMultiAddress ID = "ses.multi-address"
 	// SesCollisionTotal is ses.collision-total (SHOULD): Same session ID, another total.
@@ -40,6 +42,8 @@ const (
 	SesCollisionSameTotal ID = "ses.collision-same-total"
 	// SesLongID is ses.long-id (INFO): Long session IDs.
 	SesLongID ID = "ses.long-id"
+	// SesIDMissing is ses.id-missing (INFO): Segment without a Session-ID.
+	SesIDMissing ID = "ses.id-missing"
 	// Ack201WhileIncomplete is ack.201-while-incomplete (MUST): 201 while incomplete.
 	Ack201WhileIncomplete ID = "ack.201-while-incomplete"
 	// AckFinalOnlyWhenComplete is ack.final-only-when-complete (MUST): No false success.
@@ -91,10 +95,12 @@ func All() []ID {
 		EncDispositionMissing,
 		EncBodyMatchesRange,
 		EncNotMultipart,
+		EncRangeMissing,
 		SesMultiAddress,
 		SesCollisionTotal,
 		SesCollisionSameTotal,
 		SesLongID,
+		SesIDMissing,
 		Ack201WhileIncomplete,
 		AckFinalOnlyWhenComplete,
 		AckFinalIsBackendAnswer,
