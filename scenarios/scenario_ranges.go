@@ -129,13 +129,16 @@ func manyRanges(t *T) {
 	const n = 100
 	s := t.NewSession("rs09.bin", 4*n)
 	sent := ranges.NewSet(s.Total)
-	cutAt, cutLen, cuts, sentN := 0, 0, 0, 0
+	cutAt, cutLen, cuts, sentN, stopped := 0, 0, 0, 0, ""
 	defer func() {
 		msg := fmt.Sprintf("sent %d of %d disjoint segments in session %s", sentN, n, s.ID)
 		if cutAt > 0 {
 			msg += fmt.Sprintf("; the list was first cut at range %d (a list of %d bytes) and was short in %d answer(s)", cutAt, cutLen, cuts)
 		} else {
 			msg += "; no list was cut"
+		}
+		if stopped != "" {
+			msg += fmt.Sprintf("; the server stopped answering 201 at range %d: %s", sentN, stopped)
 		}
 		t.Note("%s; no later scenario sends to this session", msg)
 	}()
@@ -148,6 +151,9 @@ func manyRanges(t *T) {
 			t.ran(clause.AckFinalOnlyWhenComplete)
 		}
 		t.ran(clause.Ack201WhileIncomplete)
+		if !a.Created() {
+			stopped = describe(a)
+		}
 		switch {
 		case a.Success() && !a.Created():
 			t.failStep(clause.AckFinalOnlyWhenComplete, fmt.Sprintf("201 Created: %d of the file's %d bytes were sent", sent.Covered()+2, s.Total),

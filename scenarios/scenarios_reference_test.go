@@ -144,3 +144,105 @@ func TestLoopbackScenarioSkipsElsewhere(t *testing.T) {
 		}
 	}
 }
+
+// TestLateCutCompares runs the late cuts (RB-07, RB-08) against the reference with and
+// without cleanup-on-disconnect, with the file URL, with the harness backend's digests only,
+// and with neither: the zero-filled loss is an ack.durable finding wherever the bytes can be
+// compared, and a note says when they cannot.
+func TestLateCutCompares(t *testing.T) {
+	tests := []struct {
+		name     string
+		quirks   fakeserver.QuirkSet
+		fileURL  bool
+		backend  bool
+		verdict  result.Verdict
+		clauses  string // the clauses the findings name, sorted
+		noteWant string
+	}{
+		{"reference, file URL", fakeserver.QuirkSet{}, true, true, result.Pass, "", ""},
+		{"reference, neither", fakeserver.QuirkSet{}, false, false, result.Pass, "", "were not compared: no file URL"},
+		{"cleanup, file URL", fakeserver.NewQuirkSet(fakeserver.CleanupOnDisconnect), true, true, result.Fail, "ack.durable,rob.stored-bytes", ""},
+		{"cleanup, backend only", fakeserver.NewQuirkSet(fakeserver.CleanupOnDisconnect), false, true, result.Fail, "ack.durable", ""},
+		{"cleanup, neither", fakeserver.NewQuirkSet(fakeserver.CleanupOnDisconnect), false, false, result.Pass, "", "the lists alone cannot show a loss"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := startReference(t, fakeserver.Options{Quirks: tt.quirks})
+			if !tt.fileURL {
+				cfg.FileURL = ""
+			}
+			if !tt.backend {
+				cfg.Backend = nil
+			}
+			for _, id := range []string{"RB-07", "RB-08"} {
+				s, _ := scenarios.ScenarioByID(id)
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				r := scenarios.Run(ctx, cfg, s)
+				cancel()
+				var ids []string
+				for _, f := range r.Findings {
+					if !slices.Contains(ids, f.Clause) {
+						ids = append(ids, f.Clause)
+					}
+				}
+				slices.Sort(ids)
+				if r.Verdict != tt.verdict || strings.Join(ids, ",") != tt.clauses {
+					t.Errorf("%s: %s with findings of %q, want %s with %q\n%s", id, r.Verdict, ids, tt.verdict, tt.clauses, r.Message())
+				}
+				if notes := strings.Join(r.Notes, "\n"); !strings.Contains(notes, tt.noteWant) {
+					t.Errorf("%s: notes %q, want one containing %q", id, notes, tt.noteWant)
+				}
+			}
+		})
+	}
+}
+
+// TestModuleProfileLimits runs the scenarios that find the real module's limits against its
+// emulation (the nginx-upload-module profile) and holds their reports to
+// docs/module-behavior.md §9: the list freezes at 267 bytes once the 27th disjoint range is
+// listed and the worker crashes at the 86th; a segment without a Session-ID and session IDs of
+// 250 and 255 characters get a false success; multipart/form-data without a boundary gets no
+// response.
+func TestModuleProfileLimits(t *testing.T) {
+	p, err := fakeserver.ParseProfile(fakeserver.ProfileModule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := startReference(t, fakeserver.Options{Quirks: p.Quirks})
+	tests := []struct {
+		id      string
+		verdict result.Verdict
+		clauses string
+		note    string
+	}{
+		{"RS-09", result.Fail, "ack.201-while-incomplete,ack.list-exact",
+			"the list was first cut at range 28 (a list of 267 bytes) and was short in 58 answer(s); the server stopped answering 201 at range 86: connection closed without a response (class E)"},
+		{"SS-04", result.Fail, "ack.final-only-when-complete", "ses.id-missing: a segment without a Session-ID got 200 OK"},
+		{"SS-05", result.Fail, "ack.final-only-when-complete", "ses.long-id: a 250-character session ID got 200 OK"},
+		{"SS-06", result.Fail, "ack.final-only-when-complete", "ses.long-id: a 255-character session ID got 200 OK"},
+		{"MF-12", result.Fail, "rob.malformed-4xx", ""}, // a SHOULD: FAIL in this strict run
+		{"HD-13", result.Info, "", "enc.range-missing: a request without a range header got 200 OK"},
+		{"HD-11", result.Info, "", "enc.not-multipart: a multipart/form-data segment got 200 OK"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			s, _ := scenarios.ScenarioByID(tt.id)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			r := scenarios.Run(ctx, cfg, s)
+			cancel()
+			var ids []string
+			for _, f := range r.Findings {
+				if !slices.Contains(ids, f.Clause) {
+					ids = append(ids, f.Clause)
+				}
+			}
+			slices.Sort(ids)
+			if r.Verdict != tt.verdict || strings.Join(ids, ",") != tt.clauses {
+				t.Errorf("%s with findings of %q, want %s with %q\n%s", r.Verdict, ids, tt.verdict, tt.clauses, r.Message())
+			}
+			if notes := strings.Join(r.Notes, "\n"); !strings.Contains(notes, tt.note) {
+				t.Errorf("notes %q, want one containing %q", notes, tt.note)
+			}
+		})
+	}
+}
