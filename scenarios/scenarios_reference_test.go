@@ -202,7 +202,8 @@ func TestLateCutCompares(t *testing.T) {
 // docs/module-behavior.md §9: the list freezes at 267 bytes once the 27th disjoint range is
 // listed and the worker crashes at the 86th; a segment without a Session-ID and session IDs of
 // 250 and 255 characters get a false success; multipart/form-data without a boundary gets no
-// response.
+// response, with a boundary it is an ordinary upload (200), and so is a request without a range
+// header; the bytes of a second file of another total are written in full, past the total.
 func TestModuleProfileLimits(t *testing.T) {
 	p, err := fakeserver.ParseProfile(fakeserver.ProfileModule)
 	if err != nil {
@@ -221,6 +222,8 @@ func TestModuleProfileLimits(t *testing.T) {
 		{"SS-05", result.Fail, "ack.final-only-when-complete", "ses.long-id: a 250-character session ID got 200 OK"},
 		{"SS-06", result.Fail, "ack.final-only-when-complete", "ses.long-id: a 255-character session ID got 200 OK"},
 		{"MF-12", result.Fail, "rob.malformed-4xx", ""}, // a SHOULD: FAIL in this strict run
+		// the second file's bytes past the session's total follow the completed first file
+		{"CO-02", result.Fail, "ack.final-only-when-complete,rob.stored-bytes", ""},
 		{"HD-13", result.Info, "", "enc.range-missing: a request without a range header got 200 OK"},
 		{"HD-11", result.Info, "", "enc.not-multipart: a multipart/form-data segment got 200 OK"},
 	}
