@@ -17,15 +17,18 @@ func falseSuccessQuirk() quirkDef {
 	return quirkDef{FalseSuccess, "C",
 		"a total that differs from the session's, a range without a session ID, a state that cannot be " +
 			"stored (session ID of 250-255 characters) or a write at a wrapped negative offset answers with " +
-			"the backend's response and sends the backend an empty form",
-		"docs/module-behavior.md §2.6, §3.6, §1.5, §1.7; issues #10, #112",
+			"the backend's response and sends the backend an empty form; a segment of another total is " +
+			"written in full, past the session's total",
+		"docs/module-behavior.md §2.6, §3.6, §1.5, §1.7, §9; issues #10, #112",
 		installFalseSuccess}
 }
 
 // installFalseSuccess turns the module's silent failures into class C answers, at three
-// decision points: header parsing (a range without a session ID, §1.7; a session ID of 201-255
+// decision points: header parsing (a range without a session ID, §1.7; a session ID of 250-255
 // characters, §1.5; a wrapped start, §1.6), the total mismatch (the bytes go into the data
-// file, the state stays, §3.6), and the failure answer (a total mismatch found any other way).
+// file in full, past the session's total too, and the state stays, §3.6, §9), and the failure
+// answer (a total mismatch found any other way). The bytes past the total follow the session's
+// completed file (complete, finished and file).
 func installFalseSuccess(q Quirk, b *behavior, h *handler) {
 	classC := func(x *exchange, status int, reason string) *failure {
 		x.by(string(q))
