@@ -1,12 +1,17 @@
 package fakeserver
 
 import (
+	"bufio"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // The tests of this file hold the module profile to what docs/module-behavior.md §9
@@ -305,3 +310,33 @@ func TestEvidenceCleanupThreshold(t *testing.T) {
 }
 
 func clip(s string) string { return s[:min(len(s), 8)] }
+
+// TestOrdinaryUploadStallEnds: the body of an ordinary upload is read under BodyReadTimeout
+// like a segment's: a client that stops sending gets an answer (or the connection closed)
+// instead of holding the handler.
+func TestOrdinaryUploadStallEnds(t *testing.T) {
+	srv := startServer(t, Options{Quirks: moduleProfile(t), BodyReadTimeout: 50 * time.Millisecond})
+	c, err := net.DialTimeout("tcp", srv.Addr, quirkTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.SetDeadline(time.Now().Add(quirkTimeout)); err != nil {
+		t.Fatal(err)
+	}
+	req := "POST /upload HTTP/1.1\r\nHost: x\r\n" + ct + "\r\n" + cd + "\r\nSession-ID: st1\r\nContent-Length: 24\r\n\r\n01234"
+	if _, err := io.WriteString(c, req); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		t.Fatalf("no answer within %s: the stalled body held the handler", quirkTimeout)
+	case err == nil:
+		resp.Body.Close()
+		if resp.StatusCode < 400 {
+			t.Errorf("a stalled body got %d, want an error status", resp.StatusCode)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	"github.com/upspec/upspec/ranges"
 )
@@ -24,6 +25,9 @@ import (
 //   - a Session-ID and no range header: the whole body is the file, stored under the
 //     session's name (no state is kept: the session's segments are not touched);
 //   - neither: the whole body, under a temp-numbered name.
+
+// errShortUpload marks the body of an ordinary upload that broke off or stalled.
+var errShortUpload = errors.New("the body is shorter than Content-Length")
 
 // maxOrdinaryUpload bounds the file part of a multipart upload, which is read into memory.
 const maxOrdinaryUpload = 64 << 20
@@ -53,16 +57,27 @@ func multipartBoundary(contentType string) string {
 // a completion), or an error status when the body cannot be read or stored.
 func (o *ordinaryUploads) serve(x *exchange) response {
 	r := x.r
+	rc := http.NewResponseController(x.w)
+	in := deadlineReader{r: r.Body, rc: rc, timeout: o.h.opts.BodyReadTimeout}
+	read := false // the body was read whole
+	defer func() {
+		// The connection's later reads are under the server's own timeouts; after a body that
+		// broke off, the expired deadline keeps the server from waiting for the rest of it.
+		if read {
+			_ = rc.SetReadDeadline(time.Time{}) // a connection without deadlines has none to clear
+		}
+	}()
 	ct := r.Header.Get("Content-Type")
 	hd := segmentHeaders{contentType: ct}
 	var body io.Reader
 	var size int64
 	var name string
 	if boundary := multipartBoundary(ct); hasPrefixFold(ct, "multipart/form-data") && boundary != "" {
-		part, err := filePart(multipart.NewReader(r.Body, boundary))
+		part, err := filePart(multipart.NewReader(in, boundary))
 		if err != nil {
 			return response{outcome: answerStatus, status: http.StatusBadRequest, reason: oneLine(fmt.Sprintf("multipart body: %v", err))}
 		}
+		read = true
 		if part == nil {
 			return o.pass(x, &hd, nil)
 		}
@@ -77,7 +92,7 @@ func (o *ordinaryUploads) serve(x *exchange) response {
 		if v := r.Header.Get(keyDisposition); v != "" {
 			hd.fileName, _ = moduleFileName(v)
 		}
-		body, size, name = r.Body, r.ContentLength, x.session
+		body, size, name = in, r.ContentLength, x.session
 		if name == "" || !validFileName(name) {
 			name = o.tempName()
 		}
@@ -87,8 +102,13 @@ func (o *ordinaryUploads) serve(x *exchange) response {
 	}
 	f, err := o.store(x, name, body, size)
 	if err != nil {
-		return response{outcome: answerStatus, status: http.StatusInternalServerError, reason: oneLine(err.Error())}
+		status := http.StatusInternalServerError
+		if errors.Is(err, errShortUpload) {
+			status = http.StatusBadRequest
+		}
+		return response{outcome: answerStatus, status: status, reason: oneLine(err.Error())}
 	}
+	read = true
 	return o.pass(x, &hd, f)
 }
 
@@ -156,7 +176,7 @@ func (o *ordinaryUploads) copyInto(x *exchange, u Upload, body io.Reader, size i
 			x.in += int64(n)
 		}
 		if err != nil && off < size {
-			return fmt.Errorf("the body is shorter than Content-Length: %w", err)
+			return fmt.Errorf("%w: %w", errShortUpload, err)
 		}
 	}
 	return nil
@@ -195,4 +215,19 @@ func filePart(mr *multipart.Reader) (*formFile, error) {
 		}
 		found = &formFile{fileName: p.FileName(), contentType: p.Header.Get("Content-Type"), data: data}
 	}
+}
+
+// deadlineReader reads a request body with a deadline on every read, as the handler's readBody
+// does: a client that stalls longer than timeout ends the read with a timeout error.
+type deadlineReader struct {
+	r       io.Reader
+	rc      *http.ResponseController
+	timeout time.Duration
+}
+
+func (d deadlineReader) Read(p []byte) (int, error) {
+	if err := d.rc.SetReadDeadline(time.Now().Add(d.timeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return 0, fmt.Errorf("set read deadline: %w", err)
+	}
+	return d.r.Read(p)
 }
