@@ -126,7 +126,7 @@ func (c Catalogue) FromGinkgo(meta Meta, reports []types.Report) (*Run, error) {
 
 func anyFailed(ss []Scenario) bool {
 	for _, s := range ss {
-		if s.Verdict == result.Fail {
+		if s.Verdict == result.Fail || s.Verdict == result.Error {
 			return true
 		}
 	}
@@ -151,7 +151,7 @@ func (c Catalogue) SpecScenario(spec types.SpecReport) (s Scenario, ok bool, err
 		}
 		// Ginkgo may have failed the spec after the scenario reported (a timeout in a
 		// cleanup node, say): the run must not say PASS for it.
-		if spec.State.Is(types.SpecStateFailureStates) && s.Verdict != result.Fail {
+		if spec.State.Is(types.SpecStateFailureStates) && s.Verdict != result.Fail && s.Verdict != result.Error {
 			s.Verdict = result.Fail
 			msg := ginkgoFailure(spec)
 			s.Findings = append(s.Findings, result.Finding{Level: s.Level, Detail: msg, Message: msg})
@@ -177,9 +177,15 @@ func (c Catalogue) SpecScenario(spec types.SpecReport) (s Scenario, ok bool, err
 		s.Verdict = result.Skipped
 		s.SkipReason = oneLine(spec.Failure.Message)
 	default:
+		// The spec failed before its scenario could report: a panic outside the scenario's
+		// steps is the harness's; a timeout or an interrupt counts against the target.
 		s.Verdict = result.Fail
 		msg := ginkgoFailure(spec)
-		s.Findings = append(s.Findings, result.Finding{Level: s.Level, Detail: msg, Message: msg})
+		f := result.Finding{Level: s.Level, Detail: msg, Message: msg}
+		if spec.State.Is(types.SpecStatePanicked) {
+			s.Verdict, f.Engine = result.Error, true
+		}
+		s.Findings = append(s.Findings, f)
 	}
 	return s, true, nil
 }
@@ -284,7 +290,23 @@ func (c Catalogue) Scenario(r scenarios.Result) Scenario {
 		s.Findings = append(s.Findings, f)
 	}
 	s.Exchanges = append(s.Exchanges, r.Exchanges...)
+	s.Checked = checkedOf(r)
 	return s
+}
+
+// checkedOf returns the clauses whose checks ran, as the result records them in its JSON
+// ("checked"), or an empty list when it records none.
+func checkedOf(r scenarios.Result) []string {
+	var probe struct {
+		Checked []string `json:"checked"`
+	}
+	if data, err := json.Marshal(r); err == nil {
+		_ = json.Unmarshal(data, &probe)
+	}
+	if probe.Checked == nil {
+		return []string{}
+	}
+	return probe.Checked
 }
 
 func (c Catalogue) scenarioDef(id string) (scenarios.Scenario, bool) {
@@ -318,6 +340,17 @@ func (c Catalogue) levelOf(ids []string) result.Level {
 
 // assemble sorts the scenarios, counts verdicts and derives the clause records.
 func (c Catalogue) assemble(meta Meta, ss []Scenario, suiteErrs []string) *Run {
+	defs := make([]Clause, 0, len(c.Clauses))
+	for _, cl := range c.Clauses {
+		defs = append(defs, Clause{ID: cl.ID, Level: cl.Level, Section: cl.Section, Title: cl.Title, Text: cl.Text})
+	}
+	return assembleRun(meta, ss, suiteErrs, defs)
+}
+
+// assembleRun sorts the scenarios, counts them and derives a clause record per definition
+// in defs (their verdicts and scenarios are ignored), and one per clause that only findings
+// name.
+func assembleRun(meta Meta, ss []Scenario, suiteErrs []string, defs []Clause) *Run {
 	sort.SliceStable(ss, func(i, j int) bool { return ss[i].ID < ss[j].ID })
 	run := &Run{
 		SchemaVersion: SchemaVersion,
@@ -343,7 +376,7 @@ func (c Catalogue) assemble(meta Meta, ss []Scenario, suiteErrs []string) *Run {
 		byID[cl.ID] = len(run.Clauses) - 1
 		return byID[cl.ID]
 	}
-	for _, cl := range c.Clauses {
+	for _, cl := range defs {
 		addClause(Clause{ID: cl.ID, Level: cl.Level, Section: cl.Section, Title: cl.Title, Text: cl.Text})
 	}
 	for _, s := range ss {
@@ -386,12 +419,14 @@ func levelOfFindings(s Scenario, clause string) result.Level {
 
 // clauseVerdict is the verdict of scenario s for one clause: findings that name the clause
 // decide it; a failure that names no clause at all (a transport error, a Ginkgo failure)
-// counts against every clause of the scenario; a scenario that failed other clauses only
-// leaves this one NOT-RUN (not established); otherwise the clause held (PASS, or INFO for an
-// INFO clause).
+// counts against every clause of the scenario; an ERROR scenario says nothing of its clauses
+// (ERROR); a clause that the scenario records as not checked (Scenario.Checked) is NOT-RUN;
+// otherwise the clause held (PASS, or INFO for an INFO clause): a check that ran is never
+// NOT-RUN.
 func clauseVerdict(s Scenario, clause string, level result.Level, strict bool) result.Verdict {
-	if s.Verdict == result.Skipped {
-		return result.Skipped
+	switch s.Verdict {
+	case result.Skipped, result.Error, result.NotRun:
+		return s.Verdict
 	}
 	named, unnamed := false, false
 	v := result.Verdict("")
@@ -413,12 +448,11 @@ func clauseVerdict(s Scenario, clause string, level result.Level, strict bool) r
 	if named {
 		return v
 	}
-	if s.Verdict == result.Fail || s.Verdict == result.NonStrict {
-		if unnamed {
-			return s.Verdict
-		}
-		// The scenario failed on other clauses; whether this one held was not established
-		// (the scenario may have stopped before checking it).
+	if unnamed && (s.Verdict == result.Fail || s.Verdict == result.NonStrict) {
+		return s.Verdict
+	}
+	if len(s.Checked) > 0 && !slices.Contains(s.Checked, clause) {
+		// The scenario stopped (or was written) so that no check of this clause ran.
 		return result.NotRun
 	}
 	if level == result.INFO {

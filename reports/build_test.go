@@ -15,7 +15,7 @@ import (
 
 func TestFromResultsCounts(t *testing.T) {
 	run := testRun()
-	want := Counts{Total: 6, Pass: 1, Fail: 2, NonStrict: 1, Info: 1, Skipped: 1}
+	want := Counts{Total: 6, Passed: 3, Failed: 2, Pass: 1, Fail: 2, NonStrict: 1, Info: 1, Skipped: 1}
 	if run.Counts != want {
 		t.Fatalf("counts = %+v, want %+v", run.Counts, want)
 	}
@@ -66,8 +66,8 @@ func TestClauseVerdicts(t *testing.T) {
 	}{
 		// The finding names this clause.
 		{"ack.201-while-incomplete", result.Fail, "CP-01:FAIL"},
-		// CP-01 failed another clause: this one was not established.
-		{"ack.final-only-when-complete", result.NotRun, "CP-01:NOT-RUN"},
+		// CP-01 failed another clause and records no checked clauses: this one held.
+		{"ack.final-only-when-complete", result.Pass, "CP-01:PASS"},
 		{"rob.malformed-4xx", result.NonStrict, "MF-01:NON-STRICT"},
 		{"ack.list-format", result.Info, "RS-01:INFO"},
 		{"ses.multi-address", result.Skipped, "SS-01:SKIPPED"},
@@ -111,7 +111,10 @@ func TestClauseVerdictRules(t *testing.T) {
 		{name: "should finding, not strict", s: Scenario{Verdict: result.NonStrict, Findings: []result.Finding{{Clause: "c", Level: result.SHOULD}}}, clause: "c", level: result.SHOULD, want: result.NonStrict},
 		{name: "should finding, strict", s: Scenario{Verdict: result.Fail, Findings: []result.Finding{{Clause: "c", Level: result.SHOULD}}}, clause: "c", level: result.SHOULD, strict: true, want: result.Fail},
 		{name: "unnamed failure counts against every clause", s: Scenario{Verdict: result.Fail, Findings: []result.Finding{{Level: result.MUST, Message: "timeout"}}}, clause: "c", level: result.MUST, want: result.Fail},
-		{name: "other clause failed", s: Scenario{Verdict: result.Fail, Findings: []result.Finding{{Clause: "d", Level: result.MUST}}}, clause: "c", level: result.MUST, want: result.NotRun},
+		{name: "other clause failed, nothing recorded of the checks", s: Scenario{Verdict: result.Fail, Findings: []result.Finding{{Clause: "d", Level: result.MUST}}}, clause: "c", level: result.MUST, want: result.Pass},
+		{name: "other clause failed, this one checked", s: Scenario{Verdict: result.Fail, Checked: []string{"d", "c"}, Findings: []result.Finding{{Clause: "d", Level: result.MUST}}}, clause: "c", level: result.MUST, want: result.Pass},
+		{name: "other clause failed first, this one never checked", s: Scenario{Verdict: result.Fail, Checked: []string{"d"}, Findings: []result.Finding{{Clause: "d", Level: result.MUST}}}, clause: "c", level: result.MUST, want: result.NotRun},
+		{name: "engine error", s: Scenario{Verdict: result.Error, Findings: []result.Finding{{Level: result.MUST, Engine: true}}}, clause: "c", level: result.MUST, want: result.Error},
 		{name: "info clause held", s: Scenario{Verdict: result.Pass}, clause: "c", level: result.INFO, want: result.Info},
 		{name: "skipped", s: Scenario{Verdict: result.Skipped}, clause: "c", level: result.MUST, want: result.Skipped},
 	}
@@ -226,7 +229,7 @@ func TestFromGinkgo(t *testing.T) {
 				run.Meta.Seed != 42 || run.Meta.LabelFilter != "!slow" || run.Meta.Duration != 2*time.Second || !run.Meta.Start.Equal(testStart) {
 				t.Errorf("meta = %+v", run.Meta)
 			}
-			want := Counts{Total: 7, Pass: 1, Fail: 3, NonStrict: 1, Info: 1, Skipped: 1}
+			want := Counts{Total: 7, Passed: 3, Failed: 3, Pass: 1, Fail: 3, NonStrict: 1, Info: 1, Skipped: 1}
 			if run.Counts != want {
 				t.Errorf("counts = %+v, want %+v", run.Counts, want)
 			}
@@ -254,7 +257,7 @@ func TestFromGinkgoSuiteFailedAlone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if run.Conforming() || run.FailedCount() != 1 || ClosingLine(run) != "0 passed, 1 failed" {
+	if run.Conforming() || run.Status() != "ENGINE ERROR" || run.EngineErrorCount() != 1 || ClosingLine(run) != "0 passed, 0 failed, 1 engine error" {
 		t.Errorf("conforming %v, closing line %q", run.Conforming(), ClosingLine(run))
 	}
 }

@@ -174,10 +174,11 @@ func bodySummary(r result.Request) string {
 	return s
 }
 
-// Summary prints the verdict counts by family and by level; the expected deviations (KNOWN
-// and STALE) when the run applied a list; then every scenario that fails the run or is
-// NON-STRICT again, with its findings (clause, requirement, expected and got) and the path of
-// its reproducer; then the suite errors.
+// Summary prints the outcome counts by family and by level (each scenario counted once, as
+// in Counts); the expected deviations (KNOWN and STALE) when the run applied a list; then
+// every scenario that fails the run or is NON-STRICT again, with its findings (clause,
+// requirement, expected and got) and the path of its reproducer; then the engine errors and
+// the suite errors.
 func (c Console) Summary(run *Run) {
 	c.printf("\n%s\n", c.paint(ansiBold, "Summary"))
 	c.printf("  target %s", run.Meta.Target)
@@ -195,24 +196,53 @@ func (c Console) Summary(run *Run) {
 	}
 	c.printf(", %d scenarios in %s\n", run.Counts.Total, FormatDuration(run.Meta.Duration))
 	if run.Counts.Total > 0 {
-		withExpect := run.Meta.Expectations != "" || run.Counts.Known+run.Counts.Stale > 0
+		cols := tableOutcomes(run)
 		c.printf("\n")
-		c.table("family", run.ByFamily(), withExpect)
+		c.table("family", run.ByFamily(), cols)
 		c.printf("\n")
-		c.table("level", run.ByLevel(), withExpect)
-		if withExpect {
-			c.printf("  %s\n", c.paint(ansiGrey, "known and stale scenarios are counted under their verdicts too"))
-		}
+		c.table("level", run.ByLevel(), cols)
+		c.printf("  %s\n", c.paint(ansiGrey, "each scenario is counted once: KNOWN and STALE ones under KNOWN and STALE, not under their verdicts"))
 	}
 	c.expected(run)
 	c.failures(run)
+	if errs := run.EngineErrors(); len(errs) > 0 {
+		c.printf("\n%s\n", c.paint(ansiBold+ansiRed, fmt.Sprintf("Engine errors (the harness failed, not the target): %d", len(errs))))
+		for _, s := range errs {
+			c.printf("\n%s %s %s\n", c.verdict(s.Verdict), c.paint(ansiBold, s.ID), s.Title)
+			for _, f := range s.Findings {
+				c.finding(f)
+			}
+		}
+	}
 	if len(run.SuiteErrors) > 0 {
-		c.printf("\n%s\n", c.paint(ansiBold+ansiRed, "Suite errors"))
+		c.printf("\n%s\n", c.paint(ansiBold+ansiRed, "Suite errors (outside any scenario)"))
 		for _, e := range run.SuiteErrors {
 			c.printf("  %s\n", oneLine(e))
 		}
 	}
 	c.printf("\n")
+}
+
+// tableOutcomes are the columns of the summary tables: PASS, NON-STRICT, INFO, FAIL and
+// SKIPPED always; STALE and KNOWN when the run applied expected deviations or has any; ERROR
+// and NOT-RUN when there are any.
+func tableOutcomes(run *Run) []string {
+	withExpect := run.Meta.Expectations != "" || run.Counts.Known+run.Counts.Stale > 0
+	var cols []string
+	for _, o := range Outcomes() {
+		switch o {
+		case string(result.Known), string(result.Stale):
+			if !withExpect {
+				continue
+			}
+		case string(result.Error), string(result.NotRun):
+			if run.Counts.Of(o) == 0 {
+				continue
+			}
+		}
+		cols = append(cols, o)
+	}
+	return cols
 }
 
 // expected prints the KNOWN and STALE scenarios, one line each, under the list's name.
@@ -308,60 +338,56 @@ func (c Console) finding(f result.Finding) {
 	}
 }
 
-func (c Console) table(title string, groups []Group, withExpect bool) {
+func (c Console) table(title string, groups []Group, cols []string) {
 	width := len(title) + 3
 	for _, g := range groups {
 		width = max(width, len(g.Name))
 	}
-	head := fmt.Sprintf("  %-*s  %5s  %5s  %5s  %10s  %5s  %7s", width, "by "+title, "total", "pass", "fail", "non-strict", "info", "skipped")
-	if withExpect {
-		head += fmt.Sprintf("  %5s  %5s", "known", "stale")
+	head := fmt.Sprintf("  %-*s  %5s", width, "by "+title, "total")
+	for _, o := range cols {
+		head += fmt.Sprintf("  %*s", max(5, len(o)), strings.ToLower(o))
 	}
 	c.printf("%s\n", head)
 	for _, g := range groups {
-		fail := fmt.Sprintf("%5d", g.Counts.Fail)
-		if g.Failed > 0 {
-			fail = c.paint(ansiRed, fail)
-		}
-		line := fmt.Sprintf("  %-*s  %5d  %5d  %s  %10d  %5d  %7d", width, g.Name, g.Counts.Total, g.Counts.Pass, fail, g.Counts.NonStrict, g.Counts.Info, g.Counts.Skipped)
-		if withExpect {
-			stale := fmt.Sprintf("%5d", g.Counts.Stale)
-			if g.Counts.Stale > 0 {
-				stale = c.paint(ansiRed, stale)
+		line := fmt.Sprintf("  %-*s  %5d", width, g.Name, g.Counts.Total)
+		for _, o := range cols {
+			n := fmt.Sprintf("%*d", max(5, len(o)), g.Counts.Of(o))
+			if g.Counts.Of(o) > 0 && (o == string(result.Fail) || o == string(result.Stale) || o == string(result.Error)) {
+				n = c.paint(ansiRed, n)
 			}
-			line += fmt.Sprintf("  %5d  %s", g.Counts.Known, stale)
+			line += "  " + n
 		}
 		c.printf("%s\n", line)
 	}
 }
 
-// ClosingLine prints the last line of a run (see the function ClosingLine), green when the
-// run conforms, red when not.
+// ClosingLine prints the legend (Counts.Legend) and, last, the closing line of a run (see
+// the function ClosingLine), green when the run conforms, red when not.
 func (c Console) ClosingLine(run *Run) {
 	line := ClosingLine(run)
 	color := ansiGreen
 	if !run.Conforming() {
 		color = ansiRed
 	}
+	c.printf("%s\n", c.paint(ansiGrey, run.Counts.Legend()))
 	c.printf("%s\n", c.paint(ansiBold+color, line))
 }
 
 // ClosingLine returns the last line of a run, without a newline: `N passed, N failed`, then
-// ` (N stale)` when STALE expected deviations are among the failed, `, N known` when KNOWN
-// ones were set aside, and `, N skipped` when scenarios were skipped. Passed counts PASS,
-// NON-STRICT and INFO scenarios that are not expected deviations; failed counts what fails
-// the run (Run.FailedCount). For example `51 passed, 18 failed (18 stale)` or
-// `51 passed, 0 failed, 18 known`.
+// `, N skipped` when scenarios were skipped and `, N engine errors` when the harness failed
+// (ERROR scenarios and suite errors). Passed is Counts.Passed (PASS + NON-STRICT + INFO),
+// failed is Counts.Failed (FAIL + STALE); KNOWN deviations are neither (Counts.Legend says
+// how many). For example `51 passed, 0 failed, 2 skipped`.
 func ClosingLine(run *Run) string {
 	line := fmt.Sprintf("%d passed, %d failed", run.PassedCount(), run.FailedCount())
-	if run.Counts.Stale > 0 {
-		line += fmt.Sprintf(" (%d stale)", run.Counts.Stale)
-	}
-	if run.Counts.Known > 0 {
-		line += fmt.Sprintf(", %d known", run.Counts.Known)
-	}
 	if run.Counts.Skipped > 0 {
 		line += fmt.Sprintf(", %d skipped", run.Counts.Skipped)
+	}
+	if n := run.EngineErrorCount(); n > 0 {
+		line += fmt.Sprintf(", %d engine error", n)
+		if n != 1 {
+			line += "s"
+		}
 	}
 	return line
 }
@@ -370,8 +396,6 @@ func ClosingLine(run *Run) string {
 type Group struct {
 	Name   string
 	Counts Counts
-	// Failed is the number of its scenarios that fail the run (Scenario.Gates).
-	Failed int
 }
 
 // ByFamily counts the scenarios by family, in the order families first appear.
@@ -405,9 +429,6 @@ func (r *Run) group(key func(Scenario) string, order []string) []Group {
 			gs = append(gs, Group{Name: k})
 		}
 		gs[i].Counts.add(&s)
-		if s.Gates() {
-			gs[i].Failed++
-		}
 	}
 	out := gs[:0]
 	for _, g := range gs {

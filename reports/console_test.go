@@ -49,7 +49,9 @@ func TestSummaryAndClosingLine(t *testing.T) {
 	c.ClosingLine(run)
 	out := buf.String()
 	for _, want := range []string{
-		"by family", "completion         1      0      1", "by level", "MUST          4      1      2",
+		"by family      total   pass  non-strict   info   fail  skipped",
+		"completion         1      0           0      0      1        0",
+		"MUST          4      1           0      0      2        1",
 		"Failures: 2 FAIL, 1 NON-STRICT",
 		"ack.201-while-incomplete (MUST): Every accepted segment",
 		"expected: 201 Created", `got:      200 OK, body "completed"`,
@@ -66,6 +68,9 @@ func TestSummaryAndClosingLine(t *testing.T) {
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
 	if last := lines[len(lines)-1]; last != "3 passed, 2 failed, 1 skipped" {
 		t.Errorf("last line = %q", last)
+	}
+	if legend := lines[len(lines)-2]; legend != "passed = PASS + NON-STRICT + INFO; failed = FAIL + STALE; known deviations: 0; stale: 0; not run: 0" {
+		t.Errorf("line before the last = %q", legend)
 	}
 	if strings.Contains(out, "\x1b[") {
 		t.Error("colour codes with Color off")
@@ -90,6 +95,8 @@ func TestClosingLine(t *testing.T) {
 	}
 	withErr := scenarios("PASS", "PASS")
 	withErr.SuiteErrors = []string{"BeforeSuite failed"}
+	engine := scenarios("PASS", "ERROR", "FAIL")
+	engine.SuiteErrors = []string{"AfterSuite failed"}
 	tests := []struct {
 		name string
 		run  Run
@@ -97,10 +104,12 @@ func TestClosingLine(t *testing.T) {
 	}{
 		{"no skips", scenarios("PASS", "PASS", "PASS", "NON-STRICT", "INFO"), "5 passed, 0 failed"},
 		{"skips", scenarios("PASS", "FAIL", "FAIL", "SKIPPED", "SKIPPED", "SKIPPED", "SKIPPED"), "1 passed, 2 failed, 4 skipped"},
-		{"suite error only", withErr, "2 passed, 1 failed"},
-		{"known", scenarios("PASS", "FAIL/KNOWN", "NON-STRICT/KNOWN", "SKIPPED"), "1 passed, 0 failed, 2 known, 1 skipped"},
-		{"stale", scenarios("PASS/STALE", "INFO/STALE", "PASS", "FAIL"), "1 passed, 3 failed (2 stale)"},
-		{"all stale", scenarios("PASS/STALE", "PASS/STALE"), "0 passed, 2 failed (2 stale)"},
+		{"suite error only", withErr, "2 passed, 0 failed, 1 engine error"},
+		{"engine errors apart from failures", engine, "1 passed, 1 failed, 2 engine errors"},
+		{"known", scenarios("PASS", "FAIL/KNOWN", "NON-STRICT/KNOWN", "SKIPPED"), "1 passed, 0 failed, 1 skipped"},
+		{"stale", scenarios("PASS/STALE", "INFO/STALE", "PASS", "FAIL"), "1 passed, 3 failed"},
+		{"all stale", scenarios("PASS/STALE", "PASS/STALE"), "0 passed, 2 failed"},
+		{"a focused INFO scenario", scenarios("INFO"), "1 passed, 0 failed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -61,7 +61,7 @@ func TestCompare(t *testing.T) {
 	for _, want := range []string{
 		"A: a.json", "target http://a/upload", "CP-01  FAIL       -> PASS", "SS-01  SKIPPED    -> (not run)",
 		"2. segment B", "A: 201 Created, Range: 0-5/24,9-15/24", "B: 201 Created, Range: 0-5,9-15/24",
-		"3 scenario(s) differ: 2 verdict(s) changed, 1 with the same verdict but other answers.",
+		"3 scenario(s) differ: 2 verdict(s) changed, 0 with the same verdict but other findings, 1 with the same verdict and findings but other answers.",
 	} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("diff output lacks %q:\n%s", want, buf.String())

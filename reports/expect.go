@@ -17,6 +17,7 @@ func (r *Run) ApplyExpectations(e *scenarios.Expectations) {
 		return
 	}
 	r.Meta.Expectations = e.Name
+	r.Meta.IssueTracker = e.Issues
 	for i := range r.Scenarios {
 		r.Scenarios[i].applyExpectations(e)
 	}

@@ -10,7 +10,9 @@ type Outputs struct {
 	JSON     string // the JSON report (SCHEMA.md)
 	Markdown string // the Markdown summary
 	HTML     string // the HTML report
-	// ReproDir receives a reproducer per failing or NON-STRICT scenario (repro-<ID>.sh).
+	JUnit    string // the JUnit report
+	// ReproDir receives a reproducer per scenario whose checks failed, KNOWN ones included
+	// (ReproducerName).
 	ReproDir string
 }
 
@@ -33,6 +35,7 @@ func WriteAll(run *Run, o Outputs) (reproducers []string, err error) {
 		{o.JSON, WriteJSONFile, "JSON"},
 		{o.Markdown, WriteMarkdownFile, "Markdown"},
 		{o.HTML, WriteHTMLFile, "HTML"},
+		{o.JUnit, WriteJUnitFile, "JUnit"},
 	} {
 		if w.path == "" {
 			continue

@@ -29,7 +29,7 @@ func TestWriteAll(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(string(data), "repro-CP-01.sh") {
+		if !strings.Contains(string(data), filepath.Join("repro", ReproducerName(run, "CP-01"))) {
 			t.Errorf("%s does not name the reproducer", filepath.Base(p))
 		}
 	}

@@ -170,6 +170,7 @@ func testRun() *Run {
 func testExpectations(t *testing.T) *scenarios.Expectations {
 	t.Helper()
 	e, err := scenarios.ParseExpectations("test-list", strings.NewReader(`# expected deviations of the fixture
+issues https://github.com/example/server/issues
 PA-01 #10 overlapping segments are never rejected
 MF-01 - a malformed range closes the connection
 RS-01 #46 the list is cut short

@@ -48,7 +48,19 @@ func htmlFuncs() template.FuncMap {
 		"add":      func(a, b int) int { return a + b },
 		"body":     bodySummary,
 		"hasBody":  func(r result.Request) bool { return r.BodySent > 0 || r.BodyLen > 0 },
-		"problems": func(r *Run) int { return len(r.Problems()) + r.Counts.Stale },
+		"problems": func(r *Run) int { return len(r.Problems()) + r.Counts.Stale + r.Counts.Error },
+		"failing":  failing,
+		"outcomes": outcomeChips,
+		"issues":   IssueLinks,
+		"repro":    Reproducer,
+		"reproName": func(r *Run, s *Scenario) string {
+			if s.Reproducer != "" {
+				return s.Reproducer
+			}
+			return ReproducerName(r, s.ID)
+		},
+		"has":      func(v result.Verdict) bool { return v == result.Fail || v == result.NonStrict },
+		"pair":     func(r *Run, s *Scenario) reproArgs { return reproArgs{Run: r, S: s} },
 		"failedAt": func(s Scenario, x result.Exchange) bool { return len(findingsOf(&s, x)) > 0 },
 	}
 }
@@ -64,7 +76,10 @@ func htmlTemplate() (*template.Template, error) {
 }
 
 // WriteHTML writes the run as one self-contained HTML page: no external fonts, scripts or
-// styles. It shows the verdict counts, a matrix of clauses by verdict, then every scenario
+// styles. It shows the status, the closing line and what its words mean, the outcome counts
+// (each scenario once), the profile and expectations in force; then the Failures and the
+// Known deviations, each with its findings and its reproducer embedded (collapsible, with a
+// copy button) and upstream issues linked; then a matrix of clauses by verdict, then every scenario
 // (colour-coded by verdict, collapsible, failures open) with its findings and its exchanges;
 // response bodies longer than BodyLimit are shortened with their length shown. Every value is
 // escaped by html/template. A small inline script adds filters and expand/collapse buttons;
@@ -83,6 +98,36 @@ func WriteHTML(w io.Writer, run *Run) error {
 // WriteHTMLFile writes the HTML report to a file.
 func WriteHTMLFile(path string, run *Run) error {
 	return writeFile(path, func(w io.Writer) error { return WriteHTML(w, run) })
+}
+
+// reproArgs are the arguments of the template "repro".
+type reproArgs struct {
+	Run *Run
+	S   *Scenario
+}
+
+// failing returns the scenarios of the Failures section: engine errors, then the scenarios
+// that fail the run (FAIL, STALE), then the NON-STRICT ones that are not KNOWN.
+func failing(r *Run) []*Scenario {
+	out := r.EngineErrors()
+	out = append(out, r.Failures()...)
+	return append(out, r.filter(func(s *Scenario) bool { return s.Verdict == result.NonStrict && !s.Known() })...)
+}
+
+// chip is one count of the banner.
+type chip struct {
+	Name, Class, Title string
+	N                  int
+}
+
+// outcomeChips are the banner's counts: the outcomes of the summary tables (each scenario
+// once), with what each is counted as in the closing line.
+func outcomeChips(r *Run) []chip {
+	var out []chip
+	for _, o := range tableOutcomes(r) {
+		out = append(out, chip{Name: o, Class: OutcomeClass(o), Title: countedAs(o), N: r.Counts.Of(o)})
+	}
+	return out
 }
 
 // section is the clauses of one catalogue section, for the matrix.

@@ -53,7 +53,10 @@ func TestHTMLContent(t *testing.T) {
 		name, want string
 	}{
 		{"closing line", "3 passed, 2 failed, 1 skipped"},
-		{"status", "not conforming"},
+		{"status", `<div class="status">NOT CONFORMING</div>`},
+		{"legend", "passed = PASS &#43; NON-STRICT &#43; INFO; failed = FAIL &#43; STALE"},
+		{"failures before the matrix", `<h2 id="failures">Failures</h2>`},
+		{"reproducer embedded", `<pre class="script">#!/bin/sh`},
 		{"failing scenario open", `<details class="scenario v-fail" id="s-CP-01" open>`},
 		{"passing scenario closed", `<details class="scenario v-pass" id="s-RS-01">`},
 		{"clause row", `id="c-ack.201-while-incomplete"`},
@@ -76,6 +79,9 @@ func TestHTMLContent(t *testing.T) {
 	}
 	if strings.Contains(page, "<script>alert(1)") || strings.Contains(page, "<b>with a reason") {
 		t.Error("a value went into the page unescaped")
+	}
+	if f, m := strings.Index(page, `id="failures"`), strings.Index(page, `<table class="matrix">`); f < 0 || m < f {
+		t.Error("the Failures section does not come before the clause matrix")
 	}
 	if strings.Count(page, "error page &amp; more") > 60 {
 		t.Error("the long body is not shortened")

@@ -56,6 +56,8 @@ func ReadJSON(r io.Reader) (*Run, error) {
 			return nil, fmt.Errorf("read json report: %w", err)
 		}
 	}
+	// The counts are derived: recount them from the scenarios.
+	run.recount()
 	return normalized(&run), nil
 }
 
@@ -109,6 +111,7 @@ func normalized(run *Run) *Run {
 		s.Clauses = nonNil(s.Clauses)
 		s.Labels = nonNil(s.Labels)
 		s.Findings = nonNil(s.Findings)
+		s.Checked = nonNil(s.Checked)
 		s.Notes = nonNil(s.Notes)
 		s.Exchanges = nonNil(s.Exchanges)
 		for j := range s.Exchanges {

@@ -111,7 +111,7 @@ func TestSchemaExampleRoundTrips(t *testing.T) {
 	if buf.String() != example {
 		t.Errorf("the example does not write out unchanged:\n--- written\n%s\n--- example\n%s", buf.String(), example)
 	}
-	if run.SchemaVersion != SchemaVersion || !strings.Contains(doc, "schema version 1") {
+	if run.SchemaVersion != SchemaVersion || !strings.Contains(doc, "schema version 2") {
 		t.Errorf("the example's schema_version %d, SchemaVersion %d", run.SchemaVersion, SchemaVersion)
 	}
 }
@@ -148,7 +148,7 @@ func TestJSONRoundTrip(t *testing.T) {
 // TestReadJSONBeforeExpectations: a version 1 report written before the expected deviations
 // were added reads as a run without them.
 func TestReadJSONBeforeExpectations(t *testing.T) {
-	in := `{"schema_version": 1, "run": {"target": "http://x/upload"}, "counts": {"total": 1, "fail": 1},
+	in := `{"schema_version": 2, "run": {"target": "http://x/upload"}, "counts": {"total": 1, "fail": 1},
 	"scenarios": [{"id": "CP-01", "verdict": "FAIL"}]}`
 	run, err := ReadJSON(strings.NewReader(in))
 	if err != nil {
@@ -166,8 +166,8 @@ func TestReadJSONErrors(t *testing.T) {
 		{"not json", "<html>", "not JSON"},
 		{"ginkgo report", `[{"SuitePath": "/x"}]`, "Ginkgo's --json-report"},
 		{"no version", `{"run": {}}`, "no schema_version"},
-		{"other version", `{"schema_version": 2}`, "schema version 2"},
-		{"bad field type", `{"schema_version": 1, "counts": {"total": "x"}}`, "read json report"},
+		{"other version", `{"schema_version": 1}`, "schema version 1"},
+		{"bad field type", `{"schema_version": 2, "counts": {"total": "x"}}`, "read json report"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -180,7 +180,7 @@ func TestReadJSONErrors(t *testing.T) {
 }
 
 func TestReadJSONIgnoresNewFields(t *testing.T) {
-	in := `{"schema_version": 1, "run": {"target": "http://x/upload", "future_field": 1}, "counts": {"total": 0}}`
+	in := `{"schema_version": 2, "run": {"target": "http://x/upload", "future_field": 1}, "counts": {"total": 0}}`
 	run, err := ReadJSON(strings.NewReader(in))
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@
 package reports
 
 import (
+	"fmt"
 	"time"
 	"unicode/utf8"
 
@@ -21,7 +22,7 @@ import (
 // SchemaVersion is the version of the JSON report schema written by WriteJSON and described
 // in SCHEMA.md. It changes only when a field is removed or changes its meaning; new fields
 // keep the version.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // Run is one run of the suite: its metadata, a scenario record per scenario that was
 // selected, and a clause record per clause of the catalogue.
@@ -53,6 +54,9 @@ type Meta struct {
 	// Expectations names the list of expected deviations the run applied (`upspec run
 	// --expect`: a built-in name or a file path); empty when none.
 	Expectations string `json:"expectations"`
+	// IssueTracker is the base URL of the issue tracker the expectations name (`#10` is
+	// IssueTracker/10); empty when the list names none.
+	IssueTracker string `json:"issue_tracker"`
 	// Strict is true when SHOULD failures fail the run.
 	Strict bool `json:"strict"`
 	// LabelFilter is the label filter expression that selected the scenarios.
@@ -71,60 +75,125 @@ type Meta struct {
 	Duration time.Duration `json:"duration_ns"`
 }
 
-// Counts are scenarios by verdict, and the expected deviations among them.
+// Counts are the scenarios by outcome: each scenario is counted once, under KNOWN or STALE
+// when the expected deviations classified it, else under its verdict. Passed and Failed are
+// the two numbers of the closing line, with the same meaning on every surface (console, JSON,
+// Markdown, HTML, JUnit):
+//
+//	Passed = Pass + NonStrict + Info
+//	Failed = Fail + Stale
+//	Total  = Passed + Failed + Known + Skipped + Error + NotRun
 type Counts struct {
-	Total     int `json:"total"`
+	Total int `json:"total"`
+	// Passed and Failed are the numbers of the closing line `N passed, N failed`.
+	Passed int `json:"passed"`
+	Failed int `json:"failed"`
+	// Pass, NonStrict and Info are the scenarios with that verdict that no expected deviation
+	// lists.
 	Pass      int `json:"pass"`
-	Fail      int `json:"fail"`
 	NonStrict int `json:"non_strict"`
 	Info      int `json:"info"`
-	Skipped   int `json:"skipped"`
-	// Known are the scenarios the expectations list that failed as listed (FAIL or
-	// NON-STRICT); they are counted in Fail and NonStrict too.
+	// Fail are the FAIL scenarios that no expected deviation lists: failures of the target.
+	Fail int `json:"fail"`
+	// Known are the listed scenarios that failed as listed (FAIL or NON-STRICT): they do not
+	// fail the run.
 	Known int `json:"known"`
-	// Stale are the scenarios the expectations list that passed (PASS or INFO); they are
-	// counted in Pass and Info too.
-	Stale int `json:"stale"`
+	// Stale are the listed scenarios that passed (PASS or INFO): they fail the run.
+	Stale   int `json:"stale"`
+	Skipped int `json:"skipped"`
+	// Error are the scenarios in which the harness itself failed (ERROR): no verdict on the
+	// target; they fail the run with their own exit status.
+	Error int `json:"error"`
+	// NotRun are the scenarios selected that did not start (the run stopped first).
+	NotRun int `json:"not_run"`
 }
 
-// add counts one scenario: its verdict and its expectation outcome.
+// add counts one scenario under its outcome.
 func (c *Counts) add(s *Scenario) {
+	c.Total++
 	switch {
 	case s.Known():
 		c.Known++
 	case s.Stale():
 		c.Stale++
-	}
-	c.Total++
-	switch s.Verdict {
-	case result.Pass:
-		c.Pass++
-	case result.Fail:
-		c.Fail++
-	case result.NonStrict:
-		c.NonStrict++
-	case result.Info:
-		c.Info++
-	case result.Skipped:
-		c.Skipped++
+		c.Failed++
+	default:
+		switch s.Verdict {
+		case result.Pass:
+			c.Pass++
+			c.Passed++
+		case result.NonStrict:
+			c.NonStrict++
+			c.Passed++
+		case result.Info:
+			c.Info++
+			c.Passed++
+		case result.Fail:
+			c.Fail++
+			c.Failed++
+		case result.Error:
+			c.Error++
+		case result.Skipped:
+			c.Skipped++
+		default:
+			c.NotRun++
+		}
 	}
 }
 
-// Of returns the count of one verdict.
-func (c Counts) Of(v result.Verdict) int {
-	switch v {
-	case result.Pass:
+// Of returns the count of one outcome: a verdict (ERROR, FAIL, NON-STRICT, PASS, INFO,
+// SKIPPED, NOT-RUN) or KNOWN or STALE.
+func (c Counts) Of(outcome string) int {
+	switch outcome {
+	case string(result.Pass):
 		return c.Pass
-	case result.Fail:
+	case string(result.Fail):
 		return c.Fail
-	case result.NonStrict:
+	case string(result.NonStrict):
 		return c.NonStrict
-	case result.Info:
+	case string(result.Info):
 		return c.Info
-	case result.Skipped:
+	case string(result.Skipped):
 		return c.Skipped
+	case string(result.Error):
+		return c.Error
+	case string(result.NotRun):
+		return c.NotRun
+	case string(result.Known):
+		return c.Known
+	case string(result.Stale):
+		return c.Stale
 	}
 	return 0
+}
+
+// Outcomes returns the outcomes a scenario can come to, in the order every surface lists
+// them: the passed ones, then the failed ones, then the rest.
+func Outcomes() []string {
+	return []string{string(result.Pass), string(result.NonStrict), string(result.Info),
+		string(result.Fail), string(result.Stale), string(result.Known), string(result.Skipped),
+		string(result.Error), string(result.NotRun)}
+}
+
+// OutcomeClass is the CSS class word of an outcome (Outcomes).
+func OutcomeClass(outcome string) string {
+	switch outcome {
+	case string(result.Known), string(result.Stale):
+		return result.ExpectOutcome(outcome).Class()
+	}
+	return result.Verdict(outcome).Class()
+}
+
+// Legend is what the closing line's words mean, with the counts that it does not show:
+// `passed = PASS + NON-STRICT + INFO; failed = FAIL + STALE; known deviations: N; stale: N;
+// not run: N`, and the engine errors when there are any.
+func (c Counts) Legend() string {
+	s := fmt.Sprintf("passed = PASS + NON-STRICT + INFO; failed = FAIL + STALE; known deviations: %d; stale: %d; not run: %d",
+		c.Known, c.Stale, c.NotRun)
+	if c.Error > 0 {
+		s += fmt.Sprintf("; engine errors: %d", c.Error)
+	}
+	return s
 }
 
 // Scenario is what one scenario did in the run.
@@ -141,11 +210,14 @@ type Scenario struct {
 	Duration time.Duration  `json:"duration_ns"`
 	// Findings are the failed checks.
 	Findings []result.Finding `json:"findings"`
+	// Checked lists the clauses whose checks ran, passing or failing, when the scenario
+	// recorded them (empty otherwise: then a clause without a finding counts as held).
+	Checked []string `json:"checked"`
 	// Notes are observations (INFO) and messages.
 	Notes      []string `json:"notes"`
 	SkipReason string   `json:"skip_reason"`
-	// Reproducer is the path of the curl script written for a failing scenario (see
-	// WriteReproducers); empty otherwise.
+	// Reproducer is the path of the curl script written for a scenario whose checks failed,
+	// KNOWN ones included (see WriteReproducers); empty otherwise.
 	Reproducer string `json:"reproducer"`
 	// Expectation is set when the run's expected deviations list the scenario and it ran
 	// (see ApplyExpectations): KNOWN or STALE, with the entry's issue and reason; nil
@@ -160,8 +232,9 @@ func (s *Scenario) Known() bool { return s.Expectation != nil && s.Expectation.O
 // Stale reports whether the scenario is listed as an expected deviation but passed (STALE).
 func (s *Scenario) Stale() bool { return s.Expectation != nil && s.Expectation.Outcome == result.Stale }
 
-// Gates reports whether the scenario fails the run: a FAIL that is not KNOWN, or a STALE
-// entry. (In strict mode a failed SHOULD check is already a FAIL.)
+// Gates reports whether the scenario fails the run as a failure of the target: a FAIL that is
+// not KNOWN, or a STALE entry. (In strict mode a failed SHOULD check is already a FAIL.) An
+// ERROR fails the run too, as a failure of the harness (Run.EngineErrors).
 func (s *Scenario) Gates() bool {
 	return s.Stale() || (s.Verdict == result.Fail && !s.Known())
 }
@@ -213,10 +286,19 @@ func (r *Run) Failures() []*Scenario {
 }
 
 // Problems returns the scenarios whose checks failed and that no expected deviation lists as
-// KNOWN: FAIL first, then NON-STRICT. These get reproducers.
+// KNOWN: FAIL first, then NON-STRICT.
 func (r *Run) Problems() []*Scenario {
 	out := r.filter(func(s *Scenario) bool { return s.Verdict == result.Fail && !s.Known() })
 	return append(out, r.filter(func(s *Scenario) bool { return s.Verdict == result.NonStrict && !s.Known() })...)
+}
+
+// Known returns the KNOWN scenarios (listed deviations that failed as listed), in order.
+func (r *Run) Known() []*Scenario { return r.filter((*Scenario).Known) }
+
+// Reproducible returns the scenarios that get a reproducer: every one whose checks failed
+// (FAIL, NON-STRICT), KNOWN ones included: the problems first, then the KNOWN ones.
+func (r *Run) Reproducible() []*Scenario {
+	return append(r.Problems(), r.Known()...)
 }
 
 // Expected returns the scenarios that the expected deviations classified (KNOWN or STALE),
@@ -245,30 +327,42 @@ func (r *Run) Scenario(id string) (*Scenario, bool) {
 	return nil, false
 }
 
+// EngineErrors returns the scenarios in which the harness itself failed (ERROR), in order.
+func (r *Run) EngineErrors() []*Scenario {
+	return r.filter(func(s *Scenario) bool { return s.Verdict == result.Error })
+}
+
 // Conforming reports whether the run passed: no scenario fails the run (a FAIL that is not
-// KNOWN, or a STALE expected deviation) and no suite error. KNOWN failures do not gate.
+// KNOWN, or a STALE expected deviation), no engine error and no suite error. KNOWN failures
+// do not gate.
 func (r *Run) Conforming() bool {
-	return len(r.Failures()) == 0 && len(r.SuiteErrors) == 0
+	return len(r.Failures()) == 0 && len(r.SuiteErrors) == 0 && r.Counts.Error == 0
 }
 
-// FailedCount is the number the closing line calls failed: the scenarios that fail the run
-// (FAIL that are not KNOWN, and STALE), or 1 when only the suite itself failed (a setup error,
-// a timeout).
-func (r *Run) FailedCount() int {
-	n := len(r.Failures())
-	if n == 0 && len(r.SuiteErrors) > 0 {
-		return 1
+// Status is the run's status as a word for banners: CONFORMING, NOT CONFORMING (the target
+// failed), or ENGINE ERROR (the harness failed, or the suite did outside any scenario: the
+// run says nothing certain about the target).
+func (r *Run) Status() string {
+	switch {
+	case r.Counts.Error > 0 || len(r.SuiteErrors) > 0:
+		return "ENGINE ERROR"
+	case !r.Conforming():
+		return "NOT CONFORMING"
 	}
-	return n
+	return "CONFORMING"
 }
 
-// PassedCount is the number the closing line calls passed: PASS, NON-STRICT and INFO
-// scenarios that are neither KNOWN nor STALE.
-func (r *Run) PassedCount() int {
-	return len(r.filter(func(s *Scenario) bool {
-		return s.Expectation == nil && (s.Verdict == result.Pass || s.Verdict == result.NonStrict || s.Verdict == result.Info)
-	}))
-}
+// EngineErrorCount is the number of failures of the harness: ERROR scenarios and suite
+// errors (failures outside any scenario).
+func (r *Run) EngineErrorCount() int { return r.Counts.Error + len(r.SuiteErrors) }
+
+// FailedCount is the number the closing line calls failed: Counts.Failed (FAIL that are not
+// KNOWN, and STALE).
+func (r *Run) FailedCount() int { return r.Counts.Failed }
+
+// PassedCount is the number the closing line calls passed: Counts.Passed (PASS, NON-STRICT
+// and INFO scenarios that are neither KNOWN nor STALE).
+func (r *Run) PassedCount() int { return r.Counts.Passed }
 
 // recount recomputes Counts from the scenarios.
 func (r *Run) recount() {

@@ -15,26 +15,31 @@ import (
 	"github.com/upspec/upspec/scenarios"
 )
 
-// ReproducerName is the file name of the reproducer of a scenario: repro-<ID>.sh.
-func ReproducerName(scenarioID string) string {
+// ReproducerName is the file name of the reproducer of a scenario in a run:
+// repro-<run ID>-<scenario ID>.sh, or repro-<scenario ID>.sh for a run without an ID, so that
+// the reproducers of several runs can share a directory.
+func ReproducerName(run *Run, scenarioID string) string {
+	if run != nil && run.Meta.RunID != "" {
+		return "repro-" + anchor("", run.Meta.RunID) + "-" + anchor("", scenarioID) + ".sh"
+	}
 	return "repro-" + anchor("", scenarioID) + ".sh"
 }
 
-// WriteReproducers writes a reproducer (see Reproducer) for every failing and NON-STRICT
-// scenario of the run into dir (created if needed), sets each scenario's Reproducer field to
-// the script's path, and returns the paths. Write them before the reports, so that the
-// reports name them.
+// WriteReproducers writes a reproducer (see Reproducer) for every scenario whose checks
+// failed (Run.Reproducible: FAIL and NON-STRICT, KNOWN ones included) into dir (created if
+// needed), sets each scenario's Reproducer field to the script's path, and returns the paths.
+// Write them before the reports, so that the reports name them.
 func WriteReproducers(dir string, run *Run) ([]string, error) {
-	problems := run.Problems()
-	if len(problems) == 0 {
+	todo := run.Reproducible()
+	if len(todo) == 0 {
 		return nil, nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("write reproducers: %w", err)
 	}
 	var paths []string
-	for _, s := range problems {
-		p := filepath.Join(dir, ReproducerName(s.ID))
+	for _, s := range todo {
+		p := filepath.Join(dir, ReproducerName(run, s.ID))
 		if err := os.WriteFile(p, []byte(Reproducer(run, s)), 0o755); err != nil {
 			return paths, fmt.Errorf("write reproducer of %s: %w", s.ID, err)
 		}
@@ -44,26 +49,55 @@ func WriteReproducers(dir string, run *Run) ([]string, error) {
 	return paths, nil
 }
 
-// Reproducer returns a POSIX shell script that replays the scenario's requests with curl:
-// the exact headers (curl's own Accept, User-Agent, Content-Type, Expect and
-// Transfer-Encoding suppressed), the exact body bytes made inside the script from the test
-// pattern, session IDs of the same scheme under a fresh run ID (RUN, so the script can be
-// re-run), and before each command a comment and an echo saying what the answer should be
-// (the clause) and what the target answered in the run. The target can be changed with the
-// TARGET environment variable (scheme://host:port).
+// NoReproducersReason says why a run has no reproducer to write (Run.Reproducible is
+// empty), in words for a person.
+func NoReproducersReason(run *Run) string {
+	switch {
+	case len(run.Scenarios) == 0:
+		return "the report holds no scenario"
+	case run.Counts.Error > 0:
+		return "no check of the target failed (the failures are engine errors, with nothing to replay)"
+	}
+	return "no check failed: every scenario passed, was skipped or is STALE (a STALE entry passed)"
+}
+
+// Reproducer exit statuses: the failure reproduces, it does not, or the script cannot tell.
+const (
+	ReproExitNotReproduced = 0
+	ReproExitReproduced    = 1
+	ReproExitCannotTell    = 2
+)
+
+// Reproducer returns a POSIX shell script that replays the scenario's requests with curl: the
+// exact headers (curl's own Accept, User-Agent, Content-Type, Expect and Transfer-Encoding
+// suppressed), the exact body bytes made inside the script from the test pattern, session IDs
+// and file names of the same scheme under a fresh run ID (RUN, unique to each execution), in
+// the order the requests started (one still in flight while the next was answered runs in
+// the background, as in the run). After the last request it prints every answer in request
+// order, each under its label with what it should be (the clause) and what the target
+// answered in the run, and then checks: when the answers of the failed steps are again the
+// ones the run judged failing (status, and Range header where there was one), the failure
+// reproduces and the script exits 1; when they differ it exits 0; when the target cannot be
+// reached it exits 2. TARGET (scheme://host:port) points it at another server.
 func Reproducer(run *Run, s *Scenario) string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	runID := reproRunID(run, s)
 	base := reproBase(run, s)
+	names := fileNames(s)
 
 	p("#!/bin/sh\n")
 	p("# upspec reproducer of %s: %s\n", s.ID, commentText(s.Title))
-	p("# %s in run %s against %s", s.Verdict, commentText(orDash(run.Meta.RunID)), commentText(orDash(run.Meta.Target)))
+	p("# %s in run %s against %s", s.Outcome(), commentText(orDash(run.Meta.RunID)), commentText(orDash(run.Meta.Target)))
 	if !run.Meta.Start.IsZero() {
 		p(" (%s)", run.Meta.Start.UTC().Format(time.RFC3339))
 	}
-	p("\n#\n")
+	p("\n")
+	if x := s.Expectation; x != nil {
+		p("# %s: listed in %s as an expected deviation%s: %s\n", x.Outcome, commentText(orDash(run.Meta.Expectations)),
+			commentText(issueSuffix(x.Issue)), commentText(x.Reason))
+	}
+	p("#\n")
 	if len(s.Findings) > 0 {
 		p("# What failed:\n")
 		for _, f := range s.Findings {
@@ -80,21 +114,34 @@ func Reproducer(run *Run, s *Scenario) string {
 		}
 		p("#\n")
 	}
-	p("# Run:   sh %s              (curl needed)\n", ReproducerName(s.ID))
-	p("# TARGET is the server (scheme://host:port); RUN prefixes the session IDs and is new on every\n")
-	p("# run, so the script can be run again. Each answer is printed after the line saying what\n")
-	p("# it should be.\n")
+	p("# Run:   sh %s              (curl needed)\n", ReproducerName(run, s.ID))
+	p("# TARGET is the server (scheme://host:port); RUN prefixes the session IDs and file names and\n")
+	p("# is new on every execution. Exit status: %d the failure reproduces, %d it does not, %d the\n",
+		ReproExitReproduced, ReproExitNotReproduced, ReproExitCannotTell)
+	p("# target cannot be reached.\n")
 	p("set -u\n\n")
 	p("TARGET=${TARGET:-%s}\n", shQuote(base))
-	p("RUN=${RUN:-repro-$(date +%%s)}\n")
-	p("ALPHABET=%s\n\n", scenarios.Alphabet)
+	p("RUN=${RUN:-%s-repro-$(date +%%s)-$$}\n", shWord(orText(runID, "upspec")))
+	p("ALPHABET=%s\n", scenarios.Alphabet)
+	p("OUT=$(mktemp -d \"${TMPDIR:-/tmp}/upspec-repro.XXXXXX\") || exit %d\n", ReproExitCannotTell)
+	p("trap 'rm -rf \"$OUT\"' EXIT\n\n")
 	p("# body OFFSET SEED LEN: LEN bytes of the test file with pattern SEED, from file offset OFFSET\n")
 	p("# (byte i of the file is ALPHABET[(i+SEED) mod 62]).\n")
 	p("body() {\n")
 	p("  yes \"$ALPHABET\" 2>/dev/null | tr -d '\\n' | tail -c +$(( (($1 + $2) %% 62 + 62) %% 62 + 1 )) | head -c \"$3\"\n")
 	p("}\n")
+	p("# show N: print answer N (status line, headers, body), or curl's error when none came.\n")
+	p("show() {\n")
+	p("  if [ -s \"$OUT/$1\" ]; then tr -d '\\r' < \"$OUT/$1\"; echo; else echo \"    (no answer: $(cat \"$OUT/$1.err\" 2>/dev/null))\"; fi\n")
+	p("}\n")
+	p("# same N STATUS RANGE: answer N has STATUS (000: none) and, when RANGE is given, that Range.\n")
+	p("same() {\n")
+	p("  [ \"$(cat \"$OUT/$1.status\" 2>/dev/null)\" = \"$2\" ] || return 1\n")
+	p("  [ -z \"$3\" ] && return 0\n")
+	p("  [ \"$(tr -d '\\r' < \"$OUT/$1\" | sed -n 's/^[Rr][Aa][Nn][Gg][Ee]:[[:space:]]*//p' | head -n 1 | tr -d ' ')\" = \"$3\" ]\n")
+	p("}\n")
 	if len(s.Exchanges) == 0 {
-		p("\necho 'the run recorded no exchange for this scenario: nothing to replay'\n")
+		p("\necho 'the run recorded no exchange for this scenario: nothing to replay'\nexit %d\n", ReproExitCannotTell)
 		return b.String()
 	}
 	// Replay in the order the requests started: the run records them in the order their
@@ -104,43 +151,125 @@ func Reproducer(run *Run, s *Scenario) string {
 	for i, x := range xs {
 		overlapping := i+1 < len(xs) && overlaps(x, xs[i+1])
 		p("\n")
-		writeRequest(&b, run, s, i, x, runID, overlapping)
+		writeRequest(&b, run, s, i, len(xs), x, runID, names, overlapping)
 	}
-	if hasBackground(xs) {
-		p("\nwait\n")
+	p("\nwait\n")
+
+	p("\n# The answers, in request order.\n")
+	for i, x := range xs {
+		head := fmt.Sprintf("[%d/%d] %s", i+1, len(xs), orText(x.Step, "request"))
+		p("echo %s\n", shQuote(">>> "+oneLine(head)))
+		for _, f := range findingsOf(s, x) {
+			p("echo %s\n", shQuote(fmt.Sprintf("    should answer: %s (%s, %s)", oneLine(orDash(f.Expected)), orDash(f.Clause), f.Level)))
+		}
+		p("echo %s\n", shQuote("    answered in the run: "+oneLine(x.Describe())))
+		p("show %d\n", i+1)
 	}
+
+	p("\n# Could the target be reached at all?\n")
+	p("for f in \"$OUT\"/*.rc; do\n")
+	p("  case $(cat \"$f\") in 6|7) echo \"cannot reach $TARGET (curl exit $(cat \"$f\")): check TARGET\"; exit %d;; esac\n", ReproExitCannotTell)
+	p("done\n")
+	p("\n# The failure reproduces when the failed steps get the answers the run judged failing.\n")
+	var conds []string
+	for i, x := range xs {
+		if !checkedExchange(s, x) {
+			continue
+		}
+		conds = append(conds, fmt.Sprintf("same %d %s %s", i+1, shQuote(answerStatus(x)), shQuote(answerRange(x))))
+	}
+	if len(conds) == 0 {
+		conds = []string{"true"}
+	}
+	what := s.ID
+	if len(s.Findings) > 0 {
+		f := s.Findings[0]
+		what += " " + orDash(f.Clause) + ": expected " + oneLine(orDash(f.Expected))
+	}
+	p("if %s; then\n", strings.Join(conds, " && \\\n   "))
+	p("  echo %s\n", shQuote("REPRODUCED: "+what+"; the target answered as in the failing run"))
+	p("  exit %d\n", ReproExitReproduced)
+	p("fi\n")
+	p("echo %s\n", shQuote("NOT REPRODUCED: "+s.ID+": the target answered otherwise than in the failing run (see the answers above)"))
+	p("exit %d\n", ReproExitNotReproduced)
 	return b.String()
 }
 
-// writeRequest writes the comments, the echo and the curl command of one exchange.
-func writeRequest(b *strings.Builder, run *Run, s *Scenario, i int, x result.Exchange, runID string, background bool) {
-	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
-	step := x.Step
-	if step == "" {
-		step = "request"
+// checkedExchange reports whether the reproducer's check compares exchange x: the exchanges
+// tied to a finding (same step and session); every exchange when no finding names a step.
+func checkedExchange(s *Scenario, x result.Exchange) bool {
+	for _, f := range s.Findings {
+		if f.Step != "" {
+			return len(findingsOf(s, x)) > 0
+		}
 	}
-	head := fmt.Sprintf("[%d/%d] %s", i+1, len(s.Exchanges), step)
+	return true
+}
+
+// answerStatus is the status curl reports for the answer x got in the run: its status code,
+// or 000 when no answer came.
+func answerStatus(x result.Exchange) string {
+	if x.Response == nil || x.Outcome != result.OutcomeAnswered {
+		return "000"
+	}
+	return fmt.Sprintf("%03d", x.Response.Status)
+}
+
+// answerRange is the Range header of the answer x got in the run, without spaces ("" when it
+// had none).
+func answerRange(x result.Exchange) string {
+	v, ok := x.Response.Header("Range")
+	if !ok || x.Outcome != result.OutcomeAnswered {
+		return ""
+	}
+	return strings.ReplaceAll(v, " ", "")
+}
+
+// fileNames are the file names the scenario's requests name in Content-Disposition (at least
+// 3 bytes long, made of [A-Za-z0-9._-]), longest first: the reproducer prefixes them with
+// ${RUN} so that its files are not those of an earlier run.
+func fileNames(s *Scenario) []string {
+	var names []string
+	for _, x := range s.Exchanges {
+		v, ok := x.Request.Header("Content-Disposition")
+		if !ok {
+			continue
+		}
+		_, after, found := strings.Cut(v, "filename=")
+		if !found {
+			continue
+		}
+		name := strings.Trim(strings.TrimSpace(strings.Split(after, ";")[0]), `"`)
+		if len(name) >= 3 && plainName(name) && !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	sort.Slice(names, func(i, j int) bool { return len(names[i]) > len(names[j]) })
+	return names
+}
+
+func plainName(s string) bool {
+	for _, r := range s {
+		if !(r == '.' || r == '-' || r == '_' || ('0' <= r && r <= '9') || ('A' <= r && r <= 'Z') || ('a' <= r && r <= 'z')) {
+			return false
+		}
+	}
+	return true
+}
+
+// writeRequest writes the comments and the curl command of request i of n. Its answer goes
+// to $OUT/<i+1> (status in .status, curl's exit status in .rc, its error in .err).
+func writeRequest(b *strings.Builder, run *Run, s *Scenario, i, n int, x result.Exchange, runID string, names []string, background bool) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	head := fmt.Sprintf("[%d/%d] %s", i+1, n, orText(x.Step, "request"))
 	p("# %s\n", commentText(head))
 	if x.Session != "" {
 		p("#   session %s\n", commentText(x.Session))
 	}
-	var should []string
 	for _, f := range findingsOf(s, x) {
-		should = append(should, fmt.Sprintf("should answer: %s (%s, %s)", orDash(f.Expected), orDash(f.Clause), orDash(f.Level.String())))
+		p("#   should answer: %s (%s, %s)\n", commentText(orDash(f.Expected)), commentText(orDash(f.Clause)), f.Level)
 	}
-	answered := "answered in the run: " + x.Describe()
-	if len(should) > 0 {
-		answered += "  <-- the failure"
-	}
-	for _, l := range should {
-		p("#   %s\n", commentText(l))
-	}
-	p("#   %s\n", commentText(answered))
-	p("echo %s\n", shQuote(">>> "+oneLine(head)))
-	for _, l := range should {
-		p("echo %s\n", shQuote("    "+oneLine(l)))
-	}
-	p("echo %s\n", shQuote("    "+oneLine(answered)))
+	p("#   answered in the run: %s\n", commentText(x.Describe()))
 
 	r := x.Request
 	maxTime := 10
@@ -184,7 +313,7 @@ func writeRequest(b *strings.Builder, run *Run, s *Scenario, i int, x result.Exc
 		if strings.EqualFold(h.Name, "Host") && h.Value == host {
 			continue // curl writes the Host of $TARGET
 		}
-		fmt.Fprintf(&cmd, " \\\n  -H %s", withRun(h.Name+": "+h.Value, runID))
+		fmt.Fprintf(&cmd, " \\\n  -H %s", withRun(h.Name+": "+h.Value, runID, names))
 	}
 	if hasBody {
 		if _, sent := r.Header("Content-Length"); !sent && r.BodyLen < 0 {
@@ -193,12 +322,13 @@ func writeRequest(b *strings.Builder, run *Run, s *Scenario, i int, x result.Exc
 		}
 		cmd.WriteString(" \\\n  -T -")
 	}
-	fmt.Fprintf(&cmd, " \\\n  \"$TARGET\"%s", withRun(requestPath(r), runID))
+	k := i + 1
+	fmt.Fprintf(&cmd, " \\\n  -o \"$OUT/%d\" -w '%%{http_code}' \\\n  \"$TARGET\"%s >\"$OUT/%d.status\" 2>\"$OUT/%d.err\"", k, withRun(requestPath(r), runID, names), k, k)
 	if background {
-		p("( %s\n  echo ) &\nsleep 1\n", cmd.String())
+		p("( %s\n  echo $? >\"$OUT/%d.rc\" ) &\nsleep 1\n", cmd.String(), k)
 		return
 	}
-	p("%s\necho\n", cmd.String())
+	p("%s\necho $? >\"$OUT/%d.rc\"\n", cmd.String(), k)
 }
 
 // bodyProducer is the shell command that writes the body the run sent.
@@ -250,15 +380,6 @@ func overlaps(a, b result.Exchange) bool {
 		return false
 	}
 	return b.Start.Before(a.Start.Add(a.Duration))
-}
-
-func hasBackground(xs []result.Exchange) bool {
-	for i := 0; i+1 < len(xs); i++ {
-		if overlaps(xs[i], xs[i+1]) {
-			return true
-		}
-	}
-	return false
 }
 
 // reproRunID is the run ID to replace by $RUN: the run's, or the prefix of the scenario's
@@ -315,19 +436,51 @@ func requestPath(r result.Request) string {
 	return "/"
 }
 
-// withRun quotes s for the shell, with every occurrence of runID replaced by "${RUN}".
-func withRun(s, runID string) string {
-	if runID == "" || !strings.Contains(s, runID) {
-		return shQuote(s)
+// withRun quotes s for the shell, with every occurrence of runID replaced by "${RUN}" and
+// every file name of names by "${RUN}-<name>".
+func withRun(s, runID string, names []string) string {
+	type cut struct {
+		at, n int
+		repl  string
 	}
-	parts := strings.Split(s, runID)
 	var b strings.Builder
-	for i, part := range parts {
-		if i > 0 {
-			b.WriteString(`"${RUN}"`)
+	for len(s) > 0 {
+		best := cut{at: -1}
+		try := func(needle, repl string) {
+			if needle == "" {
+				return
+			}
+			if i := strings.Index(s, needle); i >= 0 && (best.at < 0 || i < best.at || (i == best.at && len(needle) > best.n)) {
+				best = cut{i, len(needle), repl}
+			}
 		}
-		if part != "" {
-			b.WriteString(shQuote(part))
+		try(runID, `"${RUN}"`)
+		for _, n := range names {
+			try(n, `"${RUN}-"`+shQuote(n))
+		}
+		if best.at < 0 {
+			b.WriteString(shQuote(s))
+			break
+		}
+		if best.at > 0 {
+			b.WriteString(shQuote(s[:best.at]))
+		}
+		b.WriteString(best.repl)
+		s = s[best.at+best.n:]
+	}
+	if b.Len() == 0 {
+		return "''"
+	}
+	return b.String()
+}
+
+// shWord makes s safe as an unquoted word inside ${VAR:-...}: [A-Za-z0-9_-] kept, every other
+// byte dropped.
+func shWord(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r == '-' || r == '_' || ('0' <= r && r <= '9') || ('A' <= r && r <= 'Z') || ('a' <= r && r <= 'z') {
+			b.WriteRune(r)
 		}
 	}
 	return b.String()

@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/upspec/upspec/fakeserver"
 	"github.com/upspec/upspec/scenarios"
 )
 
@@ -76,22 +78,46 @@ func brokenServer(t *testing.T, hold map[string]string) (*httptest.Server, func(
 // nothing while the held request is in flight makes it expire.
 const holdTimeout = 20 * time.Second
 
-// runScript runs a reproducer with /bin/sh, bounded, with TARGET and RUN set.
-func runScript(t *testing.T, path, target, runID string) string {
+// runScript runs a reproducer with /bin/sh, bounded, with TARGET set, and RUN unless runID is
+// empty, and checks its exit status.
+func runScript(t *testing.T, path, target, runID string, wantExit int) string {
 	t.Helper()
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Skip("curl is not installed: the reproducers need it")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "/bin/sh", path)
-	cmd.Env = append(os.Environ(), "TARGET="+target, "RUN="+runID)
+	cmd.Env = append(os.Environ(), "TARGET="+target)
+	if runID != "" {
+		cmd.Env = append(cmd.Env, "RUN="+runID)
+	}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	case err != nil:
 		t.Fatalf("sh %s: %v\n%s", path, err, out.String())
 	}
+	if code != wantExit {
+		t.Fatalf("sh %s against %s: exit status %d, want %d\n%s", filepath.Base(path), target, code, wantExit, out.String())
+	}
 	return out.String()
+}
+
+// referenceServer is the reference server: it answers every segment as the protocol says.
+func referenceServer(t *testing.T) string {
+	t.Helper()
+	srv, err := fakeserver.NewServer(fakeserver.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	return srv.URL
 }
 
 func TestReproducerShowsTheFailure(t *testing.T) {
@@ -101,8 +127,8 @@ func TestReproducerShowsTheFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// CP-01 and PA-01 fail, MF-01 is NON-STRICT.
-	want := []string{"repro-CP-01.sh", "repro-PA-01.sh", "repro-MF-01.sh"}
+	// CP-01 and PA-01 fail, MF-01 is NON-STRICT; the names carry the run ID.
+	want := []string{"repro-u1700000000-4f2a-CP-01.sh", "repro-u1700000000-4f2a-PA-01.sh", "repro-u1700000000-4f2a-MF-01.sh"}
 	if len(paths) != len(want) {
 		t.Fatalf("paths = %q, want %q", paths, want)
 	}
@@ -120,14 +146,16 @@ func TestReproducerShowsTheFailure(t *testing.T) {
 	}
 
 	srv, seen := brokenServer(t, nil)
-	out := runScript(t, paths[0], srv.URL, "repro-test")
+	// The broken server fails again: exit 1.
+	out := runScript(t, paths[0], srv.URL, "repro-test", ReproExitReproduced)
 
 	for _, s := range []string{
 		">>> [1/2] first half",
 		"should answer: 201 Created (ack.201-while-incomplete, MUST)",
-		`answered in the run: 200 OK, body "completed"  <-- the failure`,
+		`answered in the run: 200 OK, body "completed"`,
 		"HTTP/1.1 200 OK", // the failure happens again
 		"completed",
+		"REPRODUCED: CP-01 ack.201-while-incomplete: expected 201 Created",
 	} {
 		if !strings.Contains(out, s) {
 			t.Errorf("output lacks %q:\n%s", s, out)
@@ -152,7 +180,7 @@ func TestReproducerShowsTheFailure(t *testing.T) {
 		if got, want := string(r.body), string(scenarios.Pattern{Seed: tt.seed}.Bytes(tt.start, 12)); got != want {
 			t.Errorf("request %d: body %q, want %q (pattern seed %d from %d)", i, got, want, tt.seed, tt.start)
 		}
-		if r.header.Get("Content-Type") != "application/octet-stream" || r.header.Get("Content-Disposition") != `attachment; filename="cp-01.bin"` {
+		if r.header.Get("Content-Type") != "application/octet-stream" || r.header.Get("Content-Disposition") != `attachment; filename="repro-test-cp-01.bin"` {
 			t.Errorf("request %d: headers %v", i, r.header)
 		}
 		for _, h := range []string{"User-Agent", "Accept", "Expect", "Transfer-Encoding"} {
@@ -160,6 +188,36 @@ func TestReproducerShowsTheFailure(t *testing.T) {
 				t.Errorf("request %d: curl added %s: %q", i, h, v)
 			}
 		}
+	}
+}
+
+// TestReproducerExitStatus: the same script exits 1 against a server that still fails, 0
+// against the reference server, 2 when the target cannot be reached; without RUN each
+// execution uses session IDs of its own.
+func TestReproducerExitStatus(t *testing.T) {
+	run := testRun()
+	paths, err := WriteReproducers(t.TempDir(), run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := referenceServer(t)
+	out := runScript(t, paths[0], ref, "", ReproExitNotReproduced)
+	if !strings.Contains(out, "NOT REPRODUCED: CP-01") || !strings.Contains(out, "201 Created") {
+		t.Errorf("against the reference server:\n%s", out)
+	}
+	broken, seen := brokenServer(t, nil)
+	runScript(t, paths[0], broken.URL, "", ReproExitReproduced)
+	runScript(t, paths[0], broken.URL, "", ReproExitReproduced)
+	reqs := seen()
+	if len(reqs) != 4 || reqs[0].header.Get("X-Session-ID") == reqs[2].header.Get("X-Session-ID") ||
+		!strings.HasPrefix(reqs[0].header.Get("X-Session-ID"), testRunID+"-repro-") {
+		t.Errorf("two executions, sessions %q and %q: want distinct IDs under the run ID", reqs[0].header.Get("X-Session-ID"), reqs[2].header.Get("X-Session-ID"))
+	}
+	closed := httptest.NewServer(http.NotFoundHandler())
+	url := closed.URL
+	closed.Close()
+	if out := runScript(t, paths[0], url, "", ReproExitCannotTell); !strings.Contains(out, "cannot reach") {
+		t.Errorf("against a closed port:\n%s", out)
 	}
 }
 
@@ -175,7 +233,7 @@ func TestReproducerRawBodyAndBackground(t *testing.T) {
 
 	// MF-01: a raw body with a percent sign, a quote, a newline and a control byte; a header
 	// value with markup and quotes.
-	runScript(t, paths[2], srv.URL, "r2")
+	runScript(t, paths[2], srv.URL, "r2", ReproExitNotReproduced) // it answered 200, not as the run's closed connection
 	reqs := seen()
 	if len(reqs) != 1 {
 		t.Fatalf("MF-01: the server saw %d requests, want 1", len(reqs))
@@ -195,7 +253,11 @@ func TestReproducerRawBodyAndBackground(t *testing.T) {
 	if !strings.Contains(string(script), ") &\n") || !strings.Contains(string(script), "\nwait\n") {
 		t.Errorf("PA-01 script runs nothing in the background:\n%s", script)
 	}
-	out := runScript(t, paths[1], srv.URL, "r3")
+	out := runScript(t, paths[1], srv.URL, "r3", ReproExitNotReproduced)
+	// The answers are printed in request order, whatever order they came in.
+	if a, b := strings.Index(out, ">>> [1/2] segment A"), strings.Index(out, ">>> [2/2] segment B"); a < 0 || b < a {
+		t.Errorf("PA-01 answers not in request order:\n%s", out)
+	}
 	reqs = seen()[1:]
 	if len(reqs) != 2 {
 		t.Fatalf("PA-01: the server saw %d requests, want 2\n%s", len(reqs), out)
@@ -227,15 +289,20 @@ func TestReproducerNoFailures(t *testing.T) {
 
 func TestWithRun(t *testing.T) {
 	tests := []struct {
-		in, runID, want string
+		in, runID string
+		names     []string
+		want      string
 	}{
-		{"X-Session-ID: u1-CP-01-1", "u1", `'X-Session-ID: '"${RUN}"'-CP-01-1'`},
-		{"Content-Type: x", "u1", `'Content-Type: x'`},
-		{"it's", "", `'it'\''s'`},
-		{"a u1 b u1", "u1", `'a '"${RUN}"' b '"${RUN}"`},
+		{"X-Session-ID: u1-CP-01-1", "u1", nil, `'X-Session-ID: '"${RUN}"'-CP-01-1'`},
+		{"Content-Type: x", "u1", nil, `'Content-Type: x'`},
+		{"it's", "", nil, `'it'\''s'`},
+		{"a u1 b u1", "u1", nil, `'a '"${RUN}"' b '"${RUN}"`},
+		{`Content-Disposition: attachment; filename="pa01.bin"`, "u1", []string{"pa01.bin"},
+			`'Content-Disposition: attachment; filename="'"${RUN}-"'pa01.bin''"'`},
+		{"/file/pa01.bin", "u1", []string{"pa01.bin"}, `'/file/'"${RUN}-"'pa01.bin'`},
 	}
 	for _, tt := range tests {
-		if got := withRun(tt.in, tt.runID); got != tt.want {
+		if got := withRun(tt.in, tt.runID, tt.names); got != tt.want {
 			t.Errorf("withRun(%q, %q) = %s, want %s", tt.in, tt.runID, got, tt.want)
 		}
 	}

@@ -25,15 +25,22 @@ import (
 // The format is text, one entry per line:
 //
 //	# comment (a line whose first non-blank character is '#')
+//	issues <URL>
 //	<scenario ID> <issue> <reason>
 //
+// `issues URL` names the implementation's issue tracker (at most once): an issue `#N` is then
+// URL/N, e.g. https://github.com/fdintino/nginx-upload-module/issues/10, and the reports link
+// it.
 // <issue> is the upstream issue, `#112` or `#10,#112` (an issue of the implementation's
 // tracker), a URL, or `-` when there is none; <reason> is the rest of the line and must not be
 // empty. Blank lines are ignored; an ID may be listed once.
 
 // Expectations is a parsed expectations file.
 type Expectations struct {
-	Name    string               // the built-in name or the file path
+	Name string // the built-in name or the file path
+	// Issues is the base URL of the implementation's issue tracker (the `issues` line), ""
+	// when the list names none.
+	Issues  string
 	Entries []result.Expectation // in file order; Outcome is ExpectNone
 }
 
@@ -108,6 +115,16 @@ func ParseExpectations(name string, r io.Reader) (*Expectations, error) {
 		fields := strings.Fields(line)
 		lineErr := func(format string, args ...any) error {
 			return fmt.Errorf("expectations %s:%d: %s", name, n, fmt.Sprintf(format, args...))
+		}
+		if fields[0] == "issues" {
+			if len(fields) != 2 || !strings.HasPrefix(fields[1], "https://") && !strings.HasPrefix(fields[1], "http://") {
+				return nil, lineErr("want `issues URL`, the issue tracker, e.g. issues https://github.com/owner/repo/issues")
+			}
+			if e.Issues != "" {
+				return nil, lineErr("a second issues line")
+			}
+			e.Issues = strings.TrimSuffix(fields[1], "/")
+			continue
 		}
 		id := fields[0]
 		if !expectIDPattern.MatchString(id) {

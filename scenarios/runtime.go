@@ -179,6 +179,14 @@ func (t *T) Fatal(format string, args ...any) {
 	t.FailNow()
 }
 
+// EngineError records a failure of the harness itself (not of the target: a broken harness
+// backend, a step that cannot be carried out) and stops the scenario; its verdict is ERROR.
+// It must be called from the scenario's goroutine.
+func (t *T) EngineError(format string, args ...any) {
+	t.add(result.Finding{Level: MUST, Engine: true, Message: "harness error: " + fmt.Sprintf(format, args...)})
+	t.FailNow()
+}
+
 // FailNow stops the scenario; the verdict follows from what was recorded so far. It must be
 // called from the scenario's goroutine.
 func (t *T) FailNow() { runtime.Goexit() }
@@ -359,7 +367,7 @@ func Run(ctx context.Context, cfg Config, s Scenario) Result {
 		return t.result(time.Since(start))
 	}
 	if err := cfg.Validate(); err != nil {
-		t.add(result.Finding{Level: MUST, Message: fmt.Sprintf("configuration: %v", err)})
+		t.add(result.Finding{Level: MUST, Engine: true, Message: fmt.Sprintf("configuration: %v", err)})
 		return t.result(time.Since(start))
 	}
 	done := make(chan struct{})
@@ -367,11 +375,11 @@ func Run(ctx context.Context, cfg Config, s Scenario) Result {
 		defer close(done)
 		defer func() {
 			if r := recover(); r != nil {
-				t.add(result.Finding{Level: MUST, Message: fmt.Sprintf("scenario panicked: %v\n%s", r, panicStack())})
+				t.add(result.Finding{Level: MUST, Engine: true, Message: fmt.Sprintf("scenario panicked: %v\n%s", r, panicStack())})
 			}
 		}()
 		if s.Run == nil {
-			t.Fatal("scenario %s has no steps", s.ID)
+			t.EngineError("scenario %s has no steps", s.ID)
 		}
 		s.Run(t)
 	}()

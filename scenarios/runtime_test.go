@@ -49,7 +49,11 @@ func TestRun(t *testing.T) {
 		{name: "panic is recovered", clauses: []string{"ack.list-exact"}, steps: func(t *T) {
 			var s []int
 			_ = s[len(t.Scenario().ID)]
-		}, want: result.Fail, findings: 1, msgHas: "scenario panicked: runtime error: index out of range"},
+		}, want: result.Error, findings: 1, msgHas: "scenario panicked: runtime error: index out of range"},
+		{name: "an engine error is ERROR, not FAIL", clauses: []string{"ack.list-exact"}, steps: func(t *T) {
+			t.EngineError("the harness backend answered %d", 500)
+			panic("unreached")
+		}, want: result.Error, findings: 1, msgHas: "harness error: the harness backend answered 500"},
 		{name: "Fatal stops", clauses: []string{"ack.list-exact"}, steps: func(t *T) {
 			t.Fatal("cannot go on: %s", "no target")
 			panic("unreached")
@@ -65,7 +69,7 @@ func TestRun(t *testing.T) {
 			t.Skip("target not on loopback")
 			panic("unreached")
 		}, want: result.Skipped, skipWhy: "target not on loopback"},
-		{name: "no steps", clauses: []string{"ack.list-exact"}, want: result.Fail, findings: 1, msgHas: "has no steps"},
+		{name: "no steps", clauses: []string{"ack.list-exact"}, want: result.Error, findings: 1, msgHas: "has no steps"},
 		{name: "unknown clause counts as MUST", clauses: []string{"ack.list-canonical"}, steps: func(t *T) {
 			t.Fail("zz.unknown", "a", "b")
 		}, want: result.Fail, findings: 1, msgHas: "not in the catalogue"},
@@ -135,7 +139,7 @@ func TestRunStopsAtContextEnd(t *testing.T) {
 
 func TestRunRejectsBadConfig(t *testing.T) {
 	r := Run(context.Background(), Config{RunID: "bad id"}, Scenario{ID: "XX-04", Run: func(*T) {}})
-	if r.Verdict != result.Fail || !strings.Contains(r.Message(), "no target URL") || !strings.Contains(r.Message(), "run ID") {
+	if r.Verdict != result.Error || !strings.Contains(r.Message(), "no target URL") || !strings.Contains(r.Message(), "run ID") {
 		t.Fatalf("verdict %s: %s", r.Verdict, r.Message())
 	}
 }

@@ -53,7 +53,7 @@ func requireBackend(t *T) BackendForms {
 func lastForm(t *T, b BackendForms, s *Session) BackendForm {
 	forms, err := b.Forms(t.Context(), s.ID)
 	if err != nil {
-		t.Fatal("read the forms of the harness backend: %v", err)
+		t.EngineError("read the forms of the harness backend: %v", err)
 	}
 	if len(forms) == 0 {
 		t.Fatal("the file of session %s was completed, but the harness backend received no form with that Session-ID: "+

@@ -33,14 +33,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/onsi/ginkgo/v2"
+	gtypes "github.com/onsi/ginkgo/v2/types"
 	"github.com/onsi/gomega"
 	"github.com/onsi/gomega/types"
 
 	"github.com/upspec/upspec/fakeserver"
+	"github.com/upspec/upspec/reports"
 	"github.com/upspec/upspec/reports/result"
 	"github.com/upspec/upspec/scenarios"
 )
@@ -57,10 +60,52 @@ const setupTimeout = 15 * time.Second
 // to RunSpecs: a types.SuiteConfig, a types.ReporterConfig, suite Labels, AroundNode... It
 // returns whether the suite passed. Call it once per process, after the flags bound to cfg have
 // been parsed: cfg.SpecTimeout is read here, the other fields in the suite setup.
+//
+// A JUnit report asked of Ginkgo (--junit-report, -ginkgo.junit-report, or a ReporterConfig in
+// args) is written by the suite from the result model (reports.WriteJUnit) in place of
+// Ginkgo's own, so that `go test`, `ginkgo run` and `upspec run` write the same test cases
+// (`[It] <ID> <Title>`, no labels, no report entries) with the same failures.
 func Run(t ginkgo.GinkgoTestingT, cfg *Config, args ...any) bool {
 	gomega.RegisterFailHandler(ginkgo.Fail)
+	args, junit := takeJUnit(args)
 	register(cfg)
+	if junit != "" {
+		ginkgo.ReportAfterSuite("upspec JUnit report", func(rep ginkgo.Report) { writeJUnit(junit, rep) })
+	}
 	return ginkgo.RunSpecs(t, Description, args...)
+}
+
+// takeJUnit removes the JUnit report from the reporter configuration (the one in args, else
+// Ginkgo's from its flags, then added to args) and returns its path, "" when none was asked.
+func takeJUnit(args []any) ([]any, string) {
+	for i, a := range args {
+		if rc, ok := a.(gtypes.ReporterConfig); ok {
+			path := rc.JUnitReport
+			rc.JUnitReport = ""
+			out := slices.Clone(args)
+			out[i] = rc
+			return out, path
+		}
+	}
+	_, rc := ginkgo.GinkgoConfiguration()
+	if rc.JUnitReport == "" {
+		return args, ""
+	}
+	path := rc.JUnitReport
+	rc.JUnitReport = ""
+	return append(slices.Clone(args), rc), path
+}
+
+// writeJUnit writes the JUnit report of the suite's run (on process 1, with every process's
+// specs) from the result model.
+func writeJUnit(path string, rep ginkgo.Report) {
+	run, err := reports.FromGinkgo(reports.Meta{}, []gtypes.Report{rep})
+	if err == nil {
+		err = reports.WriteJUnitFile(path, run)
+	}
+	if err != nil {
+		ginkgo.Fail(fmt.Sprintf("upspec: JUnit report %s: %v", path, err))
+	}
 }
 
 // run is the state of one run of the suite in one process.
@@ -223,7 +268,8 @@ func (r *run) runScenario(ctx context.Context, s scenarios.Scenario) {
 	gomega.Expect(res).To(conform(s))
 }
 
-// conform is the spec's assertion on its scenario's result: the verdict is not FAIL. Its
+// conform is the spec's assertion on its scenario's result: the verdict is not FAIL (nor
+// ERROR, an engine error). Its
 // failure message is FailureMessage, one block per finding, each naming its clause.
 func conform(s scenarios.Scenario) types.GomegaMatcher { return conformMatcher{s} }
 
@@ -235,7 +281,7 @@ func (m conformMatcher) Match(actual any) (bool, error) {
 	if !ok {
 		return false, fmt.Errorf("conform: want a scenarios.Result, got %T", actual)
 	}
-	return res.Verdict != result.Fail, nil
+	return res.Verdict != result.Fail && res.Verdict != result.Error, nil
 }
 
 // FailureMessage implements types.GomegaMatcher.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -162,14 +163,15 @@ func TestRunExpectProfiles(t *testing.T) {
 	}{
 		{"module without expectations", "nginx-upload-module", "", exitNotConform, `^\d+ passed, [1-9]\d* failed` + skipped, nil, nil},
 		{"module with its expectations", "nginx-upload-module", "nginx-upload-module", exitOK,
-			`^\d+ passed, 0 failed, ` + strconv.Itoa(n) + ` known` + skipped, nil,
+			`^\d+ passed, 0 failed` + skipped, nil,
 			[]string{"Expected deviations (nginx-upload-module): " + strconv.Itoa(n) + " known, 0 stale", "KNOWN  FAIL       PA-01",
-				"KNOWN       PA-01 "}},
+				"KNOWN       PA-01 ", "known deviations: " + strconv.Itoa(n) + "; stale: 0; not run: 0\n"}},
 		{"2020 module with the current expectations", "nginx-upload-module-2020", "nginx-upload-module", exitNotConform,
-			`^\d+ passed, ` + strconv.Itoa(len(extra)) + ` failed, ` + strconv.Itoa(n) + ` known` + skipped, extra, nil},
+			`^\d+ passed, ` + strconv.Itoa(len(extra)) + ` failed` + skipped, extra,
+			[]string{"known deviations: " + strconv.Itoa(n) + "; stale: 0"}},
 		{"reference with the module's expectations: all stale", "reference", "nginx-upload-module", exitNotConform,
-			`^\d+ passed, ` + strconv.Itoa(n) + ` failed \(` + strconv.Itoa(n) + ` stale\)` + skipped, nil,
-			[]string{"STALE  PASS", "Failures: " + strconv.Itoa(n) + " STALE"}},
+			`^\d+ passed, ` + strconv.Itoa(n) + ` failed` + skipped, nil,
+			[]string{"STALE  PASS", "Failures: " + strconv.Itoa(n) + " STALE", "known deviations: 0; stale: " + strconv.Itoa(n) + ";"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -182,7 +184,13 @@ func TestRunExpectProfiles(t *testing.T) {
 			if tt.expect != "" {
 				args = append(args, "--expect", tt.expect)
 			}
+			out := t.TempDir()
+			files := reportFiles{JSON: filepath.Join(out, "run.json"), JUnit: filepath.Join(out, "junit.xml"),
+				Markdown: filepath.Join(out, "run.md"), HTML: filepath.Join(out, "run.html")}
+			args = append(args, "--json-report", files.JSON, "--junit-report", files.JUnit, "--markdown-report", files.Markdown,
+				"--html-report", files.HTML, "--repro-dir", filepath.Join(out, "repro"))
 			res := upspecRun(t, 3*time.Minute, nil, args...)
+			checkCountStory(t, res, files)
 			last := lastLine(res.stdout)
 			if res.code != tt.code || !regexp.MustCompile(tt.last).MatchString(last) {
 				t.Fatalf("exit %d, last line %q; want %d, %s\nstdout:\n%s", res.code, last, tt.code, tt.last, res.stdout)

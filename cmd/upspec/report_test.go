@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -54,6 +55,8 @@ func writeRun(t *testing.T, dir, name string, results []scenarios.Result) string
 func TestReportRender(t *testing.T) {
 	dir := t.TempDir()
 	failing := writeRun(t, dir, "failing.json", sampleResults("0-5/24", result.Fail))
+	passing := writeRun(t, dir, "passing.json", sampleResults("0-5/24", result.Pass))
+	junit := filepath.Join(dir, "junit.xml")
 	html := filepath.Join(dir, "out.html")
 	md := filepath.Join(dir, "out.md")
 	repro := filepath.Join(dir, "repro")
@@ -68,8 +71,12 @@ func TestReportRender(t *testing.T) {
 		{name: "html", args: []string{"--html", html, failing}, files: map[string]string{html: "1 passed, 1 failed"}},
 		{name: "markdown file", args: []string{"--markdown", md, failing}, files: map[string]string{md: "### Failures"}},
 		{name: "markdown stdout", args: []string{"--markdown", "-", failing}, stdout: []string{"## upspec: ❌ not conforming", "ack.201-while-incomplete"}},
-		{name: "reproducers", args: []string{"--reproducers", repro, failing}, stdout: []string{"reproducer: " + filepath.Join(repro, "repro-CP-01.sh")},
-			files: map[string]string{filepath.Join(repro, "repro-CP-01.sh"): "#!/bin/sh"}},
+		{name: "reproducers", args: []string{"--reproducers", repro, failing}, stdout: []string{"reproducers: 1 written to " + repro,
+			"reproducer: " + filepath.Join(repro, "repro-r1-CP-01.sh")},
+			files: map[string]string{filepath.Join(repro, "repro-r1-CP-01.sh"): "#!/bin/sh"}},
+		{name: "no reproducers", args: []string{"--reproducers", repro, passing}, stdout: []string{"reproducers: none written to " + repro +
+			": no check failed"}},
+		{name: "junit", args: []string{"--junit", junit, failing}, files: map[string]string{junit: `failures="1"`}},
 		{name: "summary", args: []string{"--no-color", failing}, stdout: []string{"Failures: 1 FAIL", "by family"}, lastStdout: "1 passed, 1 failed"},
 	}
 	for _, tt := range tests {
@@ -136,7 +143,7 @@ func TestReportDiff(t *testing.T) {
 		{"no difference", ref, same, exitOK, []string{"No differences"}},
 		{"both pass, answers differ", ref, compact, exitNotConform, []string{
 			"RS-01", "[PASS -> PASS]", "1. segment A", "A: 201 Created, Range: 0-5/24", "B: 201 Created, Range: 0-5,6-6/24",
-			"0 verdict(s) changed, 1 with the same verdict but other answers"}},
+			"0 verdict(s) changed, 0 with the same verdict but other findings, 1 with the same verdict and findings but other answers"}},
 		{"verdict changed", ref, broken, exitNotConform, []string{
 			"Verdicts changed (1):", "CP-01  PASS       -> FAIL", "A: 201 Created, Range: 0-11/24", "B: 200 OK"}},
 	}
@@ -171,6 +178,49 @@ func TestReportRejectsOtherJSON(t *testing.T) {
 			code, _, errOut := callCmd(t, "report", p)
 			if code != exitUsage || !strings.Contains(errOut, tt.want) || strings.Count(errOut, "\n") != 1 {
 				t.Errorf("exit %d, stderr %q; want 2 and one line with %q", code, errOut, tt.want)
+			}
+		})
+	}
+}
+
+func TestReportMerge(t *testing.T) {
+	dir := t.TempDir()
+	all := sampleResults("0-5/24", result.Fail)
+	a := writeRun(t, dir, "a.json", all[:1])
+	b := writeRun(t, dir, "b.json", all[1:])
+	merged := filepath.Join(dir, "merged.json")
+	var stdout, stderr bytes.Buffer
+	if code := dispatch([]string{"report", "--merge", merged, a, b}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "merged 2 reports (2 scenarios) into "+merged+": 1 passed, 1 failed") {
+		t.Errorf("stdout: %s", stdout.String())
+	}
+	run, err := reports.ReadJSONFile(merged)
+	if err != nil || run.Counts.Total != 2 || run.Counts.Failed != 1 || run.Meta.RunID != "r1" {
+		t.Fatalf("merged: %+v, %v", run, err)
+	}
+
+	other := filepath.Join(dir, "other.json")
+	r := reports.FromResults(reports.Meta{Target: "http://127.0.0.1:9999/upload", RunID: "r1"}, all[:1])
+	if err := reports.WriteJSONFile(other, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"other target", []string{a, other}, `has target "http://127.0.0.1:9999/upload", report 1 has "http://127.0.0.1:8080/upload": not shards of one run`},
+		{"overlap", []string{a, a}, "scenario RS-01 is in report 1 and in report 2"},
+		{"one report", []string{a}, "--merge needs the reports of at least two shards"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout.Reset()
+			stderr.Reset()
+			code := dispatch(append([]string{"report", "--merge", filepath.Join(dir, "x.json")}, tt.args...), &stdout, &stderr)
+			if code != exitUsage || !strings.Contains(stderr.String(), tt.want) || strings.Count(stderr.String(), "\n") != 1 {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr.String(), tt.want)
 			}
 		})
 	}

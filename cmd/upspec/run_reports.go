@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/onsi/ginkgo/v2/reporters"
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/upspec/upspec/reports"
@@ -37,8 +36,9 @@ type runMeta struct {
 
 // finishRun builds the result model of the run from Ginkgo's reports, applies the expected
 // deviations, writes the outputs asked for, prints the summary and, last, the closing line,
-// and returns the exit status: 0 conforming, 1 not conforming, 2 when the suite setup failed
-// or an output could not be written.
+// and returns the exit status: 0 conforming, 1 not conforming, 2 when the harness failed (the
+// suite setup, an engine error in a scenario, a failure outside any scenario) or an output
+// could not be written.
 func finishRun(stdout, stderr io.Writer, console reports.Console, meta runMeta, ginkgoReports []types.Report) int {
 	v := currentVersion()
 	m := reports.Meta{
@@ -68,13 +68,15 @@ func finishRun(stdout, stderr io.Writer, console reports.Console, meta runMeta, 
 
 	status := exitOK
 	switch {
-	case setupFailed(ginkgoReports):
+	case setupFailed(ginkgoReports), run.EngineErrorCount() > 0:
+		// The harness failed (a setup error, an engine error in a scenario, a failure outside
+		// any scenario): no verdict on the target.
 		status = exitUsage
 	case !run.Conforming():
 		status = exitNotConform
 	}
 
-	written, reproducers, errs := writeOutputs(run, meta, ginkgoReports)
+	written, reproducers, errs := writeOutputs(run, meta)
 	for _, err := range errs {
 		fmt.Fprintf(stderr, "upspec run: %v\n", err)
 		status = exitUsage
@@ -99,10 +101,10 @@ func finishRun(stdout, stderr io.Writer, console reports.Console, meta runMeta, 
 	return status
 }
 
-// writeOutputs writes the reproducers, the JSON, HTML and Markdown reports (from the result
-// model) and the JUnit report (Ginkgo's), and returns what it wrote, e.g. "JSON run.json",
+// writeOutputs writes the reproducers, the JSON, HTML, JUnit and Markdown reports (all from
+// the result model, so that they tell the same numbers), and returns what it wrote, e.g. "JSON run.json",
 // the reproducers' paths, and every error.
-func writeOutputs(run *reports.Run, meta runMeta, ginkgoReports []types.Report) (written, reproducers []string, errs []error) {
+func writeOutputs(run *reports.Run, meta runMeta) (written, reproducers []string, errs []error) {
 	// The reproducers first, so that the reports name them.
 	reproducers, err := reports.WriteAll(run, reports.Outputs{ReproDir: meta.Outputs.ReproDir})
 	if err != nil {
@@ -115,6 +117,7 @@ func writeOutputs(run *reports.Run, meta runMeta, ginkgoReports []types.Report) 
 	}{
 		{"JSON", reports.Outputs{JSON: meta.Outputs.JSON}, meta.Outputs.JSON},
 		{"HTML", reports.Outputs{HTML: meta.Outputs.HTML}, meta.Outputs.HTML},
+		{"JUnit", reports.Outputs{JUnit: meta.JUnit}, meta.JUnit},
 	} {
 		if out.path == "" {
 			continue
@@ -131,15 +134,6 @@ func writeOutputs(run *reports.Run, meta runMeta, ginkgoReports []types.Report) 
 			errs = append(errs, fmt.Errorf("--markdown-report: %w", err))
 		} else {
 			written = append(written, "Markdown "+meta.Markdown)
-		}
-	}
-	if meta.JUnit != "" && len(ginkgoReports) > 0 {
-		// Test case names "[It] <ID> <Title>" without labels, so that they stay stable.
-		conf := reporters.JunitReportConfig{OmitSpecLabels: true}
-		if err := reporters.GenerateJUnitReportWithConfig(ginkgoReports[0], meta.JUnit, conf); err != nil {
-			errs = append(errs, fmt.Errorf("--junit-report: %w", err))
-		} else {
-			written = append(written, "JUnit "+meta.JUnit)
 		}
 	}
 	return written, reproducers, errs

@@ -260,7 +260,7 @@ func TestRunNotConforming(t *testing.T) {
 		t.Errorf("last line %q, want `N passed, N failed` with failures", last)
 	}
 	for _, want := range []string{"ack.final-only-when-complete", "Failures: ", "expected: ", "got: ",
-		"reports: JSON " + jsonPath + ", HTML " + htmlPath + ", Markdown " + mdPath + ", JUnit " + junitPath,
+		"reports: JSON " + jsonPath + ", HTML " + htmlPath + ", JUnit " + junitPath + ", Markdown " + mdPath,
 		"reproducers: "} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("the output lacks %q", want)

@@ -20,6 +20,10 @@ type Finding struct {
 	// Step and Session name the exchange that showed the failure, when one did.
 	Step    string `json:"step"`
 	Session string `json:"session"`
+	// Engine is true when the finding is a failure of the harness itself, not of the target
+	// (a panic in the scenario's steps, a broken harness backend, an invalid configuration):
+	// the scenario's verdict is then ERROR.
+	Engine bool `json:"engine"`
 }
 
 // String returns the message.

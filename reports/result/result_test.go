@@ -27,6 +27,8 @@ func TestDecide(t *testing.T) {
 		{"skipped", MUST, nil, true, false, Skipped},
 		{"skipped INFO", INFO, nil, true, false, Skipped},
 		{"failed MUST, then skipped", MUST, []Finding{must}, true, false, Fail},
+		{"engine error beside a failed MUST", MUST, []Finding{must, {Level: MUST, Engine: true}}, false, false, Error},
+		{"engine error in an INFO scenario", INFO, []Finding{{Level: MUST, Engine: true}}, false, false, Error},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -52,7 +54,7 @@ func TestVerdictOrder(t *testing.T) {
 			classes[c] = true
 		}
 	}
-	if !Fail.Failed() || NonStrict.Failed() || Pass.Failed() {
+	if !Fail.Failed() || NonStrict.Failed() || Pass.Failed() || Error.Failed() {
 		t.Error("only FAIL fails the run")
 	}
 }

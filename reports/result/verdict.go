@@ -67,8 +67,13 @@ func ParseLevel(s string) (Level, error) {
 // scenarios that check it.
 type Verdict string
 
-// The verdicts: the first five are those of a scenario; a clause may also be NOT-RUN.
+// The verdicts: the first six are those of a scenario; a clause, and a scenario that was
+// selected but never started, may also be NOT-RUN.
 const (
+	// Error: the harness itself failed (a panic in a scenario's steps, a broken harness
+	// backend, an invalid configuration): no verdict on the target. An engine error fails
+	// the run with its own exit status, apart from FAIL.
+	Error Verdict = "ERROR"
 	// Pass: every check held.
 	Pass Verdict = "PASS"
 	// Fail: a MUST check failed (or a SHOULD check in strict mode, or the scenario itself
@@ -81,37 +86,41 @@ const (
 	Info Verdict = "INFO"
 	// Skipped: a precondition was not met; the skip reason says which.
 	Skipped Verdict = "SKIPPED"
-	// NotRun: the clause was not established: no scenario of it ran, or the ones that ran
-	// failed on other clauses first (clauses only).
+	// NotRun: a clause that no check of a scenario that ran established (no scenario of it
+	// ran, or the ones that ran stopped before checking it); a scenario that was selected but
+	// did not start (the run stopped first).
 	NotRun Verdict = "NOT-RUN"
 )
 
-// ScenarioVerdicts returns the five verdicts of a scenario, worst first.
+// ScenarioVerdicts returns the six verdicts of a scenario that ran, worst first.
 func ScenarioVerdicts() []Verdict {
-	return []Verdict{Fail, NonStrict, Pass, Info, Skipped}
+	return []Verdict{Error, Fail, NonStrict, Pass, Info, Skipped}
 }
 
-// Rank orders verdicts from worst (0: FAIL) to least telling (5: NOT-RUN); an unknown
-// verdict ranks last (6).
+// Rank orders verdicts from worst (0: ERROR) to least telling (6: NOT-RUN); an unknown
+// verdict ranks last (7).
 func (v Verdict) Rank() int {
 	switch v {
-	case Fail:
+	case Error:
 		return 0
-	case NonStrict:
+	case Fail:
 		return 1
-	case Pass:
+	case NonStrict:
 		return 2
-	case Info:
+	case Pass:
 		return 3
-	case Skipped:
+	case Info:
 		return 4
-	case NotRun:
+	case Skipped:
 		return 5
+	case NotRun:
+		return 6
 	}
-	return 6
+	return 7
 }
 
-// Failed reports whether the verdict fails the run.
+// Failed reports whether the verdict is a failure of the target (FAIL). An ERROR fails the
+// run too, but as a failure of the harness, not of the target.
 func (v Verdict) Failed() bool { return v == Fail }
 
 // Class is a lower-case word for the verdict, used for CSS classes and file names.
@@ -129,16 +138,22 @@ func (v Verdict) Class() string {
 		return "skipped"
 	case NotRun:
 		return "notrun"
+	case Error:
+		return "error"
 	}
 	return "unknown"
 }
 
-// Decide applies the verdict rules to what a scenario recorded: a failed MUST check → FAIL;
+// Decide applies the verdict rules to what a scenario recorded: a finding of the harness
+// itself (Finding.Engine) → ERROR; a failed MUST check → FAIL;
 // only failed SHOULD checks → NON-STRICT (FAIL when strict); then SKIPPED when skipped; INFO
 // for a scenario of level INFO; else PASS.
 func Decide(level Level, findings []Finding, skipped, strict bool) Verdict {
 	must, should := false, false
 	for _, f := range findings {
+		if f.Engine {
+			return Error
+		}
 		switch f.Level {
 		case MUST:
 			must = true
