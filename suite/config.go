@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/upspec/upspec/internal/bytesize"
 	"github.com/upspec/upspec/reports/result"
 	"github.com/upspec/upspec/scenarios"
 )
@@ -71,7 +72,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.CAFile, "ca-file", c.CAFile, "PEM `file` of CA certificates to trust for an https target")
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", c.RequestTimeout, "bound on each request and its answer")
 	fs.DurationVar(&c.SpecTimeout, "spec-timeout", c.SpecTimeout, "bound on each scenario")
-	fs.Int64Var(&c.SegmentSize, "segment-size", c.SegmentSize, "segment size in `bytes` for scenarios that cut a file into segments")
+	fs.Var((*bytesize.Value)(&c.SegmentSize), "segment-size", "segment `size` for scenarios that cut a file into segments, e.g. 65536, 64k, 1MiB")
 	fs.IntVar(&c.FinalStatus, "final-status", c.FinalStatus,
 		"expected HTTP `status` of the backend's answer to a completing segment (0: any 2xx/3xx)")
 	fs.StringVar(&c.FinalBody, "final-body", c.FinalBody,

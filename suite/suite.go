@@ -33,6 +33,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -97,9 +99,14 @@ func takeJUnit(args []any) ([]any, string) {
 }
 
 // writeJUnit writes the JUnit report of the suite's run (on process 1, with every process's
-// specs) from the result model.
+// specs) from the result model. Like Ginkgo, it creates the report's directory: the ginkgo
+// CLI hands the suite a path of its own under the suite's directory and merges it into the
+// path asked for.
 func writeJUnit(path string, rep ginkgo.Report) {
 	run, err := reports.FromGinkgo(reports.Meta{}, []gtypes.Report{rep})
+	if err == nil {
+		err = os.MkdirAll(filepath.Dir(path), 0o755)
+	}
 	if err == nil {
 		err = reports.WriteJUnitFile(path, run)
 	}

@@ -19,8 +19,8 @@ check it, or with --scenarios every scenario with its clauses, level and labels.
 
 Labels: each scenario carries its family (range-strings, completion, re-upload, probe,
 collision, parallel, headers, ...) and needs-loopback, needs-file-access, needs-backend-access
-or slow where they apply. --label-filter takes the same expressions as 'upspec run --label-filter' (Ginkgo's label
-filter syntax: &&, ||, !, parentheses, /regexp/).
+or slow where they apply. --label-filter takes the same expressions as 'upspec run
+--label-filter' (Ginkgo's label filter syntax: &&, ||, !, parentheses, /regexp/).
 
 Examples:
   upspec list                                   # clause by clause

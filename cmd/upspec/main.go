@@ -4,26 +4,30 @@
 //	upspec run [--target URL] [flags]   run the conformance suite (default: against the embedded reference server)
 //	upspec serve [flags]                run the reference server
 //	upspec list [flags]                 print the clause catalogue and the scenarios
-//	upspec report [flags] FILE          render a JSON report as HTML or Markdown, or diff two
+//	upspec report [flags] FILE          render a JSON report (HTML, Markdown, JUnit), merge shards, or diff two reports
 //	upspec nginx-conf [flags]           print a known-good nginx configuration for the module
 //	upspec backend --listen A --dir D   run the upload_pass backend
 //	upspec doctor [flags]               diagnose an nginx deployment (configuration and wire)
 //	upspec version                      print version information
 //
-// Exit status: 0 conforming (or success), 1 not conforming, 2 usage or setup error.
+//	upspec help [COMMAND]               the commands, or the flags of one
+//
+// Exit status: 0 conforming (or success), 1 not conforming, 2 usage or setup error, or an
+// engine error (the harness itself failed).
 package main
 
 import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // Exit statuses shared by every subcommand.
 const (
 	exitOK         = 0 // conforming, or the command succeeded
 	exitNotConform = 1 // the target does not conform
-	exitUsage      = 2 // usage or setup error
+	exitUsage      = 2 // usage or setup error, or an engine error (the harness failed)
 )
 
 // subcommand is the entry point of one `upspec <name>` command.
@@ -38,11 +42,11 @@ func subcommands() []subcommand {
 		{"run", "run the conformance suite against a target (default: the embedded reference server)", runMain},
 		{"serve", "run the reference server", serveMain},
 		{"list", "print the clause catalogue and the scenarios", listMain},
-		{"report", "render a JSON report as HTML or Markdown, or compare two reports", reportMain},
+		{"report", "render a JSON report as HTML, Markdown or JUnit; merge shards; compare two reports", reportMain},
 		{"nginx-conf", "print a complete, commented nginx configuration for the module in resumable mode", nginxConfMain},
 		{"backend", "run the upload_pass backend: answers completed, keeps files and forms", backendMain},
 		{"doctor", "diagnose an nginx deployment and name the directive to fix", doctorMain},
-		{"version", "print the upspec version, the Go version and the commit", versionMain},
+		{"version", "print the upspec version, where it came from, and the Go version", versionMain},
 	}
 }
 
@@ -56,7 +60,19 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	switch args[0] {
-	case "-h", "--help", "help":
+	case "help":
+		if len(args) == 1 {
+			usage(stdout)
+			return exitOK
+		}
+		for _, c := range subcommands() {
+			if c.name == args[1] {
+				return c.main([]string{"--help"}, stdout, stderr)
+			}
+		}
+		fmt.Fprintf(stderr, "upspec help: unknown command %q; the commands are %s\n", args[1], commandNames())
+		return exitUsage
+	case "-h", "--help":
 		usage(stdout)
 		return exitOK
 	case "--version", "-version":
@@ -71,6 +87,15 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 	return exitUsage
 }
 
+// commandNames lists the subcommands, e.g. "run, serve, list, report, version".
+func commandNames() string {
+	var names []string
+	for _, c := range subcommands() {
+		names = append(names, c.name)
+	}
+	return strings.Join(names, ", ")
+}
+
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "upspec: conformance suite and reference server for resumable uploads (nginx-upload-module protocol)")
 	fmt.Fprintln(w)
@@ -81,6 +106,7 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run 'upspec <command> --help' for the flags of a command.")
-	fmt.Fprintln(w, "Exit status: 0 conforming, 1 not conforming, 2 usage or setup error.")
+	fmt.Fprintln(w, "Run 'upspec help <command>' (or 'upspec <command> --help') for the flags of a command.")
+	fmt.Fprintln(w, "Exit status: 0 conforming, 1 not conforming (a scenario failed), 2 usage or setup error, or an")
+	fmt.Fprintln(w, "engine error (the harness itself failed: no verdict on the target).")
 }

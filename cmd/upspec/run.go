@@ -47,9 +47,14 @@ Examples:
   upspec run --dry-run --label-filter parallel      # list what would run
 
 Output: one line per scenario as it finishes (-v adds every exchange), then a summary by
-family and by level, every failure again (clause, requirement, expected, got, reproducer),
-and last "N passed, N failed". Every scenario that failed gets a reproducer, a shell script of
-curl commands, in --repro-dir (default ./upspec-repro; written only when something failed).
+family and by level (each scenario counted once, by its outcome), every failure again
+(clause, requirement, expected, got, reproducer), a line saying what the words of the last
+line mean ("passed = PASS + NON-STRICT + INFO; failed = FAIL + STALE; known deviations: N;
+stale: N; not run: N"), and last "N passed, N failed" (", N skipped", ", N engine errors"
+when there are any). Every scenario whose checks failed, KNOWN ones included, gets a
+reproducer, a shell script of curl commands that exits 1 when the failure reproduces and 0
+when it does not, in --repro-dir (default ./upspec-repro; written only when something
+failed). The JSON, JUnit, Markdown and HTML reports tell the same numbers.
 
 Labels: each scenario carries its family (range-strings, completion, re-upload, probe,
 collision, parallel, headers, ...) and needs-loopback, needs-file-access, needs-backend-access or
@@ -58,7 +63,9 @@ slow where they apply (see 'upspec list').
 Expected deviations (--expect): a listed scenario that fails is KNOWN and does not fail the
 run; a listed scenario that passes is STALE and fails it (the list needs updating).
 
-Exit status: 0 conforming, 1 not conforming (a scenario failed), 2 usage or setup error.
+Exit status: 0 conforming, 1 not conforming (a scenario failed, or a STALE entry), 2 usage or
+setup error, or an engine error (the harness itself failed: a panic in a scenario, a broken
+harness backend; no verdict on the target).
 
 Flags:
 `

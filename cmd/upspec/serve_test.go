@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/upspec/upspec/internal/bytesize"
 	"github.com/upspec/upspec/ranges"
 )
 
@@ -209,9 +210,9 @@ func TestParseByteSize(t *testing.T) {
 		{"1..5M", 0, false},
 	}
 	for _, tt := range tests {
-		got, err := parseByteSize(tt.in)
+		got, err := bytesize.Parse(tt.in)
 		if (err == nil) != tt.ok || got != tt.want {
-			t.Errorf("parseByteSize(%q) = %d, %v; want %d, ok=%v", tt.in, got, err, tt.want, tt.ok)
+			t.Errorf("bytesize.Parse(%q) = %d, %v; want %d, ok=%v", tt.in, got, err, tt.want, tt.ok)
 		}
 	}
 }
