@@ -81,4 +81,3 @@ func Parse(s string) (int64, error) {
 	}
 	return int64(v), nil
 }
-
