@@ -2,8 +2,10 @@ package reports
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/upspec/upspec/reports/result"
 )
@@ -77,5 +79,51 @@ func TestCompareSame(t *testing.T) {
 	}
 	if !d.Empty() || !strings.Contains(buf.String(), "No differences") {
 		t.Errorf("diff of a run with itself:\n%s", buf.String())
+	}
+}
+
+// TestCompareFindingsAndOpenOrder: a finding that differs is reported even where the verdict
+// did not change; answers of requests in flight together are compared as a set, so that
+// another arrival order is not a difference, but another status is.
+func TestCompareFindingsAndOpenOrder(t *testing.T) {
+	at := func(ms int) time.Time { return testStart.Add(time.Duration(ms) * time.Millisecond) }
+	parallel := func(rngs ...string) []result.Exchange {
+		var xs []result.Exchange
+		for i, r := range rngs {
+			x := segment("segment "+strconv.Itoa(i), "s", 0, 5, 24, 0, 0, created(r))
+			x.Start, x.Duration = at(0), 5*time.Millisecond // all in flight together
+			xs = append(xs, x)
+		}
+		return xs
+	}
+	co := func(got string) Scenario {
+		return Scenario{ID: "CO-02", Verdict: result.Fail, Findings: []result.Finding{{Clause: "co.refused", Level: result.MUST,
+			Expected: "a 4xx", Got: got + " (session " + testRunID + "-CO-02-1)"}}}
+	}
+	a := &Run{Meta: Meta{RunID: testRunID}, Scenarios: []Scenario{co("200 OK, file of 24 bytes"),
+		{ID: "PA-05", Verdict: result.Pass, Exchanges: parallel("0-5/24", "0-5/24,10-15/24")}}}
+	b := &Run{Meta: Meta{RunID: "other-run"}, Scenarios: []Scenario{co("200 OK, file of 48 bytes"),
+		{ID: "PA-05", Verdict: result.Pass, Exchanges: parallel("0-5/24,10-15/24", "10-15/24")}}}
+	b.Scenarios[0].Findings[0].Got = strings.ReplaceAll(b.Scenarios[0].Findings[0].Got, testRunID, "other-run")
+	d := Compare(a, b)
+	if len(d.Scenarios) != 1 || d.Scenarios[0].ID != "CO-02" || len(d.Scenarios[0].Findings) != 1 {
+		t.Fatalf("diff = %+v; want CO-02's finding alone (PA-05's order is left open)", d.Scenarios)
+	}
+	if f := d.Scenarios[0].Findings[0]; f.A != "expected a 4xx; got 200 OK, file of 24 bytes (session <run>-CO-02-1)" || !strings.Contains(f.B, "48 bytes") {
+		t.Errorf("finding diff = %+v", f)
+	}
+	var buf bytes.Buffer
+	if err := WriteDiff(&buf, d, "a", "b"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "0 verdict(s) changed, 1 with the same verdict but other findings") {
+		t.Errorf("diff output:\n%s", buf.String())
+	}
+
+	// Another status among the parallel answers is a difference.
+	b.Scenarios[1].Exchanges[1].Response = &result.Response{Status: 409, StatusLine: "HTTP/1.1 409 Conflict"}
+	d = Compare(a, b)
+	if len(d.Scenarios) != 2 || len(d.Scenarios[1].Exchanges) != 1 || !strings.Contains(d.Scenarios[1].Exchanges[0].B, "409") {
+		t.Errorf("diff = %+v; want PA-05's statuses to differ", d.Scenarios)
 	}
 }
