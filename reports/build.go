@@ -290,24 +290,10 @@ func (c Catalogue) Scenario(r scenarios.Result) Scenario {
 		s.Findings = append(s.Findings, f)
 	}
 	s.Exchanges = append(s.Exchanges, r.Exchanges...)
-	s.Checked = checkedOf(r)
+	s.Checked = append([]string{}, r.Checked...)
 	return s
 }
 
-// checkedOf returns the clauses whose checks ran, as the result records them in its JSON
-// ("checked"), or an empty list when it records none.
-func checkedOf(r scenarios.Result) []string {
-	var probe struct {
-		Checked []string `json:"checked"`
-	}
-	if data, err := json.Marshal(r); err == nil {
-		_ = json.Unmarshal(data, &probe)
-	}
-	if probe.Checked == nil {
-		return []string{}
-	}
-	return probe.Checked
-}
 
 func (c Catalogue) scenarioDef(id string) (scenarios.Scenario, bool) {
 	for _, s := range c.Scenarios {
