@@ -294,7 +294,6 @@ func (c Catalogue) Scenario(r scenarios.Result) Scenario {
 	return s
 }
 
-
 func (c Catalogue) scenarioDef(id string) (scenarios.Scenario, bool) {
 	for _, s := range c.Scenarios {
 		if s.ID == id {
