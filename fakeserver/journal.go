@@ -1,0 +1,170 @@
+package fakeserver
+
+import (
+	"cmp"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/upspec/upspec/ranges"
+)
+
+// DefaultJournalSize is the number of entries the journal keeps when Options.JournalSize is 0.
+const DefaultJournalSize = 10000
+
+// maxJournalAnswer bounds the answer kept in a journal entry.
+const maxJournalAnswer = 256
+
+// Outcomes of a journal entry (JournalEntry.Outcome).
+const (
+	// OutcomeAnswered: an answer with a status was written.
+	OutcomeAnswered = "answered"
+	// OutcomeDropped: the connection was closed without an answer.
+	OutcomeDropped = "dropped"
+	// OutcomeReset: the connection was reset while the body was read, without an answer.
+	OutcomeReset = "reset"
+	// OutcomeStalled: the server stopped reading the body for a while, then failed it.
+	OutcomeStalled = "stalled"
+)
+
+// JournalEntry is one request the server answered, as it saw it.
+type JournalEntry struct {
+	Seq           int64         `json:"seq"`                      // 1, 2, ... in arrival order
+	Time          time.Time     `json:"time"`                     // when the request's head was read
+	Remote        string        `json:"remote"`                   // remote address
+	Method        string        `json:"method"`                   // the request's method
+	Path          string        `json:"path"`                     // the request's path
+	RangeHeader   string        `json:"range_header,omitempty"`   // the header name as sent: "X-Content-Range" or "Content-Range"
+	Range         string        `json:"range,omitempty"`          // its value as sent
+	Start         int64         `json:"start"`                    // the segment's bounds as parsed; -1 when no valid range
+	End           int64         `json:"end"`                      // the last byte of the segment; -1 when no valid range
+	Total         int64         `json:"total"`                    // the file's size; -1 when no valid range
+	SessionHeader string        `json:"session_header,omitempty"` // the header name as sent: "Session-ID" or "X-Session-ID"
+	Session       string        `json:"session,omitempty"`        // its value as sent
+	Disposition   string        `json:"disposition,omitempty"`    // Content-Disposition as sent
+	FileName      string        `json:"file_name,omitempty"`      // the file name it carries
+	ContentType   string        `json:"content_type,omitempty"`   // Content-Type as sent
+	ContentLength int64         `json:"content_length"`           // -1 when none was sent
+	BodyRead      int64         `json:"body_read"`                // body bytes the server read
+	Status        int           `json:"status"`                   // 0 when no answer was sent (dropped, reset)
+	Outcome       string        `json:"outcome"`                  // "answered", "dropped", "reset", "stalled", ...
+	Answer        string        `json:"answer,omitempty"`         // the range list or the body of the answer (first 256 bytes)
+	Reason        string        `json:"reason,omitempty"`         // why a request was refused
+	ShapedBy      []string      `json:"shaped_by,omitempty"`      // quirks and faults that shaped the answer
+	Fault         string        `json:"fault,omitempty"`          // the fault rule that fired, as written
+	Duration      time.Duration `json:"duration_ns"`              // from the head read to the answer written
+}
+
+// JournalFilter selects journal entries; the zero value selects all of them.
+type JournalFilter struct {
+	// Session keeps only the entries of this session ID ("" = every entry).
+	Session string
+	// Since keeps only the entries whose Seq is greater than Since.
+	Since int64
+}
+
+func (f JournalFilter) match(e *JournalEntry) bool {
+	return e.Seq > f.Since && (f.Session == "" || e.Session == f.Session)
+}
+
+// JournalPage is what a journal read returns: the entries selected, oldest first, with how
+// many entries the ring has dropped since the server started (or was reset) and the sequence
+// number of the latest entry, from which a poller continues (JournalFilter.Since).
+type JournalPage struct {
+	Entries []JournalEntry `json:"entries"`
+	Dropped int64          `json:"dropped"`
+	Last    int64          `json:"last"`
+}
+
+// SessionInfo is what the server holds of one session.
+type SessionInfo struct {
+	ID           string         `json:"id"`
+	FileName     string         `json:"file_name,omitempty"` // the last file name a segment of the session carried
+	Total        int64          `json:"total"`
+	Acknowledged []ranges.Range `json:"acknowledged"`
+	InFlight     []ranges.Range `json:"in_flight"`
+	State        string         `json:"state"` // SessionIncomplete or SessionComplete
+}
+
+// States of a session (SessionInfo.State).
+const (
+	// SessionIncomplete: bytes of the file are missing.
+	SessionIncomplete = "incomplete"
+	// SessionComplete: every byte is acknowledged.
+	SessionComplete = "complete"
+)
+
+// CompletedFile is a file whose last byte was acknowledged and that the store finished.
+type CompletedFile struct {
+	Session string `json:"session"` // the session ID it was uploaded under
+	Name    string `json:"name"`    // its name in the store (GET <FilePrefix><Name>)
+	Size    int64  `json:"size"`
+	Path    string `json:"path,omitempty"` // where it lives on disk; "" for a store in memory
+}
+
+// journal is a bounded ring of entries.
+type journal struct {
+	mu      sync.Mutex
+	size    int
+	ring    []JournalEntry // len <= size; ring[(start+i)%size] is the i-th oldest
+	start   int
+	seq     int64
+	dropped int64
+}
+
+func newJournal(size int) *journal {
+	if size <= 0 {
+		size = DefaultJournalSize
+	}
+	return &journal{size: size}
+}
+
+// next returns the next sequence number, in arrival order.
+func (j *journal) next() int64 {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.seq++
+	return j.seq
+}
+
+// add records e, dropping the oldest entry when the ring is full.
+func (j *journal) add(e JournalEntry) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if len(j.ring) < j.size {
+		j.ring = append(j.ring, e)
+		return
+	}
+	j.ring[j.start] = e
+	j.start = (j.start + 1) % j.size
+	j.dropped++
+}
+
+// read returns the entries f selects, in sequence order.
+func (j *journal) read(f JournalFilter) JournalPage {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	p := JournalPage{Entries: []JournalEntry{}, Dropped: j.dropped, Last: j.seq}
+	for i := range j.ring {
+		e := &j.ring[(j.start+i)%len(j.ring)]
+		if f.match(e) {
+			c := *e
+			c.ShapedBy = append([]string(nil), e.ShapedBy...)
+			p.Entries = append(p.Entries, c)
+		}
+	}
+	// Entries are added when their answers are written, which is not always arrival order.
+	sortEntries(p.Entries)
+	return p
+}
+
+// clear forgets every entry; sequence numbers go on.
+func (j *journal) clear() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.ring, j.start, j.dropped = nil, 0, 0
+}
+
+func sortEntries(es []JournalEntry) {
+	slices.SortFunc(es, func(a, b JournalEntry) int { return cmp.Compare(a.Seq, b.Seq) })
+}
