@@ -81,7 +81,7 @@ type behavior struct {
 }
 
 // deviation is one departure from the reference behaviour: a quirk of the real module, or
-// (later) a fault plan. install wraps the functions of the decision points it changes.
+// the scripted faults (faults.go). install wraps the functions of the decision points it changes.
 type deviation interface {
 	// name is what the exchanges it shapes are marked with.
 	name() string
@@ -192,6 +192,8 @@ const (
 	// function turns it into the completion answer. Left as it is, it is answered with its
 	// status and reason.
 	ordinaryUpload
+	// resetConnection resets the connection (RST) without a byte of answer.
+	resetConnection
 )
 
 // response is an answer to a segment request before it is written.
@@ -222,6 +224,17 @@ func (s *session) setValue(key, v any) {
 		s.values = map[any]any{}
 	}
 	s.values[key] = v
+}
+
+// value returns what the deviation keyed key keeps for the request, or nil.
+func (x *exchange) value(key any) any { return x.values[key] }
+
+// setValue keeps v for the deviation keyed key for the rest of the request.
+func (x *exchange) setValue(key, v any) {
+	if x.values == nil {
+		x.values = map[any]any{}
+	}
+	x.values[key] = v
 }
 
 // by marks the exchange as shaped by the deviation named name.

@@ -32,7 +32,7 @@ func startDeviating(t *testing.T, opts Options, devs ...deviation) (*Server, <-c
 	lines := make(chan string, 100)
 	opts.Logf = func(format string, args ...any) { lines <- fmt.Sprintf(format, args...) }
 	srv := NewUnstartedServer(opts)
-	srv.handler.b = newBehavior(srv.handler, append(srv.handler.opts.deviations(), devs...))
+	srv.handler.b = newBehavior(srv.handler, append(srv.handler.deviations(), devs...))
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -93,10 +93,10 @@ func TestCORS(t *testing.T) {
 
 func TestCORSFromNew(t *testing.T) {
 	h := New(Options{CORSOrigins: []string{"*"}})
-	if _, ok := h.(*cors); !ok {
-		t.Fatalf("New with CORSOrigins returned %T, want the CORS wrapper", h)
+	if _, ok := h.next.(*cors); !ok {
+		t.Fatalf("New with CORSOrigins serves through %T, want the CORS wrapper", h.next)
 	}
-	if _, ok := New(Options{}).(*cors); ok {
+	if _, ok := New(Options{}).next.(*cors); ok {
 		t.Fatal("New without CORSOrigins wraps the handler")
 	}
 }

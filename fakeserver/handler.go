@@ -39,6 +39,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -84,6 +85,7 @@ type session struct {
 	stored   string        // name of the completed file once Finish succeeded
 	answer   *answer       // the completion answer, in phaseDone
 	values   map[any]any   // what deviations keep for the session (session.value)
+	name     string        // the file name the latest segment carried (for inspection)
 }
 
 // reset forgets everything of the session (an expired completion).
@@ -113,24 +115,38 @@ type handler struct {
 
 	b *behavior // the decision points: the reference's, with the deviations installed
 
+	journal *journal      // every request answered (journal.go)
+	faults  *faultPlans   // the scripted faults, the last deviation installed (faults.go)
+	admin   http.Handler  // the admin API under opts.AdminPrefix (admin.go)
+	files   fileList      // the files completed since the start
+	stop    chan struct{} // closed when the server closes: a fault's wait ends
+	stopped sync.Once
+
 	activeN    atomic.Int64 // requests in ServeHTTP
 	activeMu   sync.Mutex
 	activeIdle *sync.Cond
 }
 
 // New returns the reference server as an http.Handler. The segment endpoint is opts.Path,
-// completed files are served under opts.FilePrefix, everything else is 404; opts.CORSOrigins
-// adds CORS (cors.go).
-func New(opts Options) http.Handler { return corsHandler(opts.CORSOrigins, newHandler(opts)) }
+// completed files are served under opts.FilePrefix, the admin API under opts.AdminPrefix,
+// other paths by opts.Fallback (404 without one); opts.CORSOrigins adds CORS (cors.go).
+func New(opts Options) *Handler {
+	h := newHandler(opts)
+	return &Handler{h: h, next: corsHandler(h.opts.CORSOrigins, h)}
+}
 
 func newHandler(opts Options) *handler {
 	h := &handler{
 		opts:     opts.withDefaults(),
 		now:      time.Now,
 		sessions: map[string]*session{},
+		stop:     make(chan struct{}),
 	}
 	h.pool.New = func() any { b := make([]byte, bodyBufferSize); return &b }
-	h.b = newBehavior(h, h.opts.deviations())
+	h.journal = newJournal(h.opts.JournalSize)
+	h.faults = newFaultPlans(h, h.opts.Faults)
+	h.b = newBehavior(h, h.deviations())
+	h.admin = newAdminAPI(h)
 	h.activeIdle = sync.NewCond(&h.activeMu)
 	return h
 }
@@ -144,18 +160,25 @@ func (h *handler) wait() {
 	h.activeMu.Unlock()
 }
 
-// exchange is one request in progress, with what the log line needs.
+// exchange is one request in progress, with what its journal entry and log line need.
 type exchange struct {
 	w       http.ResponseWriter
 	r       *http.Request
+	seq     int64     // the journal's sequence number
+	start   time.Time // when the head was read
+	hd      *segmentHeaders
 	session string
 	rng     string
 	status  int
-	in      int64 // body bytes read
-	out     int64 // response body bytes written
+	in      int64  // body bytes read
+	out     int64  // response body bytes written
+	outcome string // OutcomeAnswered unless a deviation or the handler says otherwise
+	reason  string // why the request was refused
+	answer  []byte // the start of the answer's body
 	// shapedBy names the deviations that shaped the answer, in the order they did; empty
 	// for the reference behaviour.
 	shapedBy []string
+	values   map[any]any // what deviations keep for the request (exchange.value)
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -167,20 +190,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.activeMu.Unlock()
 		}
 	}()
-	x := &exchange{w: w, r: r}
-	if h.opts.Logf != nil {
-		start := time.Now()
-		defer func() {
-			by := ""
-			if len(x.shapedBy) > 0 {
-				by = " by=" + strings.Join(x.shapedBy, ",")
-			}
-			h.opts.Logf("%s %s session=%s range=%s status=%d in=%d out=%d %s%s",
-				r.Method, r.URL.Path, orDash(x.session), orDash(x.rng), x.status, x.in, x.out,
-				time.Since(start).Round(time.Microsecond), by)
-		}()
+	p := r.URL.Path
+	if p != h.opts.Path && !strings.HasPrefix(p, h.opts.FilePrefix) && strings.HasPrefix(p, h.opts.AdminPrefix) {
+		h.admin.ServeHTTP(w, r) // not journalled
+		return
 	}
-	switch p := r.URL.Path; {
+	x := &exchange{w: w, r: r, seq: h.journal.next(), start: time.Now(), outcome: OutcomeAnswered}
+	defer h.record(x) // also when the answer is a dropped connection (a panic)
+	switch {
 	case p == h.opts.Path:
 		h.serveUpload(x)
 	case strings.HasPrefix(p, h.opts.FilePrefix):
@@ -190,13 +207,6 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		h.writeError(x, http.StatusNotFound, "not found")
 	}
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 // serveUpload handles the segment endpoint.
@@ -214,7 +224,7 @@ func (h *handler) serveUpload(x *exchange) {
 		return
 	}
 	hd, f := h.b.headers(x)
-	x.session, x.rng = hd.session, hd.rangeValue
+	x.hd, x.session, x.rng = &hd, hd.session, hd.rangeValue
 	if f != nil {
 		h.fail(x, f)
 		return
@@ -418,32 +428,11 @@ func (h *handler) forget(s *session) {
 func (h *handler) admit(x *exchange, hd *segmentHeaders) (ticket, *failure) {
 	s := h.lookup(hd.session)
 	defer s.mu.Unlock()
-	if !s.loaded {
-		s.loaded = true
-		u, ok, err := h.opts.Store.Load(s.id)
-		if err != nil {
-			h.dropIfEmpty(s)
-			return ticket{}, fail(kindStorage, http.StatusInternalServerError, oneLine(fmt.Sprintf("cannot load the session: %v", err)))
-		}
-		if ok {
-			s.upload, s.total = u, u.Total()
-			if rs := u.Ranges(); len(rs) > 0 {
-				s.acked = ranges.NewSet(s.total)
-				for _, r := range rs {
-					s.acked.Add(r)
-				}
-				if s.acked.Complete() {
-					s.phase = phaseComplete
-				}
-			}
-		} else if f := h.loadCompletion(s); f != nil {
-			h.dropIfEmpty(s)
-			return ticket{}, f
-		}
+	if f := h.load(s); f != nil {
+		h.dropIfEmpty(s)
+		return ticket{}, f
 	}
-	if s.expiredLocked(h.now()) {
-		s.reset()
-	}
+	s.name = hd.fileName
 	seg := hd.seg
 	if s.total != 0 && seg.Total != s.total {
 		return h.b.mismatch(x, s, seg)
@@ -469,6 +458,36 @@ func (h *handler) admit(x *exchange, hd *segmentHeaders) (ticket, *failure) {
 	}
 	s.inflight = append(s.inflight, r)
 	return ticket{s: s, upload: s.upload, gaps: gaps, claimed: true}, nil
+}
+
+// load reads the session from the store the first time it is looked up (its upload, or its
+// completion record), and forgets a completion that expired. s.mu is held.
+func (h *handler) load(s *session) *failure {
+	if !s.loaded {
+		s.loaded = true
+		u, ok, err := h.opts.Store.Load(s.id)
+		if err != nil {
+			return fail(kindStorage, http.StatusInternalServerError, oneLine(fmt.Sprintf("cannot load the session: %v", err)))
+		}
+		if ok {
+			s.upload, s.total = u, u.Total()
+			if rs := u.Ranges(); len(rs) > 0 {
+				s.acked = ranges.NewSet(s.total)
+				for _, r := range rs {
+					s.acked.Add(r)
+				}
+				if s.acked.Complete() {
+					s.phase = phaseComplete
+				}
+			}
+		} else if f := h.loadCompletion(s); f != nil {
+			return f
+		}
+	}
+	if s.expiredLocked(h.now()) {
+		s.reset()
+	}
+	return nil
 }
 
 // errBodyTimeout marks a body read that waited longer than BodyReadTimeout.
@@ -618,6 +637,7 @@ func (h *handler) completion(x *exchange, s *session, hd *segmentHeaders, u Uplo
 		if file, err = u.Finish(name); err != nil {
 			return nil, fail(kindStorage, http.StatusInternalServerError, oneLine(fmt.Sprintf("cannot finish the file: %v", err)))
 		}
+		h.completed(s.id, name, file)
 		h.b.finished(x, s.id, name, u.Total())
 		file = h.b.file(x, name, file)
 		*stored = name
@@ -648,9 +668,13 @@ func (h *handler) fail(x *exchange, f *failure) {
 
 // respond writes the answer to a segment request, in the form the behaviour gives it last.
 func (h *handler) respond(x *exchange, rp response) {
-	switch rp = h.b.respond(x, rp); rp.outcome {
+	rp = h.b.respond(x, rp)
+	x.reason = rp.reason
+	switch rp.outcome {
 	case dropConnection:
-		h.drop(x)
+		h.drop(x, false)
+	case resetConnection:
+		h.drop(x, true)
 	case falseSuccess:
 		h.falseSuccess(x)
 	case answerRanges:
@@ -662,12 +686,19 @@ func (h *handler) respond(x *exchange, rp response) {
 	}
 }
 
-// drop closes the connection without sending a byte.
-func (h *handler) drop(x *exchange) {
-	x.status = 0
+// drop closes the connection without sending a byte; with reset, it resets it (RST) rather
+// than closing it.
+func (h *handler) drop(x *exchange, reset bool) {
+	x.status, x.outcome = 0, OutcomeDropped
+	if reset {
+		x.outcome = OutcomeReset
+	}
 	conn, _, err := http.NewResponseController(x.w).Hijack()
 	if err != nil {
 		panic(http.ErrAbortHandler) // the server closes the connection without an answer
+	}
+	if tc, ok := conn.(*net.TCPConn); ok && reset {
+		_ = tc.SetLinger(0) // the close sends RST; a failure leaves a plain close
 	}
 	_ = conn.Close() // nothing else to do with it
 }
@@ -711,7 +742,7 @@ func (h *handler) writeError(x *exchange, status int, reason string) {
 	hdr.Set("Content-Length", strconv.Itoa(len(reason)+1))
 	x.w.WriteHeader(status)
 	n, _ := io.WriteString(x.w, reason+"\n") // a client that left cannot be told
-	x.status, x.out = status, int64(n)
+	x.status, x.out, x.reason, x.answer = status, int64(n), reason, []byte(reason+"\n")
 }
 
 // write201 answers an accepted segment: the list in the Range header and as the body, no
@@ -723,7 +754,7 @@ func (h *handler) write201(x *exchange, list string) {
 	hdr["Content-Type"] = nil // no sniffed type either
 	x.w.WriteHeader(http.StatusCreated)
 	n, _ := io.WriteString(x.w, list) // a client that left cannot be told
-	x.status, x.out = http.StatusCreated, int64(n)
+	x.status, x.out, x.answer = http.StatusCreated, int64(n), []byte(list)
 }
 
 // writeAnswer writes a completion answer.
@@ -738,7 +769,7 @@ func (h *handler) writeAnswer(x *exchange, a *answer) {
 	hdr["Content-Length"] = []string{strconv.Itoa(len(a.body))}
 	x.w.WriteHeader(a.status)
 	n, _ := x.w.Write(a.body) // a client that left cannot be told
-	x.status, x.out = a.status, int64(n)
+	x.status, x.out, x.answer = a.status, int64(n), a.body
 }
 
 // serveFile serves a completed file: GET or HEAD <FilePrefix><name>.

@@ -2,7 +2,10 @@ package fakeserver
 
 import (
 	"cmp"
+	"fmt"
+	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -84,6 +87,7 @@ type SessionInfo struct {
 	Acknowledged []ranges.Range `json:"acknowledged"`
 	InFlight     []ranges.Range `json:"in_flight"`
 	State        string         `json:"state"` // SessionIncomplete or SessionComplete
+	List         string         `json:"list"`  // Acknowledged as a 201 would list it; "" when none
 }
 
 // States of a session (SessionInfo.State).
@@ -96,10 +100,12 @@ const (
 
 // CompletedFile is a file whose last byte was acknowledged and that the store finished.
 type CompletedFile struct {
-	Session string `json:"session"` // the session ID it was uploaded under
-	Name    string `json:"name"`    // its name in the store (GET <FilePrefix><Name>)
-	Size    int64  `json:"size"`
-	Path    string `json:"path,omitempty"` // where it lives on disk; "" for a store in memory
+	Session string    `json:"session"` // the session ID it was uploaded under
+	Name    string    `json:"name"`    // its name in the store (GET <FilePrefix><Name>)
+	Size    int64     `json:"size"`
+	Path    string    `json:"path,omitempty"` // where it lives on disk; "" for a store in memory
+	URL     string    `json:"url"`            // the URL path the built-in backend serves it at
+	Time    time.Time `json:"time"`           // when the store finished it
 }
 
 // journal is a bounded ring of entries.
@@ -167,4 +173,105 @@ func (j *journal) clear() {
 
 func sortEntries(es []JournalEntry) {
 	slices.SortFunc(es, func(a, b JournalEntry) int { return cmp.Compare(a.Seq, b.Seq) })
+}
+
+// record adds the journal entry of x and writes its log line; it runs once the answer is
+// written, or the connection dropped.
+func (h *handler) record(x *exchange) {
+	e := h.entry(x)
+	h.journal.add(e)
+	if h.opts.Logf != nil {
+		h.opts.Logf("%s", logLine(&e, x.out))
+	}
+}
+
+// entry is the journal entry of x.
+func (h *handler) entry(x *exchange) JournalEntry {
+	r := x.r
+	e := JournalEntry{
+		Seq:           x.seq,
+		Time:          x.start,
+		Remote:        r.RemoteAddr,
+		Method:        r.Method,
+		Path:          r.URL.Path,
+		Start:         -1,
+		End:           -1,
+		Total:         -1,
+		ContentType:   r.Header.Get("Content-Type"),
+		Disposition:   r.Header.Get(keyDisposition),
+		ContentLength: -1,
+		BodyRead:      x.in,
+		Status:        x.status,
+		Outcome:       x.outcome,
+		Reason:        x.reason,
+		ShapedBy:      x.shapedBy,
+		Fault:         firedRule(x),
+		Duration:      time.Since(x.start),
+	}
+	e.RangeHeader, e.Range = firstHeader(r, "X-Content-Range", keyXContentRange, "Content-Range", keyContentRange)
+	e.SessionHeader, e.Session = firstHeader(r, "Session-ID", keySessionID, "X-Session-ID", keyXSessionID)
+	if len(r.Header["Content-Length"]) > 0 && len(r.TransferEncoding) == 0 {
+		e.ContentLength = r.ContentLength
+	}
+	if hd := x.hd; hd != nil {
+		if hd.hasRange {
+			e.Start, e.End, e.Total = hd.seg.Start, hd.seg.End, hd.seg.Total
+		}
+		if hd.session != "" {
+			e.Session = hd.session
+		}
+		e.FileName = hd.fileName
+	}
+	if x.status == 0 && e.Outcome == OutcomeAnswered {
+		e.Outcome = OutcomeDropped // the handler ended without an answer
+	}
+	if len(x.answer) > maxJournalAnswer {
+		e.Answer = string(x.answer[:maxJournalAnswer])
+	} else {
+		e.Answer = string(x.answer)
+	}
+	return e
+}
+
+// firstHeader returns the name (as the protocol spells it) and value of the first of two
+// alias headers that r carries.
+func firstHeader(r *http.Request, name1, key1, name2, key2 string) (name, value string) {
+	if vs := r.Header[key1]; len(vs) > 0 {
+		return name1, vs[0]
+	}
+	if vs := r.Header[key2]; len(vs) > 0 {
+		return name2, vs[0]
+	}
+	return "", ""
+}
+
+// logLine is the one line of -v for e: method, path, session, range, status (or the outcome
+// of a request that got no answer), body bytes read and written, duration, the reason of a
+// refusal, the fault that fired, and, last, the deviations that shaped the answer.
+func logLine(e *JournalEntry, out int64) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s session=%s range=%s", e.Method, e.Path, orDash(e.Session), orDash(e.Range))
+	if e.Status != 0 {
+		fmt.Fprintf(&b, " status=%d", e.Status)
+	} else {
+		fmt.Fprintf(&b, " status=- outcome=%s", e.Outcome)
+	}
+	fmt.Fprintf(&b, " in=%d out=%d %s", e.BodyRead, out, e.Duration.Round(time.Microsecond))
+	if e.Reason != "" {
+		fmt.Fprintf(&b, " reason=%q", e.Reason)
+	}
+	if e.Fault != "" {
+		fmt.Fprintf(&b, " fault=%q", e.Fault)
+	}
+	if len(e.ShapedBy) > 0 {
+		b.WriteString(" by=" + strings.Join(e.ShapedBy, ","))
+	}
+	return b.String()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

@@ -114,7 +114,7 @@ func TestDeviationPaths(t *testing.T) {
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		x := &exchange{w: w, r: r}
 		if r.URL.Path == "/drop" {
-			h.drop(x)
+			h.drop(x, false)
 			return
 		}
 		h.falseSuccess(x)

@@ -19,6 +19,8 @@ const (
 	DefaultCompletionTTL = 10 * time.Minute
 	// DefaultBodyReadTimeout is the longest pause allowed between two reads of a body.
 	DefaultBodyReadTimeout = 30 * time.Second
+	// DefaultAdminPrefix is the URL prefix of the admin API.
+	DefaultAdminPrefix = "/_upspec/"
 	// DefaultBackendTimeout bounds a hand-off to an external backend when Options has no
 	// BackendClient.
 	DefaultBackendTimeout = 30 * time.Second
@@ -66,9 +68,25 @@ type Options struct {
 	Fallback http.Handler
 	// Quirks selects deviations of the real module; the zero value selects none.
 	Quirks QuirkSet
+	// Faults is the scripted fault plan (ParseFaultRules): rules consulted in order for each
+	// segment, each firing as many times as it says. A rule with a plan name (plan=NAME) is
+	// used only by requests that carry the FaultPlanHeader with that name.
+	Faults []FaultRule
+	// JournalSize is how many requests the journal keeps (the oldest are dropped and
+	// counted); default DefaultJournalSize.
+	JournalSize int
+	// AdminPrefix is the URL prefix of the admin API (journal, sessions, files, faults,
+	// reset); default DefaultAdminPrefix. The segment endpoint and the files are matched
+	// before it, so it never shadows them.
+	AdminPrefix string
+	// OnComplete, when non-nil, is called once per completed file, after the store finished
+	// it and before the backend is asked. It is called from many goroutines at once and
+	// holds up the completing request while it runs.
+	OnComplete func(CompletedFile)
 	// Logf, when non-nil, receives one line per request: method, path, session, range,
-	// status, body bytes read and written, and duration. It is called from many goroutines
-	// at once.
+	// status, body bytes read and written, duration, the reason of a refusal, the fault that
+	// fired and the deviations that shaped the answer (last, after "by="). It is called from
+	// many goroutines at once.
 	Logf func(format string, args ...any)
 }
 
@@ -79,6 +97,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.FilePrefix == "" {
 		o.FilePrefix = DefaultFilePrefix
+	}
+	if o.AdminPrefix == "" {
+		o.AdminPrefix = DefaultAdminPrefix
 	}
 	if o.Store == nil {
 		o.Store = NewMemoryStore()
@@ -96,5 +117,6 @@ func (o Options) withDefaults() Options {
 }
 
 // deviations returns the deviations from the reference behaviour that o selects, in the order
-// they are installed: the quirks, in registry order.
+// they are installed: the quirks, in registry order. The scripted faults come after them
+// (handler.deviations).
 func (o Options) deviations() []deviation { return o.Quirks.deviations() }

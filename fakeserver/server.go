@@ -146,6 +146,7 @@ func (s *Server) Close() error {
 			err = s.srv.Close()
 			<-s.done
 		}
+		s.handler.close() // a fault that waits stops waiting
 		s.handler.wait()
 		if cerr := s.handler.opts.Store.Close(); err == nil {
 			err = cerr

@@ -63,7 +63,7 @@ func inProcessServeWrapped(tb testing.TB, wrap func(http.Handler) http.Handler, 
 	if err != nil {
 		tb.Fatalf("flags %q: %v", args, err)
 	}
-	h := fakeserver.New(opts)
+	var h http.Handler = fakeserver.New(opts)
 	if wrap != nil {
 		h = wrap(h)
 	}
