@@ -162,19 +162,20 @@ func (h *handler) wait() {
 
 // exchange is one request in progress, with what its journal entry and log line need.
 type exchange struct {
-	w       http.ResponseWriter
-	r       *http.Request
-	seq     int64     // the journal's sequence number
-	start   time.Time // when the head was read
-	hd      *segmentHeaders
-	session string
-	rng     string
-	status  int
-	in      int64  // body bytes read
-	out     int64  // response body bytes written
-	outcome string // OutcomeAnswered unless a deviation or the handler says otherwise
-	reason  string // why the request was refused
-	answer  []byte // the start of the answer's body
+	w        http.ResponseWriter
+	r        *http.Request
+	seq      int64     // the journal's sequence number
+	start    time.Time // when the head was read
+	hd       *segmentHeaders
+	session  string
+	rng      string
+	status   int
+	in       int64  // body bytes read
+	out      int64  // response body bytes written
+	outcome  string // OutcomeAnswered unless a deviation or the handler says otherwise
+	recorded bool   // the journal has the entry
+	reason   string // why the request was refused
+	answer   []byte // the start of the answer's body
 	// shapedBy names the deviations that shaped the answer, in the order they did; empty
 	// for the reference behaviour.
 	shapedBy []string
@@ -196,7 +197,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	x := &exchange{w: w, r: r, seq: h.journal.next(), start: time.Now(), outcome: OutcomeAnswered}
-	defer h.record(x) // also when the answer is a dropped connection (a panic)
+	defer h.record(x) // a file or an OPTIONS answer; a no-op when the answer was recorded
 	switch {
 	case p == h.opts.Path:
 		h.serveUpload(x)
@@ -693,6 +694,7 @@ func (h *handler) drop(x *exchange, reset bool) {
 	if reset {
 		x.outcome = OutcomeReset
 	}
+	h.record(x)
 	conn, _, err := http.NewResponseController(x.w).Hijack()
 	if err != nil {
 		panic(http.ErrAbortHandler) // the server closes the connection without an answer
@@ -740,9 +742,10 @@ func (h *handler) writeError(x *exchange, status int, reason string) {
 	hdr.Set("Content-Type", "text/plain; charset=utf-8")
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Content-Length", strconv.Itoa(len(reason)+1))
+	x.status, x.out, x.reason, x.answer = status, int64(len(reason)+1), reason, []byte(reason+"\n")
+	h.record(x)
 	x.w.WriteHeader(status)
-	n, _ := io.WriteString(x.w, reason+"\n") // a client that left cannot be told
-	x.status, x.out, x.reason, x.answer = status, int64(n), reason, []byte(reason+"\n")
+	_, _ = io.WriteString(x.w, reason+"\n") // a client that left cannot be told
 }
 
 // write201 answers an accepted segment: the list in the Range header and as the body, no
@@ -752,9 +755,10 @@ func (h *handler) write201(x *exchange, list string) {
 	hdr["Range"] = []string{list}
 	hdr["Content-Length"] = []string{strconv.Itoa(len(list))}
 	hdr["Content-Type"] = nil // no sniffed type either
+	x.status, x.out, x.answer = http.StatusCreated, int64(len(list)), []byte(list)
+	h.record(x)
 	x.w.WriteHeader(http.StatusCreated)
-	n, _ := io.WriteString(x.w, list) // a client that left cannot be told
-	x.status, x.out, x.answer = http.StatusCreated, int64(n), []byte(list)
+	_, _ = io.WriteString(x.w, list) // a client that left cannot be told
 }
 
 // writeAnswer writes a completion answer.
@@ -767,9 +771,10 @@ func (h *handler) writeAnswer(x *exchange, a *answer) {
 		hdr["Content-Type"] = nil
 	}
 	hdr["Content-Length"] = []string{strconv.Itoa(len(a.body))}
+	x.status, x.out, x.answer = a.status, int64(len(a.body)), a.body
+	h.record(x)
 	x.w.WriteHeader(a.status)
-	n, _ := x.w.Write(a.body) // a client that left cannot be told
-	x.status, x.out, x.answer = a.status, int64(n), a.body
+	_, _ = x.w.Write(a.body) // a client that left cannot be told
 }
 
 // serveFile serves a completed file: GET or HEAD <FilePrefix><name>.

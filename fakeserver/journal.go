@@ -175,9 +175,14 @@ func sortEntries(es []JournalEntry) {
 	slices.SortFunc(es, func(a, b JournalEntry) int { return cmp.Compare(a.Seq, b.Seq) })
 }
 
-// record adds the journal entry of x and writes its log line; it runs once the answer is
-// written, or the connection dropped.
+// record adds the journal entry of x and writes its log line, once per request: just before
+// the answer is written or the connection dropped, so that a client that got its answer
+// finds the request in the journal.
 func (h *handler) record(x *exchange) {
+	if x.recorded {
+		return
+	}
+	x.recorded = true
 	e := h.entry(x)
 	h.journal.add(e)
 	if h.opts.Logf != nil {

@@ -1,0 +1,249 @@
+package fakeserver
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/upspec/upspec/ranges"
+)
+
+// trySend sends q on a new connection and returns what the client sees: the answer as
+// "STATUS BODY", or "reset" (the connection was reset) or "dropped" (closed unanswered).
+func trySend(t *testing.T, srv *Server, q segReq, plan ...string) (string, reply) {
+	t.Helper()
+	if len(plan) > 0 {
+		q.headers = append(slices.Clone(q.headers), FaultPlanHeader+": "+plan[0])
+	}
+	c := dial(t, srv.Addr)
+	if _, err := io.WriteString(c, q.wire(srv.Addr)); err != nil {
+		return clientError(t, err), reply{}
+	}
+	resp, err := readResponse(bufio.NewReader(c))
+	if err != nil {
+		return clientError(t, err), reply{}
+	}
+	return fmt.Sprintf("%d %s", resp.status, resp.body), resp
+}
+
+// readResponse reads one answer off br.
+func readResponse(br *bufio.Reader) (reply, error) {
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		return reply{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return reply{}, err
+	}
+	return reply{status: resp.StatusCode, header: resp.Header, body: string(b)}, nil
+}
+
+// sees reports whether the client's view got is want, or starts with want's part before a
+// final "*".
+func sees(got, want string) bool {
+	if p, ok := strings.CutSuffix(want, "*"); ok {
+		return strings.HasPrefix(got, p)
+	}
+	return got == want
+}
+
+// clientError names what a client sees of a failed exchange.
+func clientError(t *testing.T, err error) string {
+	t.Helper()
+	var ne net.Error
+	switch {
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return "reset"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "dropped"
+	case errors.As(err, &ne) && ne.Timeout():
+		t.Fatalf("the exchange timed out: %v", err)
+	}
+	t.Fatalf("unexpected client error: %v", err)
+	return ""
+}
+
+// faultStep is one segment of a fault table and what the client must see.
+type faultStep struct {
+	start, end int64
+	want       string            // trySend's summary, a prefix of it for a body
+	header     map[string]string // headers the answer must carry
+	fired      bool              // a rule fired for it (the journal says so)
+	holds      string            // the session's list afterwards, "-" for none; "" unchecked
+}
+
+// finishUpload sends what the server reports missing in session sid, then checks the
+// completion and the stored bytes.
+func finishUpload(t *testing.T, srv *Server, sid string, seed int, total int64, name string) {
+	t.Helper()
+	missing := []ranges.Range{{Start: 0, End: total - 1}}
+	if info, ok := srv.Session(sid); ok {
+		set := ranges.NewSet(total)
+		for _, r := range info.Acknowledged {
+			set.Add(r)
+		}
+		missing = set.Missing()
+	}
+	var last string
+	for _, r := range missing {
+		last, _ = trySend(t, srv, segment(sid, r.Start, r.End, total, name, pattern(seed, r.Start, r.End)))
+	}
+	if len(missing) > 0 && last != "200 completed" {
+		t.Fatalf("the last missing segment got %q, want 200 completed", last)
+	}
+	code, body := qGet(t, srv, name)
+	if code != 200 || body != string(pattern(seed, 0, total-1)) {
+		t.Fatalf("GET %s: %d %q, want the whole file", name, code, body)
+	}
+}
+
+// TestFaultActions: each action through the wire, with what the client sees, what the
+// journal says, and that nothing acknowledged is lost: after each step the session still
+// holds every range a 201 listed (but for forget, which loses the session on purpose), and
+// sending what the server reports missing completes the file with the right bytes.
+func TestFaultActions(t *testing.T) {
+	const total = 24
+	tests := []struct {
+		name  string
+		rules []string
+		loses bool // the rule loses acknowledged ranges on purpose
+		steps []faultStep
+	}{
+		{"503 with Retry-After, twice, then success", []string{"status=503,retry-after=2,times=2,match=first"}, false, []faultStep{
+			{0, 7, "503 scripted fault status=503,retry-after=2,times=2,match=first\n", map[string]string{"Retry-After": "2"}, true, ""},
+			{0, 7, "503 *", map[string]string{"Retry-After": "2"}, true, ""},
+			{0, 7, "201 0-7/24", nil, false, ""},
+		}},
+		{"500 on a middle segment", []string{"status=500,match=middle"}, false, []faultStep{
+			{0, 7, "201 0-7/24", nil, false, ""},
+			{8, 15, "500 scripted fault*", nil, true, "0-7/24"},
+			{16, 23, "201 0-7/24,16-23/24", nil, false, ""},
+		}},
+		{"502 at a byte offset", []string{"status=502,offset=10"}, false, []faultStep{
+			{0, 7, "201 0-7/24", nil, false, ""},
+			{8, 15, "502 *", nil, true, ""},
+			{8, 15, "201 0-15/24", nil, false, ""},
+		}},
+		{"413 with a body of one's own", []string{"status=413,body=<html>too%20large</html>,content-type=text/html"}, false, []faultStep{
+			{0, 7, "413 <html>too large</html>", map[string]string{"Content-Type": "text/html"}, true, ""},
+			{0, 7, "201 0-7/24", nil, false, ""},
+		}},
+		{"413 before the body", []string{"status=413,early"}, false, []faultStep{
+			{0, 7, "413 *", nil, true, "-"},
+		}},
+		{"rules consumed in order", []string{"status=503", "status=502,times=always,session=other", "status=500"}, false, []faultStep{
+			{0, 7, "503 *", nil, true, "-"},
+			{0, 7, "500 *", nil, true, "-"},
+			{0, 7, "201 0-7/24", nil, false, "0-7/24"},
+		}},
+		{"partial commit, then 500", []string{"keep=3,match=first"}, false, []faultStep{
+			{0, 7, "500 scripted fault keep=3,match=first\n", nil, true, "0-2/24"},
+		}},
+		{"partial commit, then reset", []string{"keep=3,then=reset"}, false, []faultStep{
+			{0, 7, "reset", nil, true, "0-2/24"},
+		}},
+		{"partial commit that completes the file", []string{"keep=100,then=503,match=last"}, false, []faultStep{
+			{0, 15, "201 0-15/24", nil, false, ""},
+			{16, 23, "503 *", nil, true, "0-23/24"},
+			{16, 23, "200 completed", nil, false, ""},
+		}},
+		{"reset after 4 body bytes", []string{"reset-after=4"}, false, []faultStep{
+			{0, 7, "reset", nil, true, "-"},
+			{0, 7, "201 0-7/24", nil, false, "0-7/24"},
+		}},
+		{"reset after the whole body", []string{"reset-after=8"}, false, []faultStep{
+			{0, 7, "reset", nil, true, "-"},
+		}},
+		{"stall, then go on", []string{"stall=100ms,after=4"}, false, []faultStep{
+			{0, 7, "201 0-7/24", nil, true, ""},
+		}},
+		{"lost reply of the last segment", []string{"lost-reply,match=last"}, false, []faultStep{
+			{0, 7, "201 0-7/24", nil, false, ""},
+			{8, 23, "dropped", nil, true, ""},
+			{8, 23, "200 completed", nil, false, ""},
+		}},
+		{"lost reply of a middle segment", []string{"lost-reply,match=middle"}, false, []faultStep{
+			{0, 7, "201 0-7/24", nil, false, ""},
+			{8, 15, "dropped", nil, true, "0-15/24"},
+		}},
+		{"delayed answer", []string{"delay=100ms"}, false, []faultStep{
+			{0, 7, "201 0-7/24", nil, true, ""},
+		}},
+		{"forgotten session", []string{"forget,match=middle"}, true, []faultStep{
+			{0, 7, "201 0-7/24", nil, false, ""},
+			{8, 15, "201 8-15/24", nil, true, "8-15/24"},
+		}},
+		{"restart", []string{"restart,match=middle", "restart,match=last,times=2"}, false, []faultStep{
+			{0, 7, "201 0-7/24", nil, false, ""},
+			{8, 15, "201 0-15/24", nil, true, ""},    // the store kept 0-7
+			{16, 23, "200 completed", nil, true, ""}, // and 0-15
+			{16, 23, "201 16-23/24", nil, true, ""},  // the kept completion was in memory: lost
+		}},
+	}
+	for _, sk := range storeKinds()[:2] {
+		for _, tt := range tests {
+			t.Run(sk.name+"/"+tt.name, func(t *testing.T) {
+				rules := MustParseFaultRules(tt.rules...)
+				srv := startServer(t, Options{Store: sk.make(t), Faults: rules})
+				sid, name := "f1", "fault.bin"
+				acked := ranges.NewSet(total)
+				for i, st := range tt.steps {
+					began := time.Now()
+					got, rp := trySend(t, srv, segment(sid, st.start, st.end, total, name, pattern(1, st.start, st.end)))
+					took := time.Since(began)
+					if !sees(got, st.want) {
+						t.Fatalf("step %d (%d-%d): the client sees %q, want %q", i, st.start, st.end, got, st.want)
+					}
+					for k, v := range st.header {
+						if rp.header.Get(k) != v {
+							t.Errorf("step %d: %s %q, want %q", i, k, rp.header.Get(k), v)
+						}
+					}
+					if rp.status == 200 {
+						acked = ranges.NewSet(total) // done: a later session is a new upload
+					}
+					if rp.status == 201 {
+						l, err := ranges.ParseList(rp.body)
+						if err != nil {
+							t.Fatalf("step %d: list %q: %v", i, rp.body, err)
+						}
+						for _, r := range l.Set().Ranges() {
+							acked.Add(r)
+						}
+					}
+					es := srv.Journal(JournalFilter{})
+					e := es[len(es)-1]
+					if fired := e.Fault != ""; fired != st.fired || fired && (!slices.Contains(e.ShapedBy, "fault") || !slices.Contains(tt.rules, e.Fault)) {
+						t.Errorf("step %d: journal fault %q shaped by %v, want fired=%v", i, e.Fault, e.ShapedBy, st.fired)
+					}
+					if rule, err := ParseFaultRule(e.Fault); err == nil && (rule.action == actStall || rule.action == actDelay) && (took < rule.wait || e.Duration < rule.wait) {
+						t.Errorf("step %d: answered after %v (journal %v), want at least %v", i, took, e.Duration, rule.wait)
+					}
+					if info, ok := srv.Session(sid); st.holds != "" && (ok || st.holds != "-") && info.List != st.holds {
+						t.Errorf("step %d: the session holds %q (found %v), want %q", i, info.List, ok, st.holds)
+					}
+					if info, ok := srv.Session(sid); !tt.loses && acked.Len() > 0 && (!ok || info.State == SessionIncomplete) {
+						have := ranges.NewSet(total)
+						for _, r := range info.Acknowledged {
+							have.Add(r)
+						}
+						if !ok || len(acked.Subtract(have)) > 0 {
+							t.Fatalf("step %d: the session holds %v, the client was told %v", i, info.Acknowledged, acked)
+						}
+					}
+				}
+				finishUpload(t, srv, sid, 1, total, name)
+			})
+		}
+	}
+}
