@@ -247,3 +247,134 @@ func TestFaultActions(t *testing.T) {
 		}
 	}
 }
+
+// TestFaultBodyBytes: the journal says how much of the body each action read, and how the
+// request ended.
+func TestFaultBodyBytes(t *testing.T) {
+	const total = 512 << 10
+	tests := []struct {
+		rule    string
+		want    string // what the client sees
+		read    int64
+		status  int
+		outcome string
+	}{
+		{"reset-after=256K", "reset", 256 << 10, 0, OutcomeReset},
+		{"reset-after=0", "reset", 0, 0, OutcomeReset},
+		{"status=413,early", "413 *", 0, 413, OutcomeAnswered},
+		{"status=503", "503 *", total, 503, OutcomeAnswered},
+		{"keep=1K,then=reset", "reset", total, 0, OutcomeReset},
+		{"lost-reply", "dropped", total, 0, OutcomeDropped},
+	}
+	for _, tt := range tests {
+		t.Run(tt.rule, func(t *testing.T) {
+			srv := startServer(t, Options{Faults: MustParseFaultRules(tt.rule)})
+			got, _ := trySend(t, srv, segment("big", 0, total-1, total, "big.bin", pattern(2, 0, total-1)))
+			if !sees(got, tt.want) {
+				t.Fatalf("the client sees %q, want %q", got, tt.want)
+			}
+			es := srv.Journal(JournalFilter{Session: "big"})
+			if len(es) != 1 {
+				t.Fatalf("journal: %d entries, want 1", len(es))
+			}
+			e := es[0]
+			if e.BodyRead != tt.read || e.Status != tt.status || e.Outcome != tt.outcome || e.Fault != tt.rule {
+				t.Errorf("journal: read %d status %d outcome %q fault %q, want %d %d %q %q",
+					e.BodyRead, e.Status, e.Outcome, e.Fault, tt.read, tt.status, tt.outcome, tt.rule)
+			}
+		})
+	}
+}
+
+// TestFaultStallBounded: a stall holds the body for its time, then the request goes on; a
+// client that gives up during it leaves an entry "stalled"; closing the server ends a stall
+// at once.
+func TestFaultStallBounded(t *testing.T) {
+	srv, err := NewServer(Options{Faults: MustParseFaultRules("stall=10m,after=4,session=long", "stall=100ms,after=4,session=gone")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+
+	// The client sends half of the body and leaves while the server stalls.
+	q := segment("gone", 0, 7, 8, "s.bin", pattern(3, 0, 7))
+	c := dial(t, srv.Addr)
+	w := q.wire(srv.Addr)
+	if _, err := io.WriteString(c, w[:len(w)-4]); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the session in flight", func() bool {
+		info, ok := srv.Session("gone")
+		return ok && len(info.InFlight) == 1
+	})
+	_ = c.Close()
+	waitFor(t, "the stalled entry", func() bool {
+		es := srv.Journal(JournalFilter{Session: "gone"})
+		return len(es) == 1 && es[0].Outcome == OutcomeStalled && es[0].BodyRead == 4
+	})
+
+	// A stall of ten minutes ends when the server closes.
+	c2 := dial(t, srv.Addr)
+	q2 := segment("long", 0, 7, 8, "l.bin", pattern(3, 0, 7))
+	if _, err := io.WriteString(c2, q2.wire(srv.Addr)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the stall", func() bool {
+		info, ok := srv.Session("long")
+		return ok && len(info.InFlight) == 1
+	})
+	closed := make(chan error, 1)
+	go func() { closed <- srv.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	case <-time.After(testTimeout):
+		t.Fatal("Close waited for the stall")
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after testTimeout.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(testTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestFaultPlanHeader: a rule of a named plan applies only to requests that name it; a
+// request that names a plan without rules is refused; the counts are the plan's.
+func TestFaultPlanHeader(t *testing.T) {
+	srv := startServer(t, Options{Faults: MustParseFaultRules("status=503,plan=flaky,times=2", "status=500")})
+	q := func(sid string) segReq { return segment(sid, 0, 7, 8, "p.bin", pattern(4, 0, 7)) }
+	steps := []struct {
+		sid, plan, want string
+	}{
+		{"p1", "flaky", "503 *"},
+		{"p2", "", "500 *"}, // the default plan
+		{"p3", "", "200 completed"},
+		{"p4", "flaky", "503 *"},
+		{"p5", "flaky", "200 completed"}, // the plan's rule fired its two times
+		{"p6", "nope", `400 no fault plan named "nope" (header Upspec-Fault-Plan)` + "\n"},
+	}
+	for i, st := range steps {
+		var got string
+		if st.plan != "" {
+			got, _ = trySend(t, srv, q(st.sid), st.plan)
+		} else {
+			got, _ = trySend(t, srv, q(st.sid))
+		}
+		if !sees(got, st.want) {
+			t.Errorf("step %d: %q, want %q", i, got, st.want)
+		}
+	}
+	want := []FaultStatus{{Rule: "status=503,plan=flaky,times=2", Plan: "flaky", Times: 2, Fired: 2}, {Rule: "status=500", Times: 1, Fired: 1}}
+	if got := srv.Admin().Faults(); !slices.Equal(got, want) {
+		t.Errorf("Faults() = %+v, want %+v", got, want)
+	}
+}
