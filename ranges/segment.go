@@ -24,7 +24,8 @@ import (
 
 // Range is an inclusive byte range: Start and End are both part of it.
 type Range struct {
-	Start, End int64
+	Start int64 `json:"start"`
+	End   int64 `json:"end"`
 }
 
 // Len returns the number of bytes in r, End-Start+1.

@@ -45,6 +45,7 @@ type serveConfig struct {
 	cors           []string   // --cors: origins allowed cross-origin
 	quirks         quirkFlags // --profile, --quirk, --no-quirk, --list-quirks (serve_quirks.go)
 	profileName    string     // the profile (or quirk set) resolved from quirks
+	mock           mockFlags  // --fault, --admin-prefix, --journal-size (serve_faults.go)
 }
 
 // serveUsageError is a usage or setup problem: printed as one line, exit status 2.
@@ -80,11 +81,12 @@ func newServeFlagSet(cfg *serveConfig) *pflag.FlagSet {
 	fs.Var(&cfg.maxSegmentSize, "max-segment-size", "largest segment, e.g. 1MiB (0 = no limit; larger → 413)")
 	fs.Var(&cfg.rangeFormat, "range-format", "range list form in 201 answers: module (0-5/24,9-15/24) or compact (0-5,9-15/24)")
 	fs.DurationVar(&cfg.completionTTL, "completion-ttl", fakeserver.DefaultCompletionTTL, "how long a retry after completion gets the completion answer again")
-	fs.BoolVarP(&cfg.verbose, "verbose", "v", false, "log one line per request on stderr")
+	fs.BoolVarP(&cfg.verbose, "verbose", "v", false, "log one line per request on stderr: method, path, session, range, status, bytes, duration, the reason of a refusal, the fault that fired, what shaped the answer")
 	fs.StringVar(&cfg.static, "static", "", "serve the files of this `directory` at / instead of the embedded demo page")
 	fs.BoolVar(&cfg.noUI, "no-ui", false, "serve no page at / (only the segment endpoint and the files)")
 	fs.StringSliceVar(&cfg.cors, "cors", nil, "let pages of these `origins` (http://host:port, comma-separated or repeated; * for any) post segments: answer preflights, add Access-Control-* headers")
 	registerQuirkFlags(fs, &cfg.quirks)
+	registerMockFlags(fs, &cfg.mock)
 	return fs
 }
 
@@ -112,6 +114,9 @@ Examples:
   upspec serve --static ./my-page                # your own page at / against the mock
   upspec serve --profile nginx-upload-module     # the real module, bugs included (see --list-quirks)
   upspec serve --profile nginx-upload-module --no-quirk drop-on-malformed --quirk cleanup-on-disconnect
+  upspec serve -v --fault status=503,retry-after=2,times=2 --fault lost-reply,match=last
+  upspec serve --fault reset-after=256K,plan=flaky   # only for requests with Upspec-Fault-Plan: flaky
+  curl http://127.0.0.1:8080/_upspec/journal     # what the server saw (also sessions, files, faults)
 
   curl -i -X POST http://127.0.0.1:8080/upload -H 'Content-Type: application/octet-stream' \
        -H 'Content-Disposition: attachment; filename="a.txt"' -H 'Session-ID: s1' \
@@ -161,6 +166,7 @@ func serveMain(args []string, stdout, stderr io.Writer) int {
 	if page := cfg.pageText(); page != "" {
 		fmt.Fprintf(stdout, "upspec serve: %s at %s/\n", page, srv.URL)
 	}
+	fmt.Fprintf(stdout, "upspec serve: %s\n", cfg.mock.text(srv.URL))
 
 	select {
 	case <-srv.Done():
@@ -261,6 +267,9 @@ func (c *serveConfig) options(stderr io.Writer) (fakeserver.Options, error) {
 		return opts, err
 	}
 	opts.Quirks, c.profileName = quirks, name
+	if err := c.mock.apply(&opts, c.path); err != nil {
+		return opts, err
+	}
 	if c.dataDir != "" {
 		st, err := fakeserver.NewDirStore(c.dataDir, c.fsync)
 		if err != nil {
