@@ -14,9 +14,9 @@ import (
 // the behaviour unconditionally; what it calls is a function of this value. The reference
 // behaviour (referenceBehavior) is the document. A deviation changes the behaviour by wrapping
 // the functions of the decision points it needs (deviation.install): a quirk of the real module
-// (quirk_*.go) is one kind of deviation, and a scripted fault is meant to be another. Each
+// (quirk_*.go) is one kind of deviation, and the scripted faults (faults.go) are another. Each
 // function that changes an answer marks the exchange with the deviation's name (exchange.by),
-// so that the log, and later a journal, can say which deviation shaped the answer.
+// so that the journal and the log can say which deviation shaped the answer.
 //
 // The decision points, in the order a segment meets them:
 //

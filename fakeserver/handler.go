@@ -3,7 +3,9 @@
 // every server setting (NewServer on a free loopback port, or NewUnstartedServer and Start
 // on a listener of one's choice), and the stores that keep sessions in memory
 // (NewMemoryStore) or in a data directory (NewDirStore). Quirks (Options.Quirks) make it
-// behave as the real module does, one deviation at a time.
+// behave as the real module does, one deviation at a time; scripted faults (Options.Faults,
+// ParseFaultRule) make it fail on purpose; its journal and admin API (Admin, under
+// Options.AdminPrefix) say what it saw.
 //
 // A segment is a POST to Options.Path carrying `Content-Range: bytes S-E/T` (or
 // X-Content-Range), `Session-ID` (or X-Session-ID), `Content-Disposition: attachment;
