@@ -71,8 +71,10 @@ func (f JournalFilter) match(e *JournalEntry) bool {
 }
 
 // JournalPage is what a journal read returns: the entries selected, oldest first, with how
-// many entries the ring has dropped since the server started (or was reset) and the sequence
-// number of the latest entry, from which a poller continues (JournalFilter.Since).
+// many entries the ring has dropped since the server started (or was reset), and Last, from
+// which a poller continues (JournalFilter.Since): every request numbered up to Last is in the
+// journal (or was dropped). A request is journalled when it is answered, so a poll may also
+// return entries numbered above Last, and return them again next time: keep them by Seq.
 type JournalPage struct {
 	Entries []JournalEntry `json:"entries"`
 	Dropped int64          `json:"dropped"`
@@ -116,13 +118,14 @@ type journal struct {
 	start   int
 	seq     int64
 	dropped int64
+	pending map[int64]struct{} // numbered, not yet answered
 }
 
 func newJournal(size int) *journal {
 	if size <= 0 {
 		size = DefaultJournalSize
 	}
-	return &journal{size: size}
+	return &journal{size: size, pending: map[int64]struct{}{}}
 }
 
 // next returns the next sequence number, in arrival order.
@@ -130,6 +133,7 @@ func (j *journal) next() int64 {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.seq++
+	j.pending[j.seq] = struct{}{}
 	return j.seq
 }
 
@@ -137,6 +141,7 @@ func (j *journal) next() int64 {
 func (j *journal) add(e JournalEntry) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	delete(j.pending, e.Seq)
 	if len(j.ring) < j.size {
 		j.ring = append(j.ring, e)
 		return
@@ -151,6 +156,9 @@ func (j *journal) read(f JournalFilter) JournalPage {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	p := JournalPage{Entries: []JournalEntry{}, Dropped: j.dropped, Last: j.seq}
+	for seq := range j.pending {
+		p.Last = min(p.Last, seq-1)
+	}
 	for i := range j.ring {
 		e := &j.ring[(j.start+i)%len(j.ring)]
 		if f.match(e) {

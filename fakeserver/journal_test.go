@@ -48,8 +48,18 @@ func TestJournalRing(t *testing.T) {
 			}
 		})
 	}
+	// A request numbered before others and answered after them holds Last back.
+	late := j.next()
+	j.add(JournalEntry{Seq: j.next()})
+	if p := j.read(JournalFilter{}); p.Last != late-1 {
+		t.Errorf("with request %d unanswered: last %d, want %d", late, p.Last, late-1)
+	}
+	j.add(JournalEntry{Seq: late})
+	if p := j.read(JournalFilter{}); p.Last != late+1 || p.Entries[len(p.Entries)-1].Seq != late+1 {
+		t.Errorf("all answered: last %d, want %d", p.Last, late+1)
+	}
 	j.clear()
-	if p := j.read(JournalFilter{}); len(p.Entries) != 0 || p.Dropped != 0 || p.Last != 5 {
+	if p := j.read(JournalFilter{}); len(p.Entries) != 0 || p.Dropped != 0 || p.Last != 7 {
 		t.Errorf("after clear: %+v", p)
 	}
 }
