@@ -103,3 +103,16 @@ func getJSON(t *testing.T, p *serveProc, path string, v any) {
 		t.Fatalf("GET %s: %v", path, err)
 	}
 }
+
+// TestServeHelpMock: the help names the flags of the mock and shows a fault.
+func TestServeHelpMock(t *testing.T) {
+	code, stdout, _ := runServeOnce(t, "--help")
+	if code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"--fault RULE", "--admin-prefix prefix", "--journal-size N", "--fault status=503,retry-after=2,times=2", "/_upspec/journal"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("help does not mention %q", want)
+		}
+	}
+}
