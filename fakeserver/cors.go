@@ -9,8 +9,9 @@ import (
 const (
 	// corsAllowMethods is what a segment needs: POST, and OPTIONS for the preflight.
 	corsAllowMethods = "POST, OPTIONS"
-	// corsAllowHeaders lists every request header of the protocol, both spellings.
-	corsAllowHeaders = "Content-Type, Content-Disposition, X-Content-Range, Content-Range, X-Session-ID, Session-ID"
+	// corsAllowHeaders lists every request header of the protocol, both spellings, and the
+	// header that names a fault plan.
+	corsAllowHeaders = "Content-Type, Content-Disposition, X-Content-Range, Content-Range, X-Session-ID, Session-ID, " + FaultPlanHeader
 	// corsExposeHeaders lets a page read the 201's range list and a 503's Retry-After.
 	corsExposeHeaders = "Range, Retry-After"
 	// corsMaxAge is how long (seconds) a browser may keep a preflight's answer.

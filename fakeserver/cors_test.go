@@ -41,7 +41,7 @@ func TestCORS(t *testing.T) {
 			"Access-Control-Allow-Origin":      page,
 			"Access-Control-Allow-Credentials": "true",
 			"Access-Control-Allow-Methods":     "POST, OPTIONS",
-			"Access-Control-Allow-Headers":     "Content-Type, Content-Disposition, X-Content-Range, Content-Range, X-Session-ID, Session-ID",
+			"Access-Control-Allow-Headers":     "Content-Type, Content-Disposition, X-Content-Range, Content-Range, X-Session-ID, Session-ID, Upspec-Fault-Plan",
 			"Access-Control-Expose-Headers":    "",
 		}},
 		{"allowed origin: segment", []string{page + "/"}, segment(page), 201, map[string]string{
