@@ -177,7 +177,7 @@ type exchange struct {
 	outcome  string // OutcomeAnswered unless a deviation or the handler says otherwise
 	recorded bool   // the journal has the entry
 	reason   string // why the request was refused
-	answer   []byte // the start of the answer's body
+	answer   string // the start of the answer's body (clipAnswer)
 	// shapedBy names the deviations that shaped the answer, in the order they did; empty
 	// for the reference behaviour.
 	shapedBy []string
@@ -744,10 +744,11 @@ func (h *handler) writeError(x *exchange, status int, reason string) {
 	hdr.Set("Content-Type", "text/plain; charset=utf-8")
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Content-Length", strconv.Itoa(len(reason)+1))
-	x.status, x.out, x.reason, x.answer = status, int64(len(reason)+1), reason, []byte(reason+"\n")
+	body := reason + "\n"
+	x.status, x.out, x.reason, x.answer = status, int64(len(body)), reason, clipAnswer(body)
 	h.record(x)
 	x.w.WriteHeader(status)
-	_, _ = io.WriteString(x.w, reason+"\n") // a client that left cannot be told
+	_, _ = io.WriteString(x.w, body) // a client that left cannot be told
 }
 
 // write201 answers an accepted segment: the list in the Range header and as the body, no
@@ -757,7 +758,7 @@ func (h *handler) write201(x *exchange, list string) {
 	hdr["Range"] = []string{list}
 	hdr["Content-Length"] = []string{strconv.Itoa(len(list))}
 	hdr["Content-Type"] = nil // no sniffed type either
-	x.status, x.out, x.answer = http.StatusCreated, int64(len(list)), []byte(list)
+	x.status, x.out, x.answer = http.StatusCreated, int64(len(list)), clipAnswer(list)
 	h.record(x)
 	x.w.WriteHeader(http.StatusCreated)
 	_, _ = io.WriteString(x.w, list) // a client that left cannot be told
@@ -773,7 +774,7 @@ func (h *handler) writeAnswer(x *exchange, a *answer) {
 		hdr["Content-Type"] = nil
 	}
 	hdr["Content-Length"] = []string{strconv.Itoa(len(a.body))}
-	x.status, x.out, x.answer = a.status, int64(len(a.body)), a.body
+	x.status, x.out, x.answer = a.status, int64(len(a.body)), string(a.body[:min(len(a.body), maxJournalAnswer)])
 	h.record(x)
 	x.w.WriteHeader(a.status)
 	_, _ = x.w.Write(a.body) // a client that left cannot be told

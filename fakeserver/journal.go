@@ -238,13 +238,12 @@ func (h *handler) entry(x *exchange) JournalEntry {
 	if x.status == 0 && e.Outcome == OutcomeAnswered {
 		e.Outcome = OutcomeDropped // the handler ended without an answer
 	}
-	if len(x.answer) > maxJournalAnswer {
-		e.Answer = string(x.answer[:maxJournalAnswer])
-	} else {
-		e.Answer = string(x.answer)
-	}
+	e.Answer = x.answer
 	return e
 }
+
+// clipAnswer returns the start of an answer's body that the journal keeps.
+func clipAnswer(s string) string { return s[:min(len(s), maxJournalAnswer)] }
 
 // firstHeader returns the name (as the protocol spells it) and value of the first of two
 // alias headers that r carries.
