@@ -2,6 +2,7 @@ package fakeserver
 
 import (
 	"bufio"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -9,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/upspec/upspec/ranges"
 )
@@ -138,4 +140,95 @@ func TestFaultsOutsideHandler(t *testing.T) {
 		}
 		return true
 	})
+}
+
+// TestInspectWhileUploading: the journal, the sessions and the files are read while clients
+// upload through a fault plan; every request is one entry, every fault that fired is in the
+// journal, and every file completes with its bytes.
+func TestInspectWhileUploading(t *testing.T) {
+	srv := startServer(t, Options{Faults: MustParseFaultRules("status=503,times=5", "lost-reply,times=5", "reset-after=3,times=5", "keep=2,times=5")})
+	const clients, total, seg = 4, 64, 8
+	sent := make(chan int, clients)
+	for c := range clients {
+		go func() {
+			sid, name := fmt.Sprintf("w%d", c), fmt.Sprintf("w%d.bin", c)
+			n := 0
+			for start := int64(0); start < total; {
+				end := start + seg - 1
+				got, rp, err := clientSend(srv, segment(sid, start, end, total, name, pattern(c, start, end)))
+				n++
+				if err != nil {
+					t.Errorf("%s: %v", sid, err)
+					break
+				}
+				if n > 200 {
+					t.Errorf("%s: no progress after %d requests (%s)", sid, n, got)
+					break
+				}
+				if rp.status == 201 || rp.status == 200 {
+					start = end + 1
+				} else if info, ok := srv.Session(sid); ok {
+					// resume after what the server holds of this segment (a partial commit)
+					set := ranges.NewSet(total)
+					for _, r := range info.Acknowledged {
+						set.Add(r)
+					}
+					if set.Contains(ranges.Range{Start: start, End: end}) {
+						start = end + 1
+					}
+				}
+			}
+			sent <- n
+		}()
+	}
+	var since int64
+	seen := map[int64]bool{}
+	requests, finished := 0, 0
+	for finished < clients {
+		select {
+		case n := <-sent:
+			requests += n
+			finished++
+		default:
+		}
+		p := srv.Admin().JournalPage(JournalFilter{Since: since})
+		for _, e := range p.Entries {
+			seen[e.Seq] = true
+		}
+		since = p.Last
+		for _, s := range srv.Sessions() {
+			if _, ok := srv.Session(s.ID); !ok && s.State == SessionIncomplete {
+				t.Errorf("session %s listed but not found", s.ID)
+			}
+		}
+		srv.Admin().Files()
+		time.Sleep(time.Millisecond) // leave the CPU to the clients
+	}
+	for _, e := range srv.Journal(JournalFilter{Since: since}) {
+		seen[e.Seq] = true
+	}
+	if len(seen) != requests {
+		t.Errorf("the poller saw %d entries, the clients sent %d requests", len(seen), requests)
+	}
+	fired := 0
+	for _, f := range srv.Admin().Faults() {
+		fired += f.Fired
+	}
+	inJournal := 0
+	for _, e := range srv.Journal(JournalFilter{}) {
+		if e.Fault != "" {
+			inJournal++
+		}
+	}
+	if fired != 20 || inJournal != fired {
+		t.Errorf("%d faults fired, %d in the journal; want 20 and 20", fired, inJournal)
+	}
+	if fs := srv.Admin().Files(); len(fs) != clients {
+		t.Errorf("%d files completed, want %d", len(fs), clients)
+	}
+	for c := range clients {
+		if code, body := qGet(t, srv, fmt.Sprintf("w%d.bin", c)); code != 200 || body != string(pattern(c, 0, total-1)) {
+			t.Errorf("file %d: %d %q", c, code, body)
+		}
+	}
 }
