@@ -94,9 +94,9 @@ func (a *Admin) Session(id string) (SessionInfo, bool) {
 	return h.info(s), true
 }
 
-// ForgetSession forgets the session id as a server that lost it: its state in memory and its
-// incomplete bytes in the store are dropped (a completed file stays), so that its next
-// segment starts it afresh. A segment of it still in flight fails with a 500 instead of being
+// ForgetSession forgets the session id as a server that lost it: its state in memory, its
+// incomplete bytes and its completion record in the store are dropped (a completed file
+// stays), so that its next segment starts it afresh. A segment of it still in flight fails with a 500 instead of being
 // acknowledged. It reports whether there was such a session.
 func (a *Admin) ForgetSession(id string) bool {
 	if !protocol.ValidSessionID(id) {
@@ -173,8 +173,17 @@ func (h *handler) forgetSession(id string) bool {
 	defer s.mu.Unlock()
 	_ = h.load(s) // a session the store cannot load has nothing to forget there
 	had := s.total > 0 || s.upload != nil
-	if s.upload != nil && !s.handing {
+	switch {
+	case s.handing:
+		// its hand-off finishes it; a retry gets the completion
+	case s.upload != nil:
 		_ = s.upload.Discard() // forgetting is the point: a failure leaves only garbage
+	case s.phase != phaseActive:
+		// A completion record: creating the ID again removes it (CompletionStore), and the
+		// empty upload goes with it. The completed file stays.
+		if u, err := h.opts.Store.Create(s.id, s.total); err == nil {
+			_ = u.Discard()
+		}
 	}
 	h.lose(s)
 	return had

@@ -46,8 +46,51 @@ func TestForgetInFlight(t *testing.T) {
 	if got := send(t, srv, "fi", 0, 16, 23, 24, "fi.bin"); got.body != "16-23/24" {
 		t.Errorf("the next segment got %q, want a new session", got.body)
 	}
+	// A completed session is forgotten with its completion: a retry starts it again.
+	send(t, srv, "fi", 0, 0, 15, 24, "fi.bin")
+	if got := send(t, srv, "fi", 0, 16, 23, 24, "fi.bin"); got.status != 200 {
+		t.Fatalf("completion: %d %q", got.status, got.body)
+	}
+	if !srv.ForgetSession("fi") {
+		t.Fatal("ForgetSession found no completed session")
+	}
+	if got := send(t, srv, "fi", 0, 16, 23, 24, "fi.bin"); got.body != "16-23/24" {
+		t.Errorf("a retry after the completion was forgotten got %d %q, want a new session", got.status, got.body)
+	}
+	if code, body := qGet(t, srv, "fi.bin"); code != 200 || body != string(pattern(0, 0, 23)) {
+		t.Errorf("the completed file: %d %q", code, body)
+	}
 	if srv.ForgetSession("a/b") || srv.ForgetSession("never") {
 		t.Error("ForgetSession found a session that is not there")
+	}
+}
+
+// TestRestartInFlight: a segment in flight when the server restarts (a fault) is not
+// acknowledged; what the store holds survives.
+func TestRestartInFlight(t *testing.T) {
+	srv := startServer(t, Options{Faults: MustParseFaultRules("restart,session=other")})
+	send(t, srv, "ri", 0, 0, 7, 24, "ri.bin")
+	q := segment("ri", 8, 15, 24, "ri.bin", pattern(0, 8, 15))
+	c := dial(t, srv.Addr)
+	w := q.wire(srv.Addr)
+	if _, err := io.WriteString(c, w[:len(w)-3]); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the segment in flight", func() bool {
+		info, ok := srv.Session("ri")
+		return ok && len(info.InFlight) == 1
+	})
+	if got := send(t, srv, "other", 0, 0, 1, 2, "o.bin"); got.status != 200 {
+		t.Fatalf("the restarting segment: %d %q", got.status, got.body)
+	}
+	if _, err := io.WriteString(c, w[len(w)-3:]); err != nil {
+		t.Fatal(err)
+	}
+	if got := readReply(t, bufio.NewReader(c)); got.status != 500 {
+		t.Errorf("the segment in flight across the restart got %d %q, want 500", got.status, got.body)
+	}
+	if info, ok := srv.Session("ri"); !ok || info.List != "0-7/24" || len(info.InFlight) != 0 {
+		t.Errorf("after the restart: %+v %v, want 0-7/24 and nothing in flight", info, ok)
 	}
 }
 
