@@ -45,7 +45,7 @@ type serveConfig struct {
 	cors           []string   // --cors: origins allowed cross-origin
 	quirks         quirkFlags // --profile, --quirk, --no-quirk, --list-quirks (serve_quirks.go)
 	profileName    string     // the profile (or quirk set) resolved from quirks
-	mock           mockFlags  // --fault, --admin-prefix, --journal-size (serve_faults.go)
+	mock           mockFlags  // --fault, --admin-prefix, --journal-entries (serve_faults.go)
 }
 
 // serveUsageError is a usage or setup problem: printed as one line, exit status 2.

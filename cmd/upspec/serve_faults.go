@@ -17,11 +17,11 @@ type mockFlags struct {
 	journalSize int
 }
 
-// registerMockFlags adds --fault, --admin-prefix and --journal-size to fs.
+// registerMockFlags adds --fault, --admin-prefix and --journal-entries to fs.
 func registerMockFlags(fs *pflag.FlagSet, m *mockFlags) {
 	fs.StringArrayVar(&m.faults, "fault", nil, "script a fault: `RULE` such as status=503,retry-after=2,times=2 or lost-reply,match=last (repeatable, consulted in order; see the README's fault syntax)")
 	fs.StringVar(&m.adminPrefix, "admin-prefix", fakeserver.DefaultAdminPrefix, "URL `prefix` of the admin API (JSON: journal, sessions, files, faults, reset)")
-	fs.IntVar(&m.journalSize, "journal-size", fakeserver.DefaultJournalSize, "how many requests the journal keeps (`N`; the oldest are dropped and counted)")
+	fs.IntVar(&m.journalSize, "journal-entries", fakeserver.DefaultJournalSize, "how many requests the journal keeps (`N`; the oldest are dropped and counted)")
 }
 
 // apply checks the flags and sets them in opts; path is the segment endpoint.
@@ -35,7 +35,7 @@ func (m *mockFlags) apply(opts *fakeserver.Options, path string) error {
 			"invalid --admin-prefix %q: it would cover the segment endpoint or the files", p)
 	}
 	if m.journalSize < 1 {
-		return serveUsagef("give a positive number, e.g. --journal-size 10000", "invalid --journal-size %d", m.journalSize)
+		return serveUsagef("give a positive number, e.g. --journal-entries 10000", "invalid --journal-entries %d", m.journalSize)
 	}
 	rules, err := fakeserver.ParseFaultRules(m.faults...)
 	if err != nil {

@@ -26,7 +26,7 @@ func TestServeMockFlagErrors(t *testing.T) {
 		{"admin prefix without slashes", []string{"--admin-prefix", "admin"}, "invalid --admin-prefix"},
 		{"admin prefix over the segments", []string{"--admin-prefix", "/up/", "--path", "/up/load"}, "would cover the segment endpoint"},
 		{"admin prefix over the files", []string{"--admin-prefix", "/"}, "invalid --admin-prefix"},
-		{"journal size", []string{"--journal-size", "0"}, "invalid --journal-size"},
+		{"journal size", []string{"--journal-entries", "0"}, "invalid --journal-entries"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -110,7 +110,7 @@ func TestServeHelpMock(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d", code)
 	}
-	for _, want := range []string{"--fault RULE", "--admin-prefix prefix", "--journal-size N", "--fault status=503,retry-after=2,times=2", "/_upspec/journal"} {
+	for _, want := range []string{"--fault RULE", "--admin-prefix prefix", "--journal-entries N", "--fault status=503,retry-after=2,times=2", "/_upspec/journal"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("help does not mention %q", want)
 		}
