@@ -8,6 +8,7 @@ import (
 
 	"github.com/upspec/upspec/reports/result"
 	"github.com/upspec/upspec/scenarios"
+	"github.com/upspec/upspec/scenarios/wire"
 )
 
 // testRunID is the run ID of the fixture run.
@@ -47,7 +48,7 @@ func hdrs(kv ...string) []result.Header {
 // segment is an exchange of a pattern segment [start, end] of total, answered with resp.
 func segment(step, session string, start, end, total int64, seed int, at time.Duration, resp *result.Response) result.Exchange {
 	n := end - start + 1
-	body := string(scenarios.Pattern{Seed: seed}.Bytes(start, min(n, 64)))
+	body := string(wire.Pattern{Seed: seed}.Bytes(start, min(n, 64)))
 	x := result.Exchange{
 		Step: step, Session: session, LocalAddr: "127.0.0.1:50412",
 		Request: result.Request{

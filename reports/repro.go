@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/upspec/upspec/reports/result"
-	"github.com/upspec/upspec/scenarios"
+	"github.com/upspec/upspec/scenarios/wire"
 )
 
 // ReproducerName is the file name of the reproducer of a scenario in a run:
@@ -122,7 +122,7 @@ func Reproducer(run *Run, s *Scenario) string {
 	p("set -u\n\n")
 	p("TARGET=${TARGET:-%s}\n", shQuote(base))
 	p("RUN=${RUN:-%s-repro-$(date +%%s)-$$}\n", shWord(orText(runID, "upspec")))
-	p("ALPHABET=%s\n", scenarios.Alphabet)
+	p("ALPHABET=%s\n", wire.Alphabet)
 	p("OUT=$(mktemp -d \"${TMPDIR:-/tmp}/upspec-repro.XXXXXX\") || exit %d\n", ReproExitCannotTell)
 	p("trap 'rm -rf \"$OUT\"' EXIT\n\n")
 	p("# body OFFSET SEED LEN: LEN bytes of the test file with pattern SEED, from file offset OFFSET\n")

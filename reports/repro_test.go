@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/upspec/upspec/fakeserver"
-	"github.com/upspec/upspec/scenarios"
+	"github.com/upspec/upspec/scenarios/wire"
 )
 
 // seenRequest is what the broken server received.
@@ -177,7 +177,7 @@ func TestReproducerShowsTheFailure(t *testing.T) {
 		if got := r.header.Get("X-Content-Range"); got != tt.rng {
 			t.Errorf("request %d: range %q, want %q", i, got, tt.rng)
 		}
-		if got, want := string(r.body), string(scenarios.Pattern{Seed: tt.seed}.Bytes(tt.start, 12)); got != want {
+		if got, want := string(r.body), string(wire.Pattern{Seed: tt.seed}.Bytes(tt.start, 12)); got != want {
 			t.Errorf("request %d: body %q, want %q (pattern seed %d from %d)", i, got, want, tt.seed, tt.start)
 		}
 		if r.header.Get("Content-Type") != "application/octet-stream" || r.header.Get("Content-Disposition") != `attachment; filename="repro-test-cp-01.bin"` {
@@ -272,8 +272,8 @@ func TestReproducerRawBodyAndBackground(t *testing.T) {
 	if n := strings.Count(out, "HTTP/1.1 200 OK"); n != 2 {
 		t.Errorf("PA-01: %d answers in the output, want A's and B's\n%s", n, out)
 	}
-	wantA := string(scenarios.Pattern{Seed: 3}.Bytes(0, 16))
-	wantB := string(scenarios.Pattern{Seed: 3}.Bytes(8, 16))
+	wantA := string(wire.Pattern{Seed: 3}.Bytes(0, 16))
+	wantB := string(wire.Pattern{Seed: 3}.Bytes(8, 16))
 	if bodies[0] != wantB || bodies[1] != wantA {
 		t.Errorf("PA-01 bodies = %q, want B %q then A %q", bodies, wantB, wantA)
 	}

@@ -13,12 +13,13 @@ import (
 
 	"github.com/upspec/upspec/internal/protocol"
 	"github.com/upspec/upspec/reports/result"
+	"github.com/upspec/upspec/scenarios/wire"
 )
 
 // Defaults of Config.
 const (
 	// DefaultRequestTimeout bounds each exchange.
-	DefaultRequestTimeout = 10 * time.Second
+	DefaultRequestTimeout = wire.DefaultTimeout
 	// DefaultSegmentSize is the segment size of scenarios that upload a whole file.
 	DefaultSegmentSize = 64 * 1024
 	// MaxRunIDLen is the longest run ID accepted, so that session IDs stay well under the
@@ -147,6 +148,12 @@ func IsLoopbackHost(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// Client returns the raw client of the configuration: its target, extra headers, TLS
+// configuration and request timeout.
+func (c Config) Client() wire.Client {
+	return wire.Client{Target: c.Target, Headers: c.Headers, TLS: c.TLS, Timeout: c.RequestTimeout}
 }
 
 // FileURLFor returns the file URL of a completed file named name, or "" when no template

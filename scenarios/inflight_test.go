@@ -12,6 +12,7 @@ import (
 	"github.com/upspec/upspec/internal/protocol"
 	"github.com/upspec/upspec/reports/result"
 	"github.com/upspec/upspec/scenarios"
+	"github.com/upspec/upspec/scenarios/wire"
 )
 
 // TestReferenceContinueMeansClaimed shows the property the parallel scenarios rest on: the
@@ -37,8 +38,8 @@ func TestReferenceContinueMeansClaimed(t *testing.T) {
 	}
 	cfg := scenarios.Config{Target: target, RequestTimeout: 30 * time.Second, RunID: "continue"}.WithDefaults()
 	ctx := context.Background()
-	segment := func(session string, start, end int64) scenarios.Request {
-		return scenarios.Request{
+	segment := func(session string, start, end int64) wire.Request {
+		return wire.Request{
 			Step: fmt.Sprintf("segment %d-%d/24", start, end), Session: session,
 			Headers: []result.Header{
 				{Name: protocol.XContentRange, Value: fmt.Sprintf("bytes %d-%d/24", start, end)},
@@ -46,15 +47,15 @@ func TestReferenceContinueMeansClaimed(t *testing.T) {
 				{Name: protocol.ContentDisposition, Value: `attachment; filename="c.bin"`},
 				{Name: "Content-Type", Value: "application/octet-stream"},
 			},
-			Pattern: &scenarios.Pattern{}, BodyOffset: start, BodyLen: end - start + 1,
+			Pattern: &wire.Pattern{}, BodyOffset: start, BodyLen: end - start + 1,
 		}
 	}
 	for i := range 25 {
 		session := fmt.Sprintf("continue-%d", i)
 		a := segment(session, 0, 15)
-		a.Gate, a.PauseAfter = scenarios.NewGate(), 4
+		a.Gate, a.PauseAfter = wire.NewGate(), 4
 		done := make(chan result.Exchange, 1)
-		go func() { done <- scenarios.Do(ctx, cfg, a) }()
+		go func() { done <- cfg.Client().Do(ctx, a) }()
 		select {
 		case <-a.Gate.Paused():
 		case ex := <-done:
@@ -65,9 +66,9 @@ func TestReferenceContinueMeansClaimed(t *testing.T) {
 		}
 
 		b := segment(session, 8, 23)
-		b.Gate = scenarios.NewGate() // B too asks for 100 Continue: a refused segment must get none
+		b.Gate = wire.NewGate() // B too asks for 100 Continue: a refused segment must get none
 		b.Gate.Resume()
-		rb := scenarios.Do(ctx, cfg, b)
+		rb := cfg.Client().Do(ctx, b)
 		if rb.Outcome != result.OutcomeAnswered || rb.Response.Status != http.StatusConflict {
 			t.Fatalf("%s: B (overlapping A, which got 100 Continue) answered %s, want 409", session, rb.Describe())
 		}
@@ -75,7 +76,7 @@ func TestReferenceContinueMeansClaimed(t *testing.T) {
 			t.Errorf("%s: B sent %d body bytes (in flight by %q): the 409 came after a 100 Continue", session, rb.Request.BodySent, rb.Request.InFlightBy)
 		}
 
-		rc := scenarios.Do(ctx, cfg, segment(session, 16, 23))
+		rc := cfg.Client().Do(ctx, segment(session, 16, 23))
 		if rc.Outcome != result.OutcomeAnswered || rc.Response.Status != http.StatusCreated || rc.Response.Body != "16-23/24" {
 			t.Fatalf("%s: C (disjoint from A) answered %s, want 201 16-23/24", session, rc.Describe())
 		}

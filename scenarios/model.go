@@ -19,6 +19,7 @@ import (
 	"github.com/upspec/upspec/reports/result"
 	"github.com/upspec/upspec/scenarios/clause"
 	"github.com/upspec/upspec/scenarios/match"
+	"github.com/upspec/upspec/scenarios/wire"
 )
 
 // Answer is an exchange with the parts a scenario looks at already taken apart.
@@ -97,7 +98,7 @@ type sendOpts struct {
 	contentType   *string
 	omit          []string
 	extra         []result.Header
-	length        LengthMode
+	length        wire.LengthMode
 	contentLength int64
 	seed          *int
 	body          []byte
@@ -114,7 +115,7 @@ type sendOpts struct {
 // proper reports whether the request is a well-formed segment of the session: standard
 // values (names may differ in alias and case), the body the range announces, not cut off.
 func (o *sendOpts) proper() bool {
-	return o.rangeValue == nil && o.sessionValue == nil && !o.rawBody && o.length == LengthAuto &&
+	return o.rangeValue == nil && o.sessionValue == nil && !o.rawBody && o.length == wire.LengthAuto &&
 		!o.interrupt && len(o.omit) == 0 && (o.method == "" || o.method == "POST")
 }
 
@@ -156,11 +157,11 @@ func Extra(name, value string) SendOption {
 
 // ContentLength announces n as the Content-Length, whatever the body is.
 func ContentLength(n int64) SendOption {
-	return func(o *sendOpts) { o.length, o.contentLength = LengthExplicit, n }
+	return func(o *sendOpts) { o.length, o.contentLength = wire.LengthExplicit, n }
 }
 
 // NoContentLength sends no Content-Length header.
-func NoContentLength() SendOption { return func(o *sendOpts) { o.length = LengthOmit } }
+func NoContentLength() SendOption { return func(o *sendOpts) { o.length = wire.LengthOmit } }
 
 // Seed sends the bytes of Pattern{Seed: seed} instead of the session's pattern (different
 // bytes for the same range).
@@ -204,7 +205,7 @@ type Session struct {
 	// Total is the file size.
 	Total int64
 	// Pattern is the file's content; it may be changed before the first segment is sent.
-	Pattern Pattern
+	Pattern wire.Pattern
 
 	mu          sync.Mutex
 	acked       *ranges.Set // bytes the server has acknowledged
@@ -236,12 +237,12 @@ func (t *T) NewSession(name string, total int64) *Session {
 	n := t.nextSession()
 	id := fmt.Sprintf("%s-%s-%d", t.cfg.RunID, t.scenario.ID, n)
 	id = sessionIDChars.ReplaceAllString(id, "_")
-	return t.SessionWithID(id, name, total, Pattern{Seed: (n * 17) % len(Alphabet)})
+	return t.SessionWithID(id, name, total, wire.Pattern{Seed: (n * 17) % len(wire.Alphabet)})
 }
 
 // SessionWithID starts a session with a given ID and content: for colliding sessions (two
 // files under one ID, each with its own model) and for malformed IDs.
-func (t *T) SessionWithID(id, name string, total int64, p Pattern) *Session {
+func (t *T) SessionWithID(id, name string, total int64, p wire.Pattern) *Session {
 	return &Session{
 		t: t, ID: id, Name: name, Total: total, Pattern: p,
 		acked:     ranges.NewSet(total),
@@ -284,7 +285,7 @@ func (s *Session) SendAll(opts ...SendOption) Answer {
 type InFlight struct {
 	s          *Session
 	id         int
-	gate       *Gate
+	gate       *wire.Gate
 	step       string // the request's step, for the notes
 	pauseAfter int64
 	done       chan struct{}
@@ -303,7 +304,7 @@ func (s *Session) Start(start, end int64, opts ...SendOption) *InFlight {
 	f.id = s.begin(ranges.Range{Start: start, End: end}, o.pause)
 	go func() {
 		defer close(f.done)
-		ex := Do(s.t.ctx, s.t.cfg, req)
+		ex := s.t.cfg.Client().Do(s.t.ctx, req)
 		s.t.record(ex)
 		a := newAnswer(ex)
 		s.finish(f.id, &a, o)
@@ -324,7 +325,7 @@ func (f *InFlight) WaitPaused() bool {
 		return false
 	}
 	cfg := f.s.t.cfg
-	timer := time.NewTimer(cfg.RequestTimeout + ContinueWait(cfg.RequestTimeout))
+	timer := time.NewTimer(cfg.RequestTimeout + wire.ContinueWait(cfg.RequestTimeout))
 	defer timer.Stop()
 	select {
 	case <-f.gate.Paused():
@@ -339,7 +340,7 @@ func (f *InFlight) WaitPaused() bool {
 		return true
 	}
 	f.s.t.Note("%s: no 100 Continue within %v; the segment counts as in flight after a bounded wait of %v once %d body bytes were written, not by the server's word",
-		f.step, ContinueWait(cfg.RequestTimeout), f.gate.Settle(), f.pauseAfter)
+		f.step, wire.ContinueWait(cfg.RequestTimeout), f.gate.Settle(), f.pauseAfter)
 	settle := time.NewTimer(f.gate.Settle())
 	defer settle.Stop()
 	select {
@@ -391,7 +392,7 @@ func (f *InFlight) Wait() Answer {
 }
 
 // request builds the raw request of a segment.
-func (s *Session) request(start, end int64, o *sendOpts) Request {
+func (s *Session) request(start, end int64, o *sendOpts) wire.Request {
 	cfg := s.t.cfg
 	rangeName := firstNonEmpty(o.rangeName, protocol.XContentRange)
 	sessionName := firstNonEmpty(o.sessionName, protocol.SessionID)
@@ -420,7 +421,7 @@ func (s *Session) request(start, end int64, o *sendOpts) Request {
 	if step == "" {
 		step = "segment " + strings.TrimPrefix(s.Segment(start, end), "bytes ")
 	}
-	req := Request{
+	req := wire.Request{
 		Step: step, Session: s.ID, Method: firstNonEmpty(o.method, "POST"), URL: cfg.Target,
 		Headers: hs, Length: o.length, ContentLength: o.contentLength, LocalAddr: o.from,
 	}
@@ -429,12 +430,12 @@ func (s *Session) request(start, end int64, o *sendOpts) Request {
 	} else {
 		p := s.Pattern
 		if o.seed != nil {
-			p = Pattern{Seed: *o.seed}
+			p = wire.Pattern{Seed: *o.seed}
 		}
 		req.Pattern, req.BodyOffset, req.BodyLen = &p, start, max(end-start+1, 0)
 	}
 	if o.pause {
-		req.Gate, req.PauseAfter = NewGate(), o.pauseAfter
+		req.Gate, req.PauseAfter = wire.NewGate(), o.pauseAfter
 	}
 	if o.interrupt {
 		req.Interrupt, req.InterruptAfter = true, o.interruptAt
@@ -877,10 +878,10 @@ func (s *Session) FetchFile(limit int64) (a Answer, data []byte, ok bool) {
 		s.t.Note("file URL %q: %v", raw, err)
 		return Answer{}, nil, false
 	}
-	kb := &keepBuffer{max: int(min(limit, 1<<30))}
-	a = s.t.Do(Request{Step: "fetch the completed file " + s.Name, Session: s.ID, Method: "GET", URL: u,
-		Length: LengthOmit, BodySink: kb, MaxBody: limit + 1})
-	return a, kb.buf.Bytes(), true
+	kb := &wire.KeepBuffer{Max: int(min(limit, 1<<30))}
+	a = s.t.Do(wire.Request{Step: "fetch the completed file " + s.Name, Session: s.ID, Method: "GET", URL: u,
+		Length: wire.LengthOmit, BodySink: kb, MaxBody: limit + 1})
+	return a, kb.Bytes(), true
 }
 
 // CheckStoredBytes fetches the completed file through Config.FileURL and compares it byte
@@ -900,8 +901,8 @@ func (s *Session) CheckStoredBytes() bool {
 	}
 	t.ran(clause.RobStoredBytes)
 	cmp := &compareWriter{p: s.Pattern}
-	a := t.Do(Request{Step: "fetch the completed file " + s.Name, Session: s.ID, Method: "GET", URL: u,
-		Length: LengthOmit, BodySink: cmp, MaxBody: s.Total + 1})
+	a := t.Do(wire.Request{Step: "fetch the completed file " + s.Name, Session: s.ID, Method: "GET", URL: u,
+		Length: wire.LengthOmit, BodySink: cmp, MaxBody: s.Total + 1})
 	exp := fmt.Sprintf("200 with the %d bytes sent (Pattern seed %d)", s.Total, s.Pattern.Seed)
 	if !a.Answered() || a.Status != 200 {
 		t.failStep(clause.RobStoredBytes, exp, a.Describe(), "", &a)
@@ -927,7 +928,7 @@ func (s *Session) CheckStoredBytes() bool {
 
 // compareWriter compares a stream with a Pattern, noting the ranges that differ.
 type compareWriter struct {
-	p                  Pattern
+	p                  wire.Pattern
 	n                  int64
 	ndiff              int64
 	diff               []ranges.Range

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/upspec/upspec/reports/result"
+	"github.com/upspec/upspec/scenarios/internal/wiretest"
+	"github.com/upspec/upspec/scenarios/wire"
 )
 
 // reply is a scripted answer. close: drop the connection without a byte.
@@ -34,7 +36,7 @@ var completed = reply{status: 200, headers: []result.Header{{Name: "Content-Type
 // scriptServer answers each segment with the next reply scripted for its range value
 // (`bytes S-E/T`), and GET requests with file(path).
 type scriptServer struct {
-	*testServer
+	*wiretest.Server
 	mu         sync.Mutex
 	script     map[string][]reply
 	file       func(path string) reply
@@ -50,10 +52,12 @@ func newScriptServer(t *testing.T, script map[string][]reply) *scriptServer {
 // with 100 Continue only when continues is set.
 func newScriptServerContinue(t *testing.T, script map[string][]reply, continues bool) *scriptServer {
 	s := &scriptServer{script: script, noContinue: !continues}
-	s.testServer = newTestServer(t, func(c net.Conn, _ <-chan struct{}) {
-		read := readRequestContinue
+	s.Server = wiretest.NewServer(t, func(c net.Conn, _ <-chan struct{}) {
+		read := wiretest.ReadRequestContinue
 		if s.noContinue {
-			read = func(_ net.Conn, br *bufio.Reader, n int64) (*http.Request, []byte, error) { return readRequest(br, n) }
+			read = func(_ net.Conn, br *bufio.Reader, n int64) (*http.Request, []byte, error) {
+				return wiretest.ReadRequest(br, n)
+			}
 		}
 		req, _, err := read(c, bufio.NewReader(c), 1<<24)
 		if err != nil {
@@ -63,7 +67,7 @@ func newScriptServerContinue(t *testing.T, script map[string][]reply, continues 
 		if r.close {
 			return
 		}
-		respond(c, r.status, r.headers, r.body)
+		wiretest.Respond(c, r.status, r.headers, r.body)
 	})
 	return s
 }
@@ -87,12 +91,12 @@ func (s *scriptServer) next(req *http.Request) reply {
 // runScenario runs steps against srv with the given clauses.
 func runScenario(t *testing.T, srv *scriptServer, cfg Config, steps func(t *T)) Result {
 	t.Helper()
-	cfg.Target = srv.url
+	cfg.Target = srv.URL
 	cfg.RunID = "test"
 	if cfg.RequestTimeout == 0 {
-		cfg.RequestTimeout = roomy
+		cfg.RequestTimeout = wiretest.Roomy
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*roomy)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*wiretest.Roomy)
 	defer cancel()
 	return Run(ctx, cfg, Scenario{ID: "XX-01", Title: "model", Family: "test",
 		Clauses: []string{"ack.list-exact", "ack.list-canonical"}, Run: steps})
@@ -327,8 +331,8 @@ func testConcurrentSegments(t *testing.T, script map[string][]reply, total int64
 
 func TestSessionHeadersAndIDs(t *testing.T) {
 	got := make(chan []result.Header, 4)
-	srv := newTestServer(t, func(c net.Conn, _ <-chan struct{}) {
-		req, _, err := readRequest(bufio.NewReader(c), 1<<20)
+	srv := wiretest.NewServer(t, func(c net.Conn, _ <-chan struct{}) {
+		req, _, err := wiretest.ReadRequest(bufio.NewReader(c), 1<<20)
 		if err != nil {
 			return
 		}
@@ -337,10 +341,10 @@ func TestSessionHeadersAndIDs(t *testing.T) {
 			hs = append(hs, result.Header{Name: name, Value: vs[0]})
 		}
 		got <- hs
-		respond(c, 400, nil, "bad\n")
+		wiretest.Respond(c, 400, nil, "bad\n")
 	})
 	var ids []string
-	r := Run(context.Background(), Config{Target: srv.url, RunID: "run_1", RequestTimeout: roomy},
+	r := Run(context.Background(), Config{Target: srv.URL, RunID: "run_1", RequestTimeout: wiretest.Roomy},
 		Scenario{ID: "HD-01", Clauses: []string{"enc.header-aliases"}, Run: func(t *T) {
 			s1, s2 := t.NewSession("a.bin", 10), t.NewSession("b.bin", 10)
 			ids = []string{s1.ID, s2.ID}
@@ -407,26 +411,26 @@ func TestExpectHelpers(t *testing.T) {
 func TestCheckStoredBytes(t *testing.T) {
 	tests := []struct {
 		name    string
-		file    func(p Pattern) reply
+		file    func(p wire.Pattern) reply
 		fileURL bool
 		ok      bool
 		msgHas  string
 	}{
-		{"identical", func(p Pattern) reply { return reply{status: 200, body: string(p.Bytes(0, 24))} }, true, true, ""},
-		{"a hole", func(p Pattern) reply {
+		{"identical", func(p wire.Pattern) reply { return reply{status: 200, body: string(p.Bytes(0, 24))} }, true, true, ""},
+		{"a hole", func(p wire.Pattern) reply {
 			b := p.Bytes(0, 24)
 			copy(b[6:9], "\x00\x00\x00")
 			return reply{status: 200, body: string(b)}
 		}, true, false, "3 bytes differ, in 6-8"},
-		{"short", func(p Pattern) reply { return reply{status: 200, body: string(p.Bytes(0, 20))} }, true, false, "20 bytes instead of 24"},
-		{"not found", func(Pattern) reply { return reply{status: 404, body: "no\n"} }, true, false, "404 Not Found"},
+		{"short", func(p wire.Pattern) reply { return reply{status: 200, body: string(p.Bytes(0, 20))} }, true, false, "20 bytes instead of 24"},
+		{"not found", func(wire.Pattern) reply { return reply{status: 404, body: "no\n"} }, true, false, "404 Not Found"},
 		{"no file URL", nil, false, false, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := newScriptServer(t, map[string][]reply{"bytes 0-23/24": {completed}})
 			var ok bool
-			var pattern Pattern
+			var pattern wire.Pattern
 			srv.file = func(path string) reply {
 				if path != "/file/f%20x.bin" && path != "/file/f x.bin" {
 					return reply{status: 500, body: "path " + path}
@@ -435,7 +439,7 @@ func TestCheckStoredBytes(t *testing.T) {
 			}
 			cfg := Config{}
 			if tc.fileURL {
-				cfg.FileURL = (&url.URL{Scheme: "http", Host: srv.url.Host}).String() + "/file/{name}"
+				cfg.FileURL = (&url.URL{Scheme: "http", Host: srv.URL.Host}).String() + "/file/{name}"
 			}
 			r := runScenario(t, srv, cfg, func(t *T) {
 				s := t.NewSession("f x.bin", 24)

@@ -16,6 +16,7 @@ import (
 	"github.com/upspec/upspec/ranges"
 	"github.com/upspec/upspec/reports/result"
 	"github.com/upspec/upspec/scenarios/clause"
+	"github.com/upspec/upspec/scenarios/wire"
 )
 
 // Result is what running one scenario found, with the evidence.
@@ -226,8 +227,8 @@ func (t *T) Findings() []result.Finding {
 
 // Do sends a raw request (Config.Target unless req.URL is set), records the exchange and
 // returns it as an Answer. Model checks are not applied; use a Session for segments.
-func (t *T) Do(req Request) Answer {
-	ex := Do(t.ctx, t.cfg, req)
+func (t *T) Do(req wire.Request) Answer {
+	ex := t.cfg.Client().Do(t.ctx, req)
 	t.record(ex)
 	return newAnswer(ex)
 }

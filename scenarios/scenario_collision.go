@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/upspec/upspec/scenarios/clause"
+	"github.com/upspec/upspec/scenarios/wire"
 )
 
 // collisionScenarios returns the colliding session ID scenarios (CO): a second file under a
@@ -34,7 +35,7 @@ func collisionScenarios() []Scenario {
 			Labels: []string{LabelNeedsFileAccess},
 			Run: func(t *T) {
 				s := t.NewSession("co03.bin", 24)
-				other := Pattern{Seed: (s.Pattern.Seed + 29) % len(Alphabet)}
+				other := wire.Pattern{Seed: (s.Pattern.Seed + 29) % len(wire.Alphabet)}
 				uploadPlan(t, s, seg{0, 11})
 				sendAccepted(t, s, 6, 17, Seed(other.Seed), Step(fmt.Sprintf("second file (seed %d): segment 6-17/24", other.Seed)))
 				uploadPlan(t, s, seg{18, 23})
@@ -74,7 +75,7 @@ func reuseCompleted(t *T) {
 	if t.Failed() {
 		return
 	}
-	s2 := t.SessionWithID(s.ID, "co04-second.bin", 12, Pattern{Seed: (s.Pattern.Seed + 13) % len(Alphabet)})
+	s2 := t.SessionWithID(s.ID, "co04-second.bin", 12, wire.Pattern{Seed: (s.Pattern.Seed + 13) % len(wire.Alphabet)})
 	a := s2.Send(0, 11, Step("second file of 12 bytes under the completed session ID: segment 0-11/12, the whole file"))
 	t.ran(clause.SesCollisionTotal)
 	switch {
@@ -139,7 +140,7 @@ func collideTotal(t *T, total, total2 int64, second seg) {
 	s := t.NewSession(fmt.Sprintf("%s-first.bin", t.Scenario().ID), total)
 	uploadPlan(t, s, seg{0, 11})
 	s2 := t.SessionWithID(s.ID, fmt.Sprintf("%s-second.bin", t.Scenario().ID), total2,
-		Pattern{Seed: (s.Pattern.Seed + 7) % len(Alphabet)})
+		wire.Pattern{Seed: (s.Pattern.Seed + 7) % len(wire.Alphabet)})
 	a := s2.Send(second.start, second.end, Unchecked(),
 		Step(fmt.Sprintf("second file of %d bytes under the same session ID: segment %s/%d", total2, second, total2)))
 	t.ran(clause.AckFinalOnlyWhenComplete)

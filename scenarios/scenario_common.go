@@ -8,6 +8,7 @@ import (
 	"github.com/upspec/upspec/reports/result"
 	"github.com/upspec/upspec/scenarios/clause"
 	"github.com/upspec/upspec/scenarios/match"
+	"github.com/upspec/upspec/scenarios/wire"
 )
 
 // seg is one segment of a scenario's plan: bytes start..end (inclusive).
@@ -124,7 +125,7 @@ func rng(start, end int64) ranges.Range { return ranges.Range{Start: start, End:
 
 // bytesWon compares a fetched file with two patterns and says, range by range, which one
 // each byte matches ("first", "second", "both", "neither").
-func bytesWon(data []byte, first, second Pattern) string {
+func bytesWon(data []byte, first, second wire.Pattern) string {
 	var parts []string
 	cur, from := "", 0
 	flush := func(to int) {

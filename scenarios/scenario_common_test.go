@@ -8,6 +8,7 @@ import (
 
 	"github.com/upspec/upspec/reports/result"
 	"github.com/upspec/upspec/scenarios/clause"
+	"github.com/upspec/upspec/scenarios/wire"
 )
 
 func answered(status int, body string) Answer {
@@ -60,7 +61,7 @@ func TestExpectRefused(t *testing.T) {
 }
 
 func TestBytesWon(t *testing.T) {
-	first, second := Pattern{Seed: 0}, Pattern{Seed: 5}
+	first, second := wire.Pattern{Seed: 0}, wire.Pattern{Seed: 5}
 	data := append(first.Bytes(0, 4), second.Bytes(4, 3)...)
 	data = append(data, '#')
 	tests := []struct {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/upspec/upspec/internal/protocol"
 	"github.com/upspec/upspec/scenarios/clause"
+	"github.com/upspec/upspec/scenarios/wire"
 )
 
 // headerScenarios returns the header scenarios (HD): both spellings of the range and session
@@ -89,7 +90,7 @@ func headerScenarios() []Scenario {
 			Family: "headers", Clauses: declare(nil, clause.EncPost),
 			Run: func(t *T) {
 				for _, m := range []string{http.MethodGet, http.MethodOptions} {
-					a := t.Do(Request{Step: m + " on the segment endpoint", Method: m, Length: LengthOmit})
+					a := t.Do(wire.Request{Step: m + " on the segment endpoint", Method: m, Length: wire.LengthOmit})
 					t.Observe(clause.EncPost, "%s got %s", m, describe(a))
 				}
 				s := t.NewSession("hd10.bin", 24)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/upspec/upspec/scenarios/clause"
+	"github.com/upspec/upspec/scenarios/wire"
 )
 
 // reuploadScenarios returns the identical re-upload scenarios (RU): the same segment again,
@@ -66,7 +67,7 @@ func reuploadScenarios() []Scenario {
 			Labels: []string{LabelNeedsFileAccess},
 			Run: func(t *T) {
 				s := t.NewSession("ru05.bin", 24)
-				other := Pattern{Seed: (s.Pattern.Seed + 31) % len(Alphabet)}
+				other := wire.Pattern{Seed: (s.Pattern.Seed + 31) % len(wire.Alphabet)}
 				uploadPlan(t, s, seg{0, 11})
 				sendAccepted(t, s, 0, 11, Seed(other.Seed), Step(fmt.Sprintf("segment 0-11/24 again with other bytes (seed %d)", other.Seed)))
 				uploadPlan(t, s, seg{12, 23})

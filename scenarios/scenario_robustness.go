@@ -8,6 +8,7 @@ import (
 
 	"github.com/upspec/upspec/ranges"
 	"github.com/upspec/upspec/scenarios/clause"
+	"github.com/upspec/upspec/scenarios/wire"
 )
 
 // robustnessScenarios returns the robustness scenarios (RB): segments cut off mid-body (early,
@@ -248,7 +249,7 @@ func checkAckedBytes(t *T, s *Session, acked *ranges.Set) {
 
 // differing returns the parts of r where data differs from p (bytes past data's end count as
 // differing).
-func differing(data []byte, p Pattern, r ranges.Range) []ranges.Range {
+func differing(data []byte, p wire.Pattern, r ranges.Range) []ranges.Range {
 	var out []ranges.Range
 	for off := r.Start; off <= r.End; off++ {
 		if off < int64(len(data)) && data[off] == p.Byte(off) {

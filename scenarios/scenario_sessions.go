@@ -7,6 +7,7 @@ import (
 
 	"github.com/upspec/upspec/internal/protocol"
 	"github.com/upspec/upspec/scenarios/clause"
+	"github.com/upspec/upspec/scenarios/wire"
 )
 
 // secondLoopback is the second client address of the multi-address scenario.
@@ -68,7 +69,7 @@ func sessionScenarios() []Scenario {
 				// module's hashed upload_store directories are named after the last characters.
 				base := t.NewSession("unused", 1).ID + "-"
 				id := base + strings.Repeat("x", max(199-len(base), 0)) + "0"
-				s := t.SessionWithID(id, "ss03.bin", 24, Pattern{Seed: 11})
+				s := t.SessionWithID(id, "ss03.bin", 24, wire.Pattern{Seed: 11})
 				a := s.Send(0, 11, Step(fmt.Sprintf("segment 0-11/24 with a %d-character session ID", len(id))))
 				if !a.Created() {
 					t.Observe(clause.SesLongID, "a %d-character session ID got %s", len(id), describe(a))
@@ -110,7 +111,7 @@ func sessionScenarios() []Scenario {
 func longSessionID(t *T, n int) {
 	base := t.NewSession("unused", 1).ID + "-"
 	id := base + strings.Repeat("x", max(n-1-len(base), 0)) + "0"
-	s := t.SessionWithID(id, fmt.Sprintf("%s.bin", strings.ToLower(t.Scenario().ID)), 24, Pattern{Seed: 11})
+	s := t.SessionWithID(id, fmt.Sprintf("%s.bin", strings.ToLower(t.Scenario().ID)), 24, wire.Pattern{Seed: 11})
 	a := s.Send(0, 11, Unchecked(), Step(fmt.Sprintf("segment 0-11/24 with a %d-character session ID", len(id))))
 	if !expectNoFalseSuccess(t, a, "12 of the file's 24 bytes were sent") || !a.Created() {
 		t.Observe(clause.SesLongID, "a %d-character session ID got %s", len(id), describe(a))

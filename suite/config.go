@@ -18,6 +18,7 @@ import (
 	"github.com/upspec/upspec/internal/bytesize"
 	"github.com/upspec/upspec/reports/result"
 	"github.com/upspec/upspec/scenarios"
+	"github.com/upspec/upspec/scenarios/wire"
 )
 
 // Defaults of the suite flags.
@@ -302,7 +303,7 @@ func checkRunID(id string) error {
 
 // Precheck makes sure the target can be reached before any scenario runs: a TCP dial within
 // DialTimeout (and, for https, a TLS handshake with the configured certificates), made as
-// every scenario request makes it (scenarios.Reach). Its error is one line, meant for a
+// every scenario request makes it (wire.Client.Reach). Its error is one line, meant for a
 // person: what failed and what to check.
 func Precheck(ctx context.Context, sc scenarios.Config) error {
 	if sc.Target == nil {
@@ -311,11 +312,11 @@ func Precheck(ctx context.Context, sc scenarios.Config) error {
 	ctx, cancel := context.WithTimeout(ctx, DialTimeout)
 	defer cancel()
 	sc.RequestTimeout = DialTimeout
-	err := scenarios.Reach(ctx, sc)
+	err := sc.Client().Reach(ctx)
 	if err == nil {
 		return nil
 	}
-	var re *scenarios.ReachError
+	var re *wire.ReachError
 	if errors.As(err, &re) {
 		err = re.Err
 		if re.Handshake {

@@ -1,4 +1,4 @@
-package scenarios
+package wire
 
 import (
 	"bufio"
@@ -13,111 +13,21 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/upspec/upspec/reports/result"
+	"github.com/upspec/upspec/scenarios/internal/wiretest"
 )
 
-// testServer is a loopback listener whose connections are handled by fn. Everything it
-// starts is stopped by the test's cleanup.
-type testServer struct {
-	ln   net.Listener
-	url  *url.URL
-	wg   sync.WaitGroup
-	done chan struct{}
-}
-
-func newTestServer(t *testing.T, fn func(c net.Conn, done <-chan struct{})) *testServer {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	s := &testServer{ln: ln, done: make(chan struct{})}
-	s.url = &url.URL{Scheme: "http", Host: ln.Addr().String(), Path: "/upload"}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				defer func() { _ = c.Close() }()
-				_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-				fn(c, s.done)
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		close(s.done)
-		_ = ln.Close()
-		s.wg.Wait()
-	})
-	return s
-}
-
-// readRequest reads one request head and the body its Content-Length announces (at most
-// bodyMax bytes: the rest is left unread).
-func readRequest(br *bufio.Reader, bodyMax int64) (*http.Request, []byte, error) {
-	req, err := http.ReadRequest(br)
-	if err != nil {
-		return nil, nil, err
-	}
-	n := req.ContentLength
-	if n > bodyMax {
-		n = bodyMax
-	}
-	body := make([]byte, max(n, 0))
-	_, err = io.ReadFull(br, body)
-	return req, body, err
-}
-
-// readRequestContinue is readRequest for a server that answers `Expect: 100-continue` with
-// 100 Continue before it reads the body, as net/http's server does.
-func readRequestContinue(c net.Conn, br *bufio.Reader, bodyMax int64) (*http.Request, []byte, error) {
-	req, err := http.ReadRequest(br)
-	if err != nil {
-		return nil, nil, err
-	}
-	if strings.EqualFold(req.Header.Get("Expect"), "100-continue") {
-		if _, err := io.WriteString(c, "HTTP/1.1 100 Continue\r\n\r\n"); err != nil {
-			return nil, nil, err
-		}
-	}
-	body := make([]byte, max(min(req.ContentLength, bodyMax), 0))
-	_, err = io.ReadFull(br, body)
-	return req, body, err
-}
-
-func respond(c net.Conn, status int, headers []result.Header, body string) {
-	var b strings.Builder
-	b.WriteString("HTTP/1.1 " + strconv.Itoa(status) + " " + http.StatusText(status) + "\r\n")
-	for _, h := range headers {
-		b.WriteString(h.Name + ": " + h.Value + "\r\n")
-	}
-	b.WriteString("Content-Length: " + strconv.Itoa(len(body)) + "\r\nConnection: close\r\n\r\n" + body)
-	_, _ = io.WriteString(c, b.String())
-}
-
-// roomy is the request timeout of the tests whose exchanges end by an event, not by a
-// timeout: long enough for a loaded machine, and never reached when the code is right.
-const roomy = 30 * time.Second
-
-func testConfig(u *url.URL, timeout time.Duration) Config {
-	return Config{Target: u, RequestTimeout: timeout, RunID: "test"}.WithDefaults()
+func testClient(u *url.URL, timeout time.Duration) Client {
+	return Client{Target: u, Timeout: timeout}
 }
 
 func TestDoWritesExactBytes(t *testing.T) {
 	got := make(chan string, 1)
-	srv := newTestServer(t, func(c net.Conn, _ <-chan struct{}) {
+	srv := wiretest.NewServer(t, func(c net.Conn, _ <-chan struct{}) {
 		br := bufio.NewReader(c)
 		var head bytes.Buffer
 		for {
@@ -130,17 +40,17 @@ func TestDoWritesExactBytes(t *testing.T) {
 		body := make([]byte, 4)
 		_, _ = io.ReadFull(br, body)
 		got <- head.String() + string(body)
-		respond(c, 416, nil, "length mismatch\n")
+		wiretest.Respond(c, 416, nil, "length mismatch\n")
 	})
-	cfg := testConfig(srv.url, roomy)
-	cfg.Headers = []result.Header{{Name: "Authorization", Value: "Bearer x"}}
-	ex := Do(context.Background(), cfg, Request{
+	cl := testClient(srv.URL, wiretest.Roomy)
+	cl.Headers = []result.Header{{Name: "Authorization", Value: "Bearer x"}}
+	ex := cl.Do(context.Background(), Request{
 		Step:    "exact",
 		Headers: []result.Header{{Name: "x-content-RANGE", Value: "bytes 0-3/10"}, {Name: "Session-ID", Value: "abc"}},
 		Length:  LengthExplicit, ContentLength: 10,
 		Body: []byte("wxyz"),
 	})
-	want := "POST /upload HTTP/1.1\r\nHost: " + srv.url.Host + "\r\nx-content-RANGE: bytes 0-3/10\r\nSession-ID: abc\r\n" +
+	want := "POST /upload HTTP/1.1\r\nHost: " + srv.URL.Host + "\r\nx-content-RANGE: bytes 0-3/10\r\nSession-ID: abc\r\n" +
 		"Authorization: Bearer x\r\nContent-Length: 10\r\nConnection: close\r\n\r\nwxyz"
 	if w := <-got; w != want {
 		t.Errorf("wire bytes:\n%q\nwant\n%q", w, want)
@@ -171,25 +81,25 @@ func TestDoOutcomes(t *testing.T) {
 		status  int
 	}{
 		{"closed without a byte", func(c net.Conn, _ <-chan struct{}) {
-			_, _, _ = readRequest(bufio.NewReader(c), 1<<20)
+			_, _, _ = wiretest.ReadRequest(bufio.NewReader(c), 1<<20)
 		}, result.OutcomeClosed, "without a response", 0},
 		{"reset", func(c net.Conn, _ <-chan struct{}) {
-			_, _, _ = readRequest(bufio.NewReader(c), 1<<20)
+			_, _, _ = wiretest.ReadRequest(bufio.NewReader(c), 1<<20)
 			_ = c.(*net.TCPConn).SetLinger(0)
 		}, result.OutcomeReset, "reset", 0},
 		{"never answers", func(c net.Conn, done <-chan struct{}) {
-			_, _, _ = readRequest(bufio.NewReader(c), 1<<20)
+			_, _, _ = wiretest.ReadRequest(bufio.NewReader(c), 1<<20)
 			<-done
 		}, result.OutcomeTimeout, "no complete answer", 0},
 		{"garbage", func(c net.Conn, _ <-chan struct{}) {
-			_, _, _ = readRequest(bufio.NewReader(c), 1<<20)
+			_, _, _ = wiretest.ReadRequest(bufio.NewReader(c), 1<<20)
 			_, _ = io.WriteString(c, "hello there\r\n\r\n")
 		}, result.OutcomeError, "malformed response head", 0},
 		{"drips bytes", func(c net.Conn, done <-chan struct{}) {
 			// A byte every 50 ms, never the end of the head: only a bound on the whole
 			// exchange (not on each read) ends it with result.OutcomeTimeout; a bound per read would
 			// last until the server's own deadline closes the connection (result.OutcomeError).
-			_, _, _ = readRequest(bufio.NewReader(c), 1<<20)
+			_, _, _ = wiretest.ReadRequest(bufio.NewReader(c), 1<<20)
 			head := "HTTP/1.1 201 Created\r\nX-Pad: "
 			for i := 0; ; i++ {
 				b := byte('a')
@@ -207,35 +117,35 @@ func TestDoOutcomes(t *testing.T) {
 			}
 		}, result.OutcomeTimeout, "", 0},
 		{"head cut off", func(c net.Conn, _ <-chan struct{}) {
-			_, _, _ = readRequest(bufio.NewReader(c), 1<<20)
+			_, _, _ = wiretest.ReadRequest(bufio.NewReader(c), 1<<20)
 			_, _ = io.WriteString(c, "HTTP/1.1 201 Cre")
 		}, result.OutcomeError, "closed after 16 bytes", 0},
 		{"answer without closing", func(c net.Conn, done <-chan struct{}) {
-			_, _, _ = readRequest(bufio.NewReader(c), 1<<20)
+			_, _, _ = wiretest.ReadRequest(bufio.NewReader(c), 1<<20)
 			_, _ = io.WriteString(c, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 3\r\n\r\nbad")
 			<-done
 		}, result.OutcomeAnswered, "", 400},
 		{"interim 100 then 201", func(c net.Conn, _ <-chan struct{}) {
-			_, _, _ = readRequest(bufio.NewReader(c), 1<<20)
+			_, _, _ = wiretest.ReadRequest(bufio.NewReader(c), 1<<20)
 			_, _ = io.WriteString(c, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nRange: 0-1/4\r\nContent-Length: 5\r\n\r\n0-1/4")
 		}, result.OutcomeAnswered, "", 201},
 		{"chunked", func(c net.Conn, _ <-chan struct{}) {
-			_, _, _ = readRequest(bufio.NewReader(c), 1<<20)
+			_, _, _ = wiretest.ReadRequest(bufio.NewReader(c), 1<<20)
 			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
 		}, result.OutcomeAnswered, "", 200},
 		{"body cut short", func(c net.Conn, _ <-chan struct{}) {
-			_, _, _ = readRequest(bufio.NewReader(c), 1<<20)
+			_, _, _ = wiretest.ReadRequest(bufio.NewReader(c), 1<<20)
 			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello")
 		}, result.OutcomeAnswered, "cut short", 200},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := newTestServer(t, tc.handler)
-			timeout := roomy
+			srv := wiretest.NewServer(t, tc.handler)
+			timeout := wiretest.Roomy
 			if tc.want == result.OutcomeTimeout {
 				timeout = short
 			}
-			ex := Do(context.Background(), testConfig(srv.url, timeout), Request{Body: []byte("abcd")})
+			ex := testClient(srv.URL, timeout).Do(context.Background(), Request{Body: []byte("abcd")})
 			if ex.Outcome != tc.want {
 				t.Fatalf("outcome = %s (%s), want %s", ex.Outcome, ex.Error, tc.want)
 			}
@@ -254,12 +164,12 @@ func TestDoOutcomes(t *testing.T) {
 
 func TestDoReadsChunkedAndCapsBody(t *testing.T) {
 	big := strings.Repeat("x", 10_000)
-	srv := newTestServer(t, func(c net.Conn, _ <-chan struct{}) {
-		_, _, _ = readRequest(bufio.NewReader(c), 1<<20)
-		respond(c, 200, []result.Header{{Name: "X-One", Value: " spaced "}, {Name: "x-two", Value: "b"}}, big)
+	srv := wiretest.NewServer(t, func(c net.Conn, _ <-chan struct{}) {
+		_, _, _ = wiretest.ReadRequest(bufio.NewReader(c), 1<<20)
+		wiretest.Respond(c, 200, []result.Header{{Name: "X-One", Value: " spaced "}, {Name: "x-two", Value: "b"}}, big)
 	})
 	var sink bytes.Buffer
-	ex := Do(context.Background(), testConfig(srv.url, roomy), Request{Method: "GET", Length: LengthOmit, BodySink: &sink})
+	ex := testClient(srv.URL, wiretest.Roomy).Do(context.Background(), Request{Method: "GET", Length: LengthOmit, BodySink: &sink})
 	r := ex.Response
 	if ex.Outcome != result.OutcomeAnswered || len(r.Body) != MaxKeptBody || r.BodyLen != 10_000 || !r.Truncated || sink.Len() != 10_000 {
 		t.Fatalf("outcome %s, body kept %d, len %d, truncated %v, sink %d", ex.Outcome, len(r.Body), r.BodyLen, r.Truncated, sink.Len())
@@ -282,10 +192,10 @@ type pausedSeen struct {
 // pauseServer reads a request head, answers `Expect: 100-continue` with 100 Continue when
 // sendContinue is set, reads the first 3 body bytes, reports what it saw, and then, once the
 // test says the client has been resumed, reads the rest and answers 201.
-func pauseServer(t *testing.T, sendContinue bool) (*testServer, <-chan pausedSeen, chan<- struct{}) {
+func pauseServer(t *testing.T, sendContinue bool) (*wiretest.Server, <-chan pausedSeen, chan<- struct{}) {
 	partial := make(chan pausedSeen, 1)
 	resumed := make(chan struct{})
-	srv := newTestServer(t, func(c net.Conn, done <-chan struct{}) {
+	srv := wiretest.NewServer(t, func(c net.Conn, done <-chan struct{}) {
 		br := bufio.NewReader(c)
 		req, err := http.ReadRequest(br)
 		if err != nil {
@@ -307,7 +217,7 @@ func pauseServer(t *testing.T, sendContinue bool) (*testServer, <-chan pausedSee
 		if _, err := io.ReadFull(br, rest); err != nil {
 			return
 		}
-		respond(c, 201, nil, "")
+		wiretest.Respond(c, 201, nil, "")
 	})
 	return srv, partial, resumed
 }
@@ -327,7 +237,7 @@ func TestDoPauseAndResume(t *testing.T) {
 			g := NewGate()
 			done := make(chan result.Exchange, 1)
 			go func() {
-				done <- Do(context.Background(), testConfig(srv.url, roomy), Request{
+				done <- testClient(srv.URL, wiretest.Roomy).Do(context.Background(), Request{
 					Pattern: &Pattern{}, BodyOffset: 0, BodyLen: 10, Gate: g, PauseAfter: 3,
 				})
 			}()
@@ -368,7 +278,7 @@ func TestDoPauseAndResume(t *testing.T) {
 func TestDoHoldsTheBodyUntilContinue(t *testing.T) {
 	gotHead := make(chan int, 1) // body bytes buffered with the head
 	sendContinue := make(chan struct{})
-	srv := newTestServer(t, func(c net.Conn, done <-chan struct{}) {
+	srv := wiretest.NewServer(t, func(c net.Conn, done <-chan struct{}) {
 		br := bufio.NewReader(c)
 		req, err := http.ReadRequest(br)
 		if err != nil {
@@ -385,7 +295,7 @@ func TestDoHoldsTheBodyUntilContinue(t *testing.T) {
 		if _, err := io.CopyN(io.Discard, br, req.ContentLength); err != nil {
 			return
 		}
-		respond(c, 201, nil, "")
+		wiretest.Respond(c, 201, nil, "")
 	})
 	g := NewGate()
 	g.Resume() // no stop at the pause point: the only hold is the wait for 100 Continue
@@ -393,7 +303,7 @@ func TestDoHoldsTheBodyUntilContinue(t *testing.T) {
 	go func() {
 		// A request timeout of minutes: the client's own wait for 100 Continue (a fifth of
 		// it) must not end while the test looks.
-		done <- Do(context.Background(), testConfig(srv.url, 5*time.Minute), Request{Pattern: &Pattern{}, BodyLen: 10, Gate: g, PauseAfter: 3})
+		done <- testClient(srv.URL, 5*time.Minute).Do(context.Background(), Request{Pattern: &Pattern{}, BodyLen: 10, Gate: g, PauseAfter: 3})
 	}()
 	if n := <-gotHead; n != 0 {
 		t.Fatalf("%d body bytes came with the head, want 0", n)
@@ -413,14 +323,14 @@ func TestDoHoldsTheBodyUntilContinue(t *testing.T) {
 // TestDoFinalAnswerBeforeBody checks a paused request that the server answers instead of
 // sending 100 Continue: the answer is recorded, no body byte is sent, the gate never pauses.
 func TestDoFinalAnswerBeforeBody(t *testing.T) {
-	srv := newTestServer(t, func(c net.Conn, _ <-chan struct{}) {
+	srv := wiretest.NewServer(t, func(c net.Conn, _ <-chan struct{}) {
 		if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
 			return
 		}
-		respond(c, 409, nil, "overlaps a segment in flight\n")
+		wiretest.Respond(c, 409, nil, "overlaps a segment in flight\n")
 	})
 	g := NewGate()
-	ex := Do(context.Background(), testConfig(srv.url, roomy), Request{Pattern: &Pattern{}, BodyLen: 10, Gate: g, PauseAfter: 3})
+	ex := testClient(srv.URL, wiretest.Roomy).Do(context.Background(), Request{Pattern: &Pattern{}, BodyLen: 10, Gate: g, PauseAfter: 3})
 	if ex.Outcome != result.OutcomeAnswered || ex.Response.Status != 409 || ex.Request.BodySent != 0 || ex.Request.InFlightBy != "" {
 		t.Fatalf("exchange = %+v", ex)
 	}
@@ -432,7 +342,7 @@ func TestDoFinalAnswerBeforeBody(t *testing.T) {
 }
 
 func TestDoPauseNeverResumedIsBounded(t *testing.T) {
-	srv := newTestServer(t, func(c net.Conn, done <-chan struct{}) {
+	srv := wiretest.NewServer(t, func(c net.Conn, done <-chan struct{}) {
 		br := bufio.NewReader(c)
 		if _, err := http.ReadRequest(br); err != nil {
 			return
@@ -441,7 +351,7 @@ func TestDoPauseNeverResumedIsBounded(t *testing.T) {
 		_, _ = io.Copy(io.Discard, br)
 	})
 	// The pause bound is three request timeouts: the outcome is the event under test.
-	ex := Do(context.Background(), testConfig(srv.url, time.Second), Request{
+	ex := testClient(srv.URL, time.Second).Do(context.Background(), Request{
 		Body: []byte("abcdef"), Gate: NewGate(), PauseAfter: 2,
 	})
 	if ex.Outcome != result.OutcomeError || !strings.Contains(ex.Error, "never resumed") {
@@ -461,7 +371,7 @@ func TestDoInterrupt(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := make(chan int64, 1)
-			srv := newTestServer(t, func(c net.Conn, _ <-chan struct{}) {
+			srv := wiretest.NewServer(t, func(c net.Conn, _ <-chan struct{}) {
 				br := bufio.NewReader(c)
 				if _, err := http.ReadRequest(br); err != nil {
 					got <- -1
@@ -470,10 +380,10 @@ func TestDoInterrupt(t *testing.T) {
 				n, _ := io.Copy(io.Discard, br) // up to the client's end of the connection
 				got <- n
 				if tt.answer {
-					respond(c, 400, nil, "short body\n")
+					wiretest.Respond(c, 400, nil, "short body\n")
 				}
 			})
-			ex := Do(context.Background(), testConfig(srv.url, roomy), Request{
+			ex := testClient(srv.URL, wiretest.Roomy).Do(context.Background(), Request{
 				Pattern: &Pattern{}, BodyLen: 20, Interrupt: true, InterruptAfter: 5,
 			})
 			if ex.Outcome != result.OutcomeAborted || ex.Request.BodySent != 5 || ex.Request.BodyPlanned != 20 || ex.Response != nil {
@@ -497,12 +407,12 @@ func TestDoInterrupt(t *testing.T) {
 
 func TestDoLocalAddress(t *testing.T) {
 	remote := make(chan string, 1)
-	srv := newTestServer(t, func(c net.Conn, _ <-chan struct{}) {
+	srv := wiretest.NewServer(t, func(c net.Conn, _ <-chan struct{}) {
 		remote <- c.RemoteAddr().String()
-		_, _, _ = readRequest(bufio.NewReader(c), 1<<20)
-		respond(c, 201, nil, "")
+		_, _, _ = wiretest.ReadRequest(bufio.NewReader(c), 1<<20)
+		wiretest.Respond(c, 201, nil, "")
 	})
-	ex := Do(context.Background(), testConfig(srv.url, roomy), Request{LocalAddr: "127.0.0.2"})
+	ex := testClient(srv.URL, wiretest.Roomy).Do(context.Background(), Request{LocalAddr: "127.0.0.2"})
 	if ex.Outcome != result.OutcomeAnswered {
 		t.Fatalf("outcome %s: %s", ex.Outcome, ex.Error)
 	}
@@ -523,14 +433,14 @@ func TestDoTLS(t *testing.T) {
 	u, _ := url.Parse(ts.URL + "/upload")
 	pool := x509.NewCertPool()
 	pool.AddCert(ts.Certificate())
-	cfg := testConfig(u, roomy)
-	cfg.TLS = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-	ex := Do(context.Background(), cfg, Request{Body: []byte("hello")})
+	cl := testClient(u, wiretest.Roomy)
+	cl.TLS = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	ex := cl.Do(context.Background(), Request{Body: []byte("hello")})
 	if ex.Outcome != result.OutcomeAnswered || ex.Response.Status != 201 || ex.Response.Body != "hello" {
 		t.Fatalf("exchange: %s %s %+v", ex.Outcome, ex.Error, ex.Response)
 	}
-	cfg.TLS = nil // the test CA is unknown to the system roots
-	ex = Do(context.Background(), cfg, Request{Body: []byte("hello")})
+	cl.TLS = nil // the test CA is unknown to the system roots
+	ex = cl.Do(context.Background(), Request{Body: []byte("hello")})
 	if ex.Outcome != result.OutcomeError || !strings.Contains(ex.Error, "TLS handshake") {
 		t.Fatalf("untrusted certificate: %s %s", ex.Outcome, ex.Error)
 	}
@@ -543,21 +453,21 @@ func TestDoRefusedAndCanceled(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	_ = ln.Close()
-	ex := Do(context.Background(), testConfig(&url.URL{Scheme: "http", Host: addr, Path: "/"}, time.Second), Request{})
+	ex := testClient(&url.URL{Scheme: "http", Host: addr, Path: "/"}, time.Second).Do(context.Background(), Request{})
 	if ex.Outcome != result.OutcomeError || !strings.Contains(ex.Error, "connect to") {
 		t.Errorf("refused: %s %s", ex.Outcome, ex.Error)
 	}
 
 	// The context is canceled once the server has the request, which it never answers: only
-	// the cancellation can end the exchange before its (roomy) timeout, as result.OutcomeError.
+	// the cancellation can end the exchange before its (wiretest.Roomy) timeout, as result.OutcomeError.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	srv := newTestServer(t, func(c net.Conn, done <-chan struct{}) {
-		_, _, _ = readRequest(bufio.NewReader(c), 1<<20)
+	srv := wiretest.NewServer(t, func(c net.Conn, done <-chan struct{}) {
+		_, _, _ = wiretest.ReadRequest(bufio.NewReader(c), 1<<20)
 		cancel()
 		<-done
 	})
-	ex = Do(ctx, testConfig(srv.url, roomy), Request{})
+	ex = testClient(srv.URL, wiretest.Roomy).Do(ctx, Request{})
 	if ex.Outcome != result.OutcomeError || !strings.Contains(ex.Error, "canceled") {
 		t.Errorf("canceled: %s %s", ex.Outcome, ex.Error)
 	}
@@ -566,14 +476,14 @@ func TestDoRefusedAndCanceled(t *testing.T) {
 func TestDoAnswerBeforeBody(t *testing.T) {
 	// The server answers after the head and closes without reading an 8 MiB body: the
 	// client either reads the answer or sees the reset, never hangs.
-	srv := newTestServer(t, func(c net.Conn, _ <-chan struct{}) {
+	srv := wiretest.NewServer(t, func(c net.Conn, _ <-chan struct{}) {
 		br := bufio.NewReader(c)
 		if _, err := http.ReadRequest(br); err != nil {
 			return
 		}
-		respond(c, 416, nil, "no\n")
+		wiretest.Respond(c, 416, nil, "no\n")
 	})
-	ex := Do(context.Background(), testConfig(srv.url, roomy), Request{Pattern: &Pattern{}, BodyLen: 8 << 20})
+	ex := testClient(srv.URL, wiretest.Roomy).Do(context.Background(), Request{Pattern: &Pattern{}, BodyLen: 8 << 20})
 	switch {
 	case ex.Outcome == result.OutcomeAnswered && ex.Response.Status == 416:
 	case ex.Outcome == result.OutcomeReset:
@@ -593,8 +503,8 @@ func TestClassifyWrappedErrors(t *testing.T) {
 }
 
 func TestReach(t *testing.T) {
-	srv := newTestServer(t, func(c net.Conn, _ <-chan struct{}) {})
-	if err := Reach(context.Background(), testConfig(srv.url, time.Second)); err != nil {
+	srv := wiretest.NewServer(t, func(c net.Conn, _ <-chan struct{}) {})
+	if err := testClient(srv.URL, time.Second).Reach(context.Background()); err != nil {
 		t.Errorf("reachable: %v", err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -603,7 +513,7 @@ func TestReach(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	_ = ln.Close()
-	err = Reach(context.Background(), testConfig(&url.URL{Scheme: "http", Host: addr}, time.Second))
+	err = testClient(&url.URL{Scheme: "http", Host: addr}, time.Second).Reach(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "reach target") {
 		t.Errorf("closed port: %v", err)
 	}

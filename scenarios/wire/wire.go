@@ -1,4 +1,9 @@
-package scenarios
+// Package wire is a raw HTTP/1.1 client for conformance tests: it writes the exact bytes of a
+// request (any header, any Content-Length, any body), can pause a request mid-body once the
+// server has begun it (Expect: 100-continue), cut it off, or bind a source address, and records
+// each exchange (what was written, what was read, how it ended) in the result model. It knows
+// no upload protocol.
+package wire
 
 import (
 	"bufio"
@@ -24,6 +29,8 @@ import (
 
 // Limits of the raw client.
 const (
+	// DefaultTimeout bounds each exchange of a Client whose Timeout is zero.
+	DefaultTimeout = 10 * time.Second
 	// MaxKeptBody is how much of a response body an Exchange keeps; the rest is counted.
 	MaxKeptBody = 4096
 	// MaxBodyHead is how much of a request body an Exchange keeps as text.
@@ -116,10 +123,10 @@ type Request struct {
 	Step    string   // recorded in the Exchange
 	Session string   // recorded in the Exchange
 	Method  string   // default "POST"
-	URL     *url.URL // default Config.Target
+	URL     *url.URL // default Client.Target
 	Target  string   // request target on the request line; default URL.RequestURI()
 	Proto   string   // default "HTTP/1.1"
-	// Headers are written in order, exactly as given, after Host. Config.Headers follow
+	// Headers are written in order, exactly as given, after Host. Client.Headers follow
 	// them, then Content-Length (per Length), then "Connection: close".
 	Headers []result.Header
 	// NoDefaultHeaders leaves out the Host and Connection headers the client adds.
@@ -136,7 +143,7 @@ type Request struct {
 	Body       []byte
 
 	// Gate, when set, pauses the request after PauseAfter body bytes, once the server has
-	// begun it (see Gate). The request carries `Expect: 100-continue` (after Config.Headers)
+	// begun it (see Gate). The request carries `Expect: 100-continue` (after Client.Headers)
 	// unless Headers hold an Expect header of their own.
 	Gate       *Gate
 	PauseAfter int64
@@ -156,13 +163,22 @@ type Request struct {
 	MaxBody  int64
 }
 
+// Client says where raw requests go and what every one of them carries. The zero value of a
+// field is its default; a Client is a value and safe for concurrent use.
+type Client struct {
+	Target  *url.URL        // where a Request without a URL goes
+	Headers []result.Header // put on every request, after the Request's own headers
+	TLS     *tls.Config     // used for https targets (nil: system roots)
+	Timeout time.Duration   // bound on each exchange (0: DefaultTimeout)
+}
+
 // Do sends one request on a new connection and reads the answer. It never waits for the
 // server to close the connection: the response is read by its Content-Length (or chunked
-// framing). Every write and read is bounded by cfg.RequestTimeout (pause time excluded) and
-// by ctx. The Exchange records exactly what was written and read, and how it ended.
-func Do(ctx context.Context, cfg Config, req Request) result.Exchange {
+// framing). Every write and read is bounded by cl.Timeout (pause time excluded) and by ctx.
+// The Exchange records exactly what was written and read, and how it ended.
+func (cl Client) Do(ctx context.Context, req Request) result.Exchange {
 	ex := result.Exchange{Step: req.Step, Session: req.Session, Start: time.Now()}
-	c := &call{ctx: ctx, cfg: cfg, req: req, ex: &ex}
+	c := &call{ctx: ctx, client: cl, req: req, ex: &ex}
 	c.run()
 	ex.Duration = time.Since(ex.Start)
 	return ex
@@ -171,7 +187,7 @@ func Do(ctx context.Context, cfg Config, req Request) result.Exchange {
 // call is the state of one Do.
 type call struct {
 	ctx      context.Context
-	cfg      Config
+	client   Client
 	req      Request
 	ex       *result.Exchange
 	deadline time.Time
@@ -185,10 +201,10 @@ type call struct {
 }
 
 func (c *call) timeout() time.Duration {
-	if c.cfg.RequestTimeout > 0 {
-		return c.cfg.RequestTimeout
+	if c.client.Timeout > 0 {
+		return c.client.Timeout
 	}
-	return DefaultRequestTimeout
+	return DefaultTimeout
 }
 
 // fail records an outcome that is not an answer.
@@ -201,7 +217,7 @@ func (c *call) run() {
 	req := &c.req
 	u := req.URL
 	if u == nil {
-		u = c.cfg.Target
+		u = c.client.Target
 	}
 	if req.Method == "" {
 		req.Method = http.MethodPost
@@ -254,7 +270,7 @@ func (c *call) buildHead(u *url.URL) ([]byte, int64) {
 		hs = append(hs, result.Header{Name: "Host", Value: u.Host})
 	}
 	hs = append(hs, req.Headers...)
-	hs = append(hs, c.cfg.Headers...)
+	hs = append(hs, c.client.Headers...)
 	if req.Gate != nil {
 		if v, ok := headerValue(hs, "Expect"); ok {
 			c.expect = strings.EqualFold(strings.TrimSpace(v), "100-continue")
@@ -358,8 +374,8 @@ func (c *call) dial(u *url.URL) (net.Conn, error) {
 		return conn, nil
 	}
 	var tc *tls.Config
-	if c.cfg.TLS != nil {
-		tc = c.cfg.TLS.Clone()
+	if c.client.TLS != nil {
+		tc = c.client.TLS.Clone()
 	} else {
 		tc = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
@@ -400,23 +416,23 @@ func (e *ReachError) Error() string {
 func (e *ReachError) Unwrap() error { return e.Err }
 
 // Reach checks that the target accepts a connection (and completes a TLS handshake for
-// https) within cfg.RequestTimeout, so that an unreachable target can be reported once,
-// as a setup error, before any scenario runs. A failure is a *ReachError.
-func Reach(ctx context.Context, cfg Config) error {
-	if cfg.Target == nil {
+// https) within cl.Timeout, so that an unreachable target can be reported once, as a setup
+// error, before any request is made. A failure is a *ReachError.
+func (cl Client) Reach(ctx context.Context) error {
+	if cl.Target == nil {
 		return errors.New("reach target: no target URL")
 	}
-	c := &call{ctx: ctx, cfg: cfg, ex: &result.Exchange{}}
+	c := &call{ctx: ctx, client: cl, ex: &result.Exchange{}}
 	c.deadline = time.Now().Add(c.timeout())
-	conn, err := c.dial(cfg.Target)
+	conn, err := c.dial(cl.Target)
 	if err != nil {
 		if he := (*handshakeError)(nil); errors.As(err, &he) {
-			return &ReachError{Target: cfg.Target.Host, Handshake: true, Err: he.err}
+			return &ReachError{Target: cl.Target.Host, Handshake: true, Err: he.err}
 		}
-		return &ReachError{Target: cfg.Target.Host, Err: err}
+		return &ReachError{Target: cl.Target.Host, Err: err}
 	}
 	if err := conn.Close(); err != nil {
-		return &ReachError{Target: cfg.Target.Host, Err: fmt.Errorf("close: %w", err)}
+		return &ReachError{Target: cl.Target.Host, Err: fmt.Errorf("close: %w", err)}
 	}
 	return nil
 }
@@ -699,13 +715,13 @@ func (c *call) readBody(br *bufio.Reader, resp *http.Response, rr *result.Respon
 	if limit <= 0 {
 		limit = DefaultMaxBody
 	}
-	kb := &keepBuffer{max: MaxKeptBody}
+	kb := &KeepBuffer{Max: MaxKeptBody}
 	var w io.Writer = kb
 	if c.req.BodySink != nil {
 		w = io.MultiWriter(kb, c.req.BodySink)
 	}
 	n, err := io.Copy(w, io.LimitReader(body, limit+1))
-	rr.Body = kb.buf.String()
+	rr.Body = string(kb.Bytes())
 	rr.BodyLen = min(n, limit)
 	rr.Truncated = rr.BodyLen > int64(len(rr.Body))
 	switch {
@@ -719,18 +735,23 @@ func (c *call) readBody(br *bufio.Reader, resp *http.Response, rr *result.Respon
 	}
 }
 
-// keepBuffer keeps the first max bytes written to it and accepts the rest.
-type keepBuffer struct {
+// KeepBuffer keeps the first Max bytes written to it and accepts the rest: a
+// Request.BodySink that bounds how much of a response body the caller holds.
+type KeepBuffer struct {
+	Max int
 	buf bytes.Buffer
-	max int
 }
 
-func (k *keepBuffer) Write(b []byte) (int, error) {
-	if room := k.max - k.buf.Len(); room > 0 {
+// Write keeps what fits under Max and reports all of b written.
+func (k *KeepBuffer) Write(b []byte) (int, error) {
+	if room := k.Max - k.buf.Len(); room > 0 {
 		k.buf.Write(b[:min(room, len(b))])
 	}
 	return len(b), nil
 }
+
+// Bytes returns the bytes kept.
+func (k *KeepBuffer) Bytes() []byte { return k.buf.Bytes() }
 
 // countReader counts the bytes read from the connection.
 type countReader struct {
