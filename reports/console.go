@@ -11,6 +11,7 @@ import (
 
 	"github.com/upspec/upspec/reports/result"
 	"github.com/upspec/upspec/scenarios"
+	"github.com/upspec/upspec/scenarios/expect"
 )
 
 // Console prints the console output of `upspec run`: a line per finished scenario, the
@@ -23,7 +24,7 @@ type Console struct {
 	Color bool
 	// Expect, when set, classifies each scenario of SpecDone as KNOWN or STALE as it
 	// finishes (the run's --expect list; see Run.ApplyExpectations).
-	Expect *scenarios.Expectations
+	Expect *expect.List
 }
 
 // NewConsole returns a console on w with colours when ColorWanted(w, noColor).

@@ -12,6 +12,7 @@ import (
 
 	"github.com/upspec/upspec/reports/result"
 	"github.com/upspec/upspec/scenarios"
+	"github.com/upspec/upspec/scenarios/expect"
 )
 
 func TestScenarioLine(t *testing.T) {
@@ -197,7 +198,7 @@ func TestSpecDone(t *testing.T) {
 // TestSpecDoneExpect: with the run's expectations, a listed scenario shows as KNOWN or STALE
 // as soon as it finishes.
 func TestSpecDoneExpect(t *testing.T) {
-	e, err := scenarios.ParseExpectations("list", strings.NewReader("RS-01 #46 listed\nPA-01 - listed\n"))
+	e, err := expect.Parse("list", strings.NewReader("RS-01 #46 listed\nPA-01 - listed\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

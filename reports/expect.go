@@ -1,9 +1,8 @@
 package reports
 
 import (
-	"github.com/upspec/upspec/scenarios"
-
 	"github.com/upspec/upspec/reports/result"
+	"github.com/upspec/upspec/scenarios/expect"
 )
 
 // ApplyExpectations classifies the run's scenarios with a list of expected deviations
@@ -12,7 +11,7 @@ import (
 // listed scenario that was skipped, and every unlisted one, keeps its verdict alone. It records
 // the list's name in Meta.Expectations and recounts Counts. A nil list changes nothing.
 // Applying a list again replaces the earlier classification.
-func (r *Run) ApplyExpectations(e *scenarios.Expectations) {
+func (r *Run) ApplyExpectations(e *expect.List) {
 	if e == nil {
 		return
 	}
@@ -26,7 +25,7 @@ func (r *Run) ApplyExpectations(e *scenarios.Expectations) {
 
 // applyExpectations sets the scenario's Expectation from the list (nil when the list does not
 // classify it). The record keeps the entry's outcome, issue and reason.
-func (s *Scenario) applyExpectations(e *scenarios.Expectations) {
+func (s *Scenario) applyExpectations(e *expect.List) {
 	s.Expectation = nil
 	x, ok := e.Lookup(s.ID)
 	if !ok {

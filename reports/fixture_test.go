@@ -8,6 +8,7 @@ import (
 
 	"github.com/upspec/upspec/reports/result"
 	"github.com/upspec/upspec/scenarios"
+	"github.com/upspec/upspec/scenarios/expect"
 	"github.com/upspec/upspec/scenarios/wire"
 )
 
@@ -168,9 +169,9 @@ func testRun() *Run {
 // testExpectations lists three scenarios of the fixture run that ran and one that was
 // skipped: PA-01 (FAIL) and MF-01 (NON-STRICT) become KNOWN, RS-01 (PASS) STALE, SS-01
 // (SKIPPED) neither.
-func testExpectations(t *testing.T) *scenarios.Expectations {
+func testExpectations(t *testing.T) *expect.List {
 	t.Helper()
-	e, err := scenarios.ParseExpectations("test-list", strings.NewReader(`# expected deviations of the fixture
+	e, err := expect.Parse("test-list", strings.NewReader(`# expected deviations of the fixture
 issues https://github.com/example/server/issues
 PA-01 #10 overlapping segments are never rejected
 MF-01 - a malformed range closes the connection

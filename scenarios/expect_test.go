@@ -1,191 +1,29 @@
-package scenarios
+package scenarios_test
 
 import (
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
-	"github.com/upspec/upspec/reports/result"
+	"github.com/upspec/upspec/scenarios"
+	"github.com/upspec/upspec/scenarios/expect"
 )
 
-func TestParseExpectations(t *testing.T) {
-	tests := []struct {
-		name    string
-		text    string
-		want    []result.Expectation
-		wantErr string
-	}{
-		{"empty", "", nil, ""},
-		{"comments and blanks", "# header\n\n   # indented comment\n", nil, ""},
-		{"entries", "PA-02 #4  no 409 for overlapping segments  (§4)\nRS-07 #10,#112 list cut\nHD-01 - last header wins\nCO-01 https://github.com/fdintino/nginx-upload-module/issues/46 restart\n",
-			[]result.Expectation{
-				{ID: "PA-02", Issue: "#4", Reason: "no 409 for overlapping segments  (§4)", Line: 1},
-				{ID: "RS-07", Issue: "#10,#112", Reason: "list cut", Line: 2},
-				{ID: "HD-01", Issue: "", Reason: "last header wins", Line: 3},
-				{ID: "CO-01", Issue: "https://github.com/fdintino/nginx-upload-module/issues/46", Reason: "restart", Line: 4},
-			}, ""},
-		{"bad id", "# x\npa-02 #4 reason\n", nil, `expectations f.txt:2: "pa-02" is not a scenario ID`},
-		{"missing issue", "PA-02\n", nil, "expectations f.txt:1: PA-02: missing issue"},
-		{"bad issue", "PA-02 4 reason\n", nil, `expectations f.txt:1: PA-02: issue "4" is not`},
-		{"missing reason", "PA-02 #4\n", nil, "expectations f.txt:1: PA-02: missing reason"},
-		{"duplicate", "PA-02 #4 a\n\nPA-02 - b\n", nil, "expectations f.txt:3: PA-02 is already listed on line 1"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			e, err := ParseExpectations("f.txt", strings.NewReader(tt.text))
-			if tt.wantErr != "" {
-				if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) {
-					t.Fatalf("error = %v, want prefix %q", err, tt.wantErr)
-				}
-				if strings.Contains(err.Error(), "\n") {
-					t.Errorf("error is not one line: %q", err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(e.Entries) != len(tt.want) {
-				t.Fatalf("entries = %+v, want %+v", e.Entries, tt.want)
-			}
-			for i := range tt.want {
-				if e.Entries[i] != tt.want[i] {
-					t.Errorf("entry %d = %+v, want %+v", i, e.Entries[i], tt.want[i])
-				}
-			}
-		})
-	}
-}
-
-func TestExpectationsClassify(t *testing.T) {
-	e, err := ParseExpectations("t", strings.NewReader("PA-02 #4 overlap\nRS-07 - cut\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		id      string
-		verdict result.Verdict
-		strict  bool
-		want    result.ExpectOutcome
-		gates   bool
-	}{
-		{"PA-02", result.Fail, false, result.Known, false},
-		{"PA-02", result.NonStrict, true, result.Known, false},
-		{"PA-02", result.Pass, false, result.Stale, true},
-		{"PA-02", result.Info, false, result.Stale, true},
-		{"PA-02", result.Skipped, false, result.ExpectNone, false},
-		{"RS-01", result.Fail, false, result.ExpectNone, true},
-		{"RS-01", result.NonStrict, false, result.ExpectNone, false},
-		{"RS-01", result.NonStrict, true, result.ExpectNone, true},
-		{"RS-01", result.Pass, false, result.ExpectNone, false},
-	}
-	for _, tt := range tests {
-		r := Result{ScenarioID: tt.id, Verdict: tt.verdict}
-		got, x := e.Classify(r)
-		if got != tt.want {
-			t.Errorf("Classify(%s %s) = %q, want %q", tt.id, tt.verdict, got, tt.want)
-		}
-		if got != result.ExpectNone && x.ID != tt.id {
-			t.Errorf("Classify(%s) returned entry %+v", tt.id, x)
-		}
-		if g := e.Gates(r, tt.strict); g != tt.gates {
-			t.Errorf("Gates(%s %s strict=%v) = %v, want %v", tt.id, tt.verdict, tt.strict, g, tt.gates)
-		}
-	}
-	var none *Expectations
-	if out, _ := none.Classify(Result{ScenarioID: "PA-02", Verdict: result.Fail}); out != result.ExpectNone || !none.Gates(Result{Verdict: result.Fail}, false) {
-		t.Error("a nil list must list nothing")
-	}
-	if got := (result.Expectation{ID: "PA-02", Issue: "#4", Reason: "r"}).Describe(); got != "(#4) r" {
-		t.Errorf("Describe = %q", got)
-	}
-	if got := strings.Join(e.IDs(), ","); got != "PA-02,RS-07" {
-		t.Errorf("IDs = %q", got)
-	}
-}
-
-func TestValidateExpectations(t *testing.T) {
-	e, err := ParseExpectations("x.txt", strings.NewReader("# c\nZZ-99 - nothing\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = e.Validate([]Scenario{{ID: "RS-01"}})
-	if err == nil || err.Error() != "expectations x.txt:2: no scenario ZZ-99; run 'upspec list' for the IDs" {
-		t.Errorf("Validate = %v", err)
-	}
-	if err := e.Validate([]Scenario{{ID: "ZZ-99"}}); err != nil {
-		t.Errorf("Validate = %v", err)
-	}
-}
-
+// TestBuiltinExpectations: every built-in list of expected deviations names scenarios of the
+// catalogue, and none whose level is INFO (an INFO scenario can never fail).
 func TestBuiltinExpectations(t *testing.T) {
-	names := BuiltinExpectations()
-	if strings.Join(names, " ") != "nginx-upload-module nginx-upload-module-2020" {
-		t.Fatalf("built-in lists = %v", names)
+	var ids []string
+	for _, s := range scenarios.All() {
+		ids = append(ids, s.ID)
 	}
-	lists := map[string]*Expectations{}
-	for _, name := range names {
-		e, err := LoadExpectations(name)
+	for _, name := range expect.Builtin() {
+		e, err := expect.Load(name, ids)
 		if err != nil {
-			t.Fatalf("LoadExpectations(%s): %v", name, err)
-		}
-		if e.Name != name {
-			t.Errorf("Name = %q", e.Name)
+			t.Fatalf("expect.Load(%s): %v", name, err)
 		}
 		for _, x := range e.Entries {
-			s, _ := ScenarioByID(x.ID)
-			if s.Level() == INFO {
+			s, _ := scenarios.ScenarioByID(x.ID)
+			if s.Level() == scenarios.INFO {
 				t.Errorf("%s lists INFO scenario %s, which can never fail", name, x.ID)
 			}
-		}
-		lists[name] = e
-	}
-	// the 2020 list is the current list plus entries
-	cur, old := lists["nginx-upload-module"], lists["nginx-upload-module-2020"]
-	for _, x := range cur.Entries {
-		if _, ok := old.Lookup(x.ID); !ok {
-			t.Errorf("nginx-upload-module-2020 lacks %s, which the current module fails", x.ID)
-		}
-	}
-}
-
-func TestLoadExpectationsFile(t *testing.T) {
-	dir := t.TempDir()
-	id := "XX-00"
-	if all := All(); len(all) > 0 {
-		id = all[0].ID
-	}
-	good := filepath.Join(dir, "good.txt")
-	if err := os.WriteFile(good, []byte(id+" - a reason\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	bad := filepath.Join(dir, "bad.txt")
-	if err := os.WriteFile(bad, []byte("ZZ-98 - a reason\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		arg     string
-		wantErr string
-	}{
-		{good, ""},
-		{bad, "no scenario ZZ-98"},
-		{filepath.Join(dir, "missing.txt"), "no such file and no built-in list of that name"},
-		{"nginx-upload", "no such file and no built-in list of that name (built in: nginx-upload-module, nginx-upload-module-2020)"},
-	}
-	for _, tt := range tests {
-		e, err := LoadExpectations(tt.arg)
-		if tt.wantErr != "" {
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("LoadExpectations(%s) error = %v, want %q", tt.arg, err, tt.wantErr)
-			}
-			continue
-		}
-		if id == "XX-00" {
-			continue // no scenarios yet: the good file cannot validate
-		}
-		if err != nil || len(e.Entries) != 1 || e.Name != tt.arg {
-			t.Errorf("LoadExpectations(%s) = %+v, %v", tt.arg, e, err)
 		}
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/upspec/upspec/fakeserver"
-	"github.com/upspec/upspec/scenarios"
+	"github.com/upspec/upspec/scenarios/expect"
 )
 
 func TestQuirkFlagsResolve(t *testing.T) {
@@ -136,11 +136,11 @@ func TestRunExpectProfiles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the suite four times")
 	}
-	current, err := scenarios.LoadExpectations(fakeserver.ProfileModule)
+	current, err := expect.Load(fakeserver.ProfileModule, scenarioIDs())
 	if err != nil {
 		t.Fatal(err)
 	}
-	old, err := scenarios.LoadExpectations(fakeserver.ProfileModule2020)
+	old, err := expect.Load(fakeserver.ProfileModule2020, scenarioIDs())
 	if err != nil {
 		t.Fatal(err)
 	}

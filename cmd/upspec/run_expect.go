@@ -7,23 +7,34 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/upspec/upspec/scenarios"
+	"github.com/upspec/upspec/scenarios/expect"
 )
 
 // registerExpectFlag adds --expect to the flags of `upspec run`.
 func registerExpectFlag(fs *pflag.FlagSet, arg *string) {
 	fs.StringVar(arg, "expect", "", "expected deviations: an expectations `FILE` or a built-in list ("+
-		strings.Join(scenarios.BuiltinExpectations(), ", ")+"); a listed scenario that fails is KNOWN and does not fail "+
+		strings.Join(expect.Builtin(), ", ")+"); a listed scenario that fails is KNOWN and does not fail "+
 		"the run, a listed scenario that passes is STALE and does")
 }
 
 // loadExpect reads --expect ("" = none).
-func loadExpect(arg string) (*scenarios.Expectations, error) {
+func loadExpect(arg string) (*expect.List, error) {
 	if arg == "" {
 		return nil, nil
 	}
-	e, err := scenarios.LoadExpectations(arg)
+	e, err := expect.Load(arg, scenarioIDs())
 	if err != nil {
 		return nil, fmt.Errorf("--expect: %w", err)
 	}
 	return e, nil
+}
+
+// scenarioIDs returns the IDs of the scenarios of the catalogue, which a list of expected
+// deviations may name.
+func scenarioIDs() []string {
+	var ids []string
+	for _, s := range scenarios.All() {
+		ids = append(ids, s.ID)
+	}
+	return ids
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/upspec/upspec/reports"
-	"github.com/upspec/upspec/scenarios"
+	"github.com/upspec/upspec/scenarios/expect"
 )
 
 // runMeta is what `upspec run` knows of the run besides Ginkgo's reports: the metadata of the
@@ -31,7 +31,7 @@ type runMeta struct {
 	Markdown string          // --markdown-report, "" when not asked
 	JUnit    string          // --junit-report, "" when not asked
 	// Expect is the --expect list (nil without it).
-	Expect *scenarios.Expectations
+	Expect *expect.List
 }
 
 // finishRun builds the result model of the run from Ginkgo's reports, applies the expected

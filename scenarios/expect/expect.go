@@ -1,4 +1,7 @@
-package scenarios
+// Package expect parses and supplies lists of expected deviations: the scenarios an
+// implementation is known to fail, with the upstream issue and the reason. It knows no
+// protocol: a list names scenario IDs, whatever suite defines them.
+package expect
 
 import (
 	"bufio"
@@ -35,8 +38,8 @@ import (
 // tracker), a URL, or `-` when there is none; <reason> is the rest of the line and must not be
 // empty. Blank lines are ignored; an ID may be listed once.
 
-// Expectations is a parsed expectations file.
-type Expectations struct {
+// List is a parsed expectations file.
+type List struct {
 	Name string // the built-in name or the file path
 	// Issues is the base URL of the implementation's issue tracker (the `issues` line), ""
 	// when the list names none.
@@ -44,13 +47,13 @@ type Expectations struct {
 	Entries []result.Expectation // in file order; Outcome is ExpectNone
 }
 
-//go:embed expectations/*.txt
-var builtinExpectationFiles embed.FS
+//go:embed lists/*.txt
+var builtinFiles embed.FS
 
-// BuiltinExpectations returns the names of the built-in expectation lists, sorted
-// (nginx-upload-module, nginx-upload-module-2020).
-func BuiltinExpectations() []string {
-	entries, err := builtinExpectationFiles.ReadDir("expectations")
+// Builtin returns the names of the built-in lists, sorted (nginx-upload-module,
+// nginx-upload-module-2020).
+func Builtin() []string {
+	entries, err := builtinFiles.ReadDir("lists")
 	if err != nil {
 		return nil
 	}
@@ -64,30 +67,30 @@ func BuiltinExpectations() []string {
 	return names
 }
 
-// LoadExpectations returns the built-in list named arg, or else parses the file at path arg.
-// The entries are checked against All(): an unknown scenario ID is an error.
-func LoadExpectations(arg string) (*Expectations, error) {
+// Load returns the built-in list named arg, or else parses the file at path arg. The entries
+// are checked against the scenario IDs ids (Validate): an unknown scenario ID is an error.
+func Load(arg string, ids []string) (*List, error) {
 	var (
-		e   *Expectations
+		e   *List
 		err error
 	)
-	if b, rerr := builtinExpectationFiles.ReadFile(path.Join("expectations", arg+".txt")); rerr == nil && !strings.ContainsAny(arg, `/\`) {
-		e, err = ParseExpectations(arg, strings.NewReader(string(b)))
+	if b, rerr := builtinFiles.ReadFile(path.Join("lists", arg+".txt")); rerr == nil && !strings.ContainsAny(arg, `/\`) {
+		e, err = Parse(arg, strings.NewReader(string(b)))
 	} else {
 		f, oerr := os.Open(arg)
 		if oerr != nil {
 			if errors.Is(oerr, os.ErrNotExist) {
-				return nil, fmt.Errorf("expectations %q: no such file and no built-in list of that name (built in: %s)", arg, strings.Join(BuiltinExpectations(), ", "))
+				return nil, fmt.Errorf("expectations %q: no such file and no built-in list of that name (built in: %s)", arg, strings.Join(Builtin(), ", "))
 			}
 			return nil, fmt.Errorf("expectations: %w", oerr)
 		}
 		defer f.Close()
-		e, err = ParseExpectations(arg, f)
+		e, err = Parse(arg, f)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if err := e.Validate(All()); err != nil {
+	if err := e.Validate(ids); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -98,10 +101,10 @@ var (
 	expectIssuePattern = regexp.MustCompile(`^(-|#[0-9]+(,#[0-9]+)*|https?://\S+)$`)
 )
 
-// ParseExpectations reads an expectations file. name labels the errors, which are one line
-// each: `expectations NAME:LINE: what is wrong`.
-func ParseExpectations(name string, r io.Reader) (*Expectations, error) {
-	e := &Expectations{Name: name}
+// Parse reads an expectations file. name labels the errors, which are one line each:
+// `expectations NAME:LINE: what is wrong`.
+func Parse(name string, r io.Reader) (*List, error) {
+	e := &List{Name: name}
 	seen := map[string]int{}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), 64*1024)
@@ -158,12 +161,12 @@ func ParseExpectations(name string, r io.Reader) (*Expectations, error) {
 	return e, nil
 }
 
-// Validate checks every entry against the scenarios: an ID that names no scenario is an
-// error (one line, naming the file and line).
-func (e *Expectations) Validate(scenarios []Scenario) error {
-	known := make(map[string]bool, len(scenarios))
-	for _, s := range scenarios {
-		known[s.ID] = true
+// Validate checks every entry against the scenario IDs ids: an ID that names no scenario is
+// an error (one line, naming the file and line).
+func (e *List) Validate(ids []string) error {
+	known := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		known[id] = true
 	}
 	for _, x := range e.Entries {
 		if !known[x.ID] {
@@ -174,7 +177,7 @@ func (e *Expectations) Validate(scenarios []Scenario) error {
 }
 
 // Lookup returns the entry for a scenario ID.
-func (e *Expectations) Lookup(id string) (result.Expectation, bool) {
+func (e *List) Lookup(id string) (result.Expectation, bool) {
 	if e == nil {
 		return result.Expectation{}, false
 	}
@@ -187,7 +190,7 @@ func (e *Expectations) Lookup(id string) (result.Expectation, bool) {
 }
 
 // IDs returns the listed scenario IDs, in file order.
-func (e *Expectations) IDs() []string {
+func (e *List) IDs() []string {
 	if e == nil {
 		return nil
 	}
@@ -198,27 +201,27 @@ func (e *Expectations) IDs() []string {
 	return ids
 }
 
-// Classify applies the list to one result (result.Classify): a listed scenario whose verdict
-// is FAIL or NON-STRICT is KNOWN; a listed scenario that passed (PASS or INFO) is STALE; a
-// skipped or unlisted one is ExpectNone. The entry comes back with its Outcome set. A nil
-// *Expectations lists nothing.
-func (e *Expectations) Classify(r Result) (result.ExpectOutcome, result.Expectation) {
-	x, ok := e.Lookup(r.ScenarioID)
+// Classify applies the list to the verdict v of scenario id (result.Classify): a listed
+// scenario whose verdict is FAIL or NON-STRICT is KNOWN; a listed scenario that passed (PASS
+// or INFO) is STALE; a skipped or unlisted one is ExpectNone. The entry comes back with its
+// Outcome set. A nil *List lists nothing.
+func (e *List) Classify(id string, v result.Verdict) (result.ExpectOutcome, result.Expectation) {
+	x, ok := e.Lookup(id)
 	if !ok {
 		return result.ExpectNone, result.Expectation{}
 	}
-	x.Outcome = result.Classify(r.Verdict)
+	x.Outcome = result.Classify(v)
 	return x.Outcome, x
 }
 
-// Gates reports whether a result fails the run once the expectations are applied: STALE
-// always does; KNOWN never does; otherwise FAIL does, and NON-STRICT does when strict.
-func (e *Expectations) Gates(r Result, strict bool) bool {
-	switch out, _ := e.Classify(r); out {
+// Gates reports whether the verdict v of scenario id fails the run once the list is applied:
+// STALE always does; KNOWN never does; otherwise FAIL does, and NON-STRICT does when strict.
+func (e *List) Gates(id string, v result.Verdict, strict bool) bool {
+	switch out, _ := e.Classify(id, v); out {
 	case result.Stale:
 		return true
 	case result.Known:
 		return false
 	}
-	return r.Verdict == result.Fail || (strict && r.Verdict == result.NonStrict)
+	return v == result.Fail || (strict && v == result.NonStrict)
 }
