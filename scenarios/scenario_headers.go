@@ -35,7 +35,8 @@ func headerScenarios() []Scenario {
 				s := t.NewSession(strings.ToLower(id)+".bin", 24)
 				d := Disposition(fmt.Sprintf(format, s.Name))
 				sendAccepted(t, s, 0, 11, d)
-				sendAccepted(t, s, 12, 23, d)
+				// the completing segment is taken under the name: judged under enc.disposition
+				sendAcceptedAs(t, s, clause.EncDisposition, 12, 23, d)
 				if !s.ExpectCompleted("") {
 					return
 				}

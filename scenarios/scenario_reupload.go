@@ -76,11 +76,11 @@ func reuploadScenarios() []Scenario {
 				}
 				a, data, ok := s.FetchFile(0)
 				if !ok {
-					t.Note("%s: not observed: no file URL configured", clause.RobLastWrite)
+					t.Observe(clause.RobLastWrite, "not observed: no file URL configured")
 					return
 				}
 				if !a.Answered() || a.Status != 200 {
-					t.Note("%s: the completed file could not be fetched: %s", clause.RobLastWrite, describe(a))
+					t.Observe(clause.RobLastWrite, "the completed file could not be fetched: %s", describe(a))
 					return
 				}
 				t.Observe(clause.RobLastWrite, "bytes 0-11 were sent first with seed %d, then with seed %d; the file holds: %s",
