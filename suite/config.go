@@ -50,6 +50,8 @@ type Config struct {
 	Strict         bool          // a failed SHOULD check fails the run
 	BackendListen  string        // host:port of the harness backend; "" = none against a target
 	BackendURL     string        // base URL of a running `upspec backend` whose forms are read; "" = none
+	Random         int           // random upload schedules to run (scenarios/schedule); 0 = none
+	Seed           int64         // seed of the random schedules (and of the order under upspec run); 0 = Ginkgo's seed
 }
 
 // NewConfig returns a Config holding the defaults of every flag.
@@ -90,6 +92,10 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.BackendURL, "backend-url", c.BackendURL,
 		"base `URL` of the running 'upspec backend' behind the deployment's upload_pass, e.g. http://127.0.0.1:4567: "+
 			"the backend scenarios read the forms it kept (instead of --backend-listen)")
+	fs.IntVar(&c.Random, "random", c.Random,
+		"also run `N` random upload schedules (spec RANDOM, label random), a failing one shrunk to a minimal reproducer (default 0: none)")
+	fs.Int64Var(&c.Seed, "seed", c.Seed,
+		"seed of the random schedules (upspec run: also of the scenario order); the same seed replays the same schedules (default: Ginkgo's seed)")
 }
 
 // Resolve validates every field and returns the configuration of the scenarios. Errors are one
@@ -152,6 +158,9 @@ func (c *Config) Resolve() (scenarios.Config, error) {
 	}
 	sc.RunID = c.RunID
 	sc.Strict = c.Strict
+	if c.Random < 0 {
+		return sc, fmt.Errorf("--random %d: want a number of schedules, 0 for none", c.Random)
+	}
 	if c.BackendListen != "" {
 		if err := checkListenAddr(c.BackendListen); err != nil {
 			return sc, err

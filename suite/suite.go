@@ -138,6 +138,9 @@ func register(cfg *Config) {
 		ginkgo.It(SpecText(s), ginkgo.Label(labels...), ginkgo.SpecTimeout(timeout),
 			func(ctx ginkgo.SpecContext) { r.runScenario(ctx, s) })
 	}
+	if cfg.Random > 0 {
+		r.registerRandom()
+	}
 }
 
 // SpecText is the text of the spec of a scenario: "<ID> <Title>". Readers of the reports

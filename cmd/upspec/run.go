@@ -45,6 +45,7 @@ Examples:
              --html-report run.html --markdown-report "$GITHUB_STEP_SUMMARY"
   upspec run --target http://nginx:8080/upload --expect nginx-upload-module
   upspec run --dry-run --label-filter parallel      # list what would run
+  upspec run --random 200 --seed 7                  # also 200 random schedules, seed 7
 
 Output: one line per scenario as it finishes (-v adds every exchange), then a summary by
 family and by level (each scenario counted once, by its outcome), every failure again
@@ -104,7 +105,6 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&rf.dryRun, "dry-run", false, "list the scenarios that would run, without running them")
 	fs.BoolVar(&rf.failFast, "fail-fast", false, "stop after the first failed scenario")
 	fs.DurationVar(&rf.timeout, "timeout", defaultSuiteTimeout, "bound on the whole run")
-	fs.Int64Var(&rf.seed, "seed", 0, "seed of the scenario order (default: time)")
 	fs.StringVar(&rf.jsonReport, "json-report", "", "write the JSON report to `FILE` (upspec's schema, version "+
 		strconv.Itoa(reports.SchemaVersion)+"; 'upspec report' renders it again)")
 	fs.StringVar(&rf.mdReport, "markdown-report", "", "write a Markdown summary to `FILE` (appended when FILE is $GITHUB_STEP_SUMMARY)")
@@ -124,6 +124,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, fs.FlagUsagesWrapped(100))
 		return exitOK
 	}
+	rf.seed = cfg.Seed // --seed is a suite flag: the scenario order and the random schedules
 	if fs.NArg() > 0 {
 		return usageError(stderr, "unexpected argument %q (the target goes in --target)", fs.Arg(0))
 	}
@@ -217,6 +218,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 
 	suiteConf, repConf := ginkgoConfig(rf, ginkgoJSON)
 	meta.Seed = suiteConf.RandomSeed
+	cfg.Seed = suiteConf.RandomSeed // the random schedules use the seed the report names
 
 	// Ginkgo's own console output is not shown: the run prints its lines from the result
 	// model. Ginkgo writes to these writers (it has no other way to be told).
