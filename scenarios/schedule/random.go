@@ -97,7 +97,7 @@ func Check(ctx context.Context, cfg scenarios.Config, o Options) Outcome {
 	take := func() (int, bool) {
 		mu.Lock()
 		defer mu.Unlock()
-		if next >= o.N || (failing >= 0 && next > failing) || ctx.Err() != nil {
+		if next >= o.N || (failing >= 0 && next > failing) || ended(ctx) {
 			return 0, false
 		}
 		next++
@@ -114,7 +114,7 @@ func Check(ctx context.Context, cfg scenarios.Config, o Options) Outcome {
 				sc := Generate(o.Seed, i)
 				res := scenarios.Run(ctx, cfg, sc.Scenario(fmt.Sprintf("%s-%d", ScenarioID, i)))
 				confirmed := failed(res) && confirm(ctx, cfg, sc, res, fmt.Sprintf("%s-%d-r", ScenarioID, i), confirmRuns)
-				if ctx.Err() != nil {
+				if ended(ctx) {
 					return // cut short: neither a pass nor a failure
 				}
 				mu.Lock()
@@ -132,8 +132,13 @@ func Check(ctx context.Context, cfg scenarios.Config, o Options) Outcome {
 	wg.Wait()
 	slices.Sort(out.Flaky)
 	out.Ran = ran
-	if failing < 0 || ctx.Err() != nil {
-		out.Err = ctx.Err()
+	if failing < 0 || ended(ctx) {
+		if ended(ctx) {
+			out.Err = context.DeadlineExceeded
+			if err := ctx.Err(); err != nil {
+				out.Err = err
+			}
+		}
 		return out
 	}
 	orig := Generate(o.Seed, failing)
@@ -151,18 +156,32 @@ func shrink(ctx context.Context, cfg scenarios.Config, o Options, orig Schedule,
 	for progress := true; progress; {
 		progress = false
 		for _, c := range candidates(f.Shrunk) {
-			if f.Attempts >= o.ShrinkAttempts || time.Now().After(deadline) || ctx.Err() != nil {
+			if f.Attempts >= o.ShrinkAttempts || time.Now().After(deadline) || ended(ctx) {
 				return f
 			}
 			f.Attempts++
 			r := scenarios.Run(ctx, cfg, c.Scenario(fmt.Sprintf("%s-%d-s%d", ScenarioID, orig.Index, f.Attempts)))
-			if failed(r) && sharesClause(r, want) && confirm(ctx, cfg, c, r, fmt.Sprintf("%s-%d-s%d-r", ScenarioID, orig.Index, f.Attempts), 1) {
+			ok := failed(r) && sharesClause(r, want) && confirm(ctx, cfg, c, r, fmt.Sprintf("%s-%d-s%d-r", ScenarioID, orig.Index, f.Attempts), 1)
+			if ended(ctx) {
+				return f // the candidate's verdict may be the deadline's
+			}
+			if ok {
 				f.Shrunk, f.Result, progress = c, r, true
 				break
 			}
 		}
 	}
 	return f
+}
+
+// ended reports whether ctx has ended or its deadline has passed: a request cut off by the
+// deadline may fail a schedule a moment before ctx.Err says so.
+func ended(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }
 
 // confirmRuns is how many times a failing schedule is run again before it counts as failing.

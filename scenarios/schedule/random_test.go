@@ -194,8 +194,11 @@ func TestCheckStopsWithItsContext(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	out := schedule.Check(ctx, cfg, schedule.Options{N: 1_000_000, Seed: 1, Workers: 2})
-	if out.Err == nil || out.Failure != nil || out.Ran >= 1_000_000 {
-		t.Fatalf("got ran %d, err %v, failure %v", out.Ran, out.Err, out.Failure != nil)
+	if f := out.Failure; f != nil {
+		t.Fatalf("the reference server failed %s\nshrunk to\n%s\n%s", f.Original, f.Shrunk, f.Result.Message())
+	}
+	if out.Err == nil || out.Ran >= 1_000_000 {
+		t.Fatalf("got ran %d, err %v", out.Ran, out.Err)
 	}
 	// Bounded by the context plus the wind-down of the schedules in progress.
 	if d := time.Since(start); d > time.Minute {
