@@ -82,9 +82,13 @@ func TestRunRandomCatchesAndShrinks(t *testing.T) {
 	if s.Verdict != "FAIL" || len(s.Findings) == 0 || !strings.Contains(s.Findings[0].Detail, "shrunk to") || len(s.Exchanges) == 0 {
 		t.Fatalf("scenario %+v", s)
 	}
-	script, err := os.ReadFile(filepath.Join(res.dir, defaultReproDir, "repro-RANDOM.sh"))
+	paths, err := filepath.Glob(filepath.Join(res.dir, defaultReproDir, "repro-*RANDOM.sh"))
+	if err != nil || len(paths) != 1 {
+		t.Fatalf("want one reproducer of RANDOM, got %v (%v)", paths, err)
+	}
+	script, err := os.ReadFile(paths[0])
 	if err != nil {
-		t.Fatalf("no reproducer: %v", err)
+		t.Fatal(err)
 	}
 	if n := strings.Count(string(script), "curl -sS"); n == 0 || n > 8 {
 		t.Errorf("the reproducer holds %d curl commands, want 1 to 8 (the shrunk run)", n)
