@@ -46,6 +46,7 @@ type serveConfig struct {
 	quirks         quirkFlags // --profile, --quirk, --no-quirk, --list-quirks (serve_quirks.go)
 	profileName    string     // the profile (or quirk set) resolved from quirks
 	mock           mockFlags  // --fault, --admin-prefix, --journal-entries (serve_faults.go)
+	protocol       string     // --protocol: nginx (segments) or tus (serve_tus.go)
 }
 
 // serveUsageError is a usage or setup problem: printed as one line, exit status 2.
@@ -87,6 +88,7 @@ func newServeFlagSet(cfg *serveConfig) *pflag.FlagSet {
 	fs.StringSliceVar(&cfg.cors, "cors", nil, "let pages of these `origins` (http://host:port, comma-separated or repeated; * for any) post segments: answer preflights, add Access-Control-* headers")
 	registerQuirkFlags(fs, &cfg.quirks)
 	registerMockFlags(fs, &cfg.mock)
+	fs.StringVar(&cfg.protocol, "protocol", protocolNginx, "`protocol` to serve: nginx (nginx-upload-module's segments) or tus (tus 1.0.0 at --path, default "+tusDefaultPath+")")
 	return fs
 }
 
@@ -142,6 +144,13 @@ func serveMain(args []string, stdout, stderr io.Writer) int {
 	}
 	if err := cfg.validate(fs); err != nil {
 		return serveFail(stderr, err)
+	}
+	switch cfg.protocol {
+	case protocolNginx:
+	case protocolTus:
+		return serveTus(&cfg, fs, stdout, stderr)
+	default:
+		return serveFail(stderr, serveUsagef("give --protocol nginx or --protocol tus", "unknown --protocol %q", cfg.protocol))
 	}
 	opts, err := cfg.options(stderr)
 	if err != nil {

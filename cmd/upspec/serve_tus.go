@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/pflag"
+
+	"github.com/upspec/upspec/fakeserver/tus"
+)
+
+// The protocols of `upspec serve --protocol`.
+const (
+	protocolNginx = "nginx"
+	protocolTus   = "tus"
+)
+
+// tusDefaultPath is the creation URL's path of `upspec serve --protocol tus` without --path.
+const tusDefaultPath = tus.DefaultPath
+
+// tusIgnoredFlags are the flags of the segment protocol that mean nothing to the tus server.
+var tusIgnoredFlags = []string{"upload-pass", "max-segment-size", "range-format", "completion-ttl", "profile", "quirk", "no-quirk"}
+
+// serveTus runs the reference tus server with the flags of cfg (listen, path, data-dir,
+// fsync, max-file-size as Tus-Max-Size, cors, the page, verbose) until SIGINT or SIGTERM.
+func serveTus(cfg *serveConfig, fs *pflag.FlagSet, stdout, stderr io.Writer) int {
+	for _, name := range tusIgnoredFlags {
+		if fs.Changed(name) {
+			return serveFail(stderr, serveUsagef("leave it out with --protocol tus", "--%s applies to the nginx protocol only", name))
+		}
+	}
+	opts := tus.Options{MaxSize: int64(cfg.maxFileSize), CORSOrigins: cfg.cors, Fallback: cfg.page()}
+	if fs.Changed("path") {
+		opts.Path = cfg.path
+	}
+	if cfg.dataDir != "" {
+		st, err := tus.NewDirStore(cfg.dataDir, cfg.fsync)
+		if err != nil {
+			return serveFail(stderr, serveUsagef("check that the directory can be created and written, or choose another --data-dir",
+				"cannot use data directory %q: %v", cfg.dataDir, err))
+		}
+		opts.Store = st
+	}
+	if cfg.verbose {
+		opts.Logf = newLineLogger(stderr)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv := tus.NewUnstartedServer(opts) // it closes the store
+	defer func() { _ = srv.Close() }()
+	ln, err := net.Listen("tcp", cfg.listen)
+	if err != nil {
+		return serveFail(stderr, listenError(cfg.listen, err))
+	}
+	srv.Listener = ln
+	if err := srv.Start(); err != nil {
+		return serveFail(stderr, err)
+	}
+	fmt.Fprintf(stdout, "upspec serve: tus %s at %s (storage: %s)\n", tus.Version, srv.CreationURL(), cfg.storageText())
+	if page := cfg.pageText(); page != "" {
+		fmt.Fprintf(stdout, "upspec serve: %s at %s/\n", page, srv.URL)
+	}
+	select {
+	case <-srv.Done():
+		fmt.Fprintf(stderr, "upspec serve: %v; restart the server\n", oneLine(fmt.Sprint(srv.Err())))
+		return exitUsage
+	case <-ctx.Done():
+	}
+	stop()
+	fmt.Fprintln(stderr, "upspec serve: shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), serveShutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		fmt.Fprintf(stderr, "upspec serve: requests still running after %v were cut off\n", serveShutdownGrace)
+		_ = srv.Close()
+	}
+	return exitOK
+}
