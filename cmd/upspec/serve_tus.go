@@ -61,7 +61,7 @@ func serveTus(cfg *serveConfig, fs *pflag.FlagSet, stdout, stderr io.Writer) int
 	if err := srv.Start(); err != nil {
 		return serveFail(stderr, err)
 	}
-	fmt.Fprintf(stdout, "upspec serve: tus %s at %s (storage: %s)\n", tus.Version, srv.CreationURL(), cfg.storageText())
+	fmt.Fprintf(stdout, "upspec serve: listening on %s (protocol: tus %s; storage: %s)\n", srv.CreationURL(), tus.Version, cfg.storageText())
 	if page := cfg.pageText(); page != "" {
 		fmt.Fprintf(stdout, "upspec serve: %s at %s/\n", page, srv.URL)
 	}

@@ -166,3 +166,11 @@ func (s *Server) Close() error {
 	})
 	return s.err
 }
+
+// New returns the reference tus server with opts as an http.Handler (with CORS when
+// opts.CORSOrigins is set), to embed in a mux or an httptest.Server. The caller closes
+// opts.Store, if it gave one, once the handler serves no more.
+func New(opts Options) http.Handler {
+	h := newHandler(opts)
+	return fakeserver.CORS(h.opts.CORSOrigins, corsPolicy(), h)
+}
