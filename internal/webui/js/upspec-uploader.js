@@ -1,10 +1,16 @@
 // upspec-uploader: a dependency-free client of the resumable-upload protocol of
-// nginx-upload-module (`upload_resumable on`).
+// nginx-upload-module (`upload_resumable on`), and of tus 1.0.0 (tus.io) with the same API.
 //
 // Each segment is one POST with `X-Content-Range: bytes S-E/T`, `Session-ID`,
 // `Content-Disposition: attachment; filename="..."` and exactly E-S+1 body bytes. While the
 // file is incomplete the server answers 201 and lists every range it holds (`0-5/24,9-15/24`
 // or `0-5,9-15/24`); the segment that completes the file gets the backend's answer.
+//
+// With `protocol: 'tus'` (or `'auto'` and a server whose OPTIONS answer carries Tus-Version or
+// Tus-Resumable) the endpoint is a tus creation URL: a POST with Upload-Length creates the
+// upload, whose URL is remembered under the session ID (localStorage in a page); each segment
+// is a PATCH at the server's Upload-Offset, and a HEAD finds the offset again after a failure,
+// a reload or a restart of the server.
 //
 // Use it as an ES module (`import { fileUploader } from '/js/upspec-uploader.js'`) or from a
 // plain `<script type="module" src="/js/upspec-uploader.js">` tag, after which
@@ -68,6 +74,20 @@ export const DEFAULT_SEGMENT_SIZE = 1 << 20;
  * @property {'utf-8'|'ascii'} [fileNameEncoding='utf-8'] how filename= carries a name
  *   that is not ASCII (see encodeContentDisposition).
  * @property {typeof fetch} [fetch] the fetch implementation; default globalThis.fetch.
+ * @property {'nginx'|'tus'|'auto'} [protocol='nginx'] the server's protocol: nginx-upload-module's
+ *   segments, tus 1.0.0 (endpoint: the creation URL), or 'auto': ask the endpoint with OPTIONS
+ *   and speak tus when the answer carries Tus-Version or Tus-Resumable. With tus, segments go
+ *   one at a time (concurrency does not apply) and an empty file may be uploaded.
+ * @property {UrlStorage} [urlStorage] where tus upload URLs are remembered by session ID;
+ *   default the page's localStorage, else the uploader's memory.
+ */
+
+/**
+ * Where the tus client remembers the URL of an upload (a subset of the Storage interface).
+ * @typedef {object} UrlStorage
+ * @property {(key: string) => string|null} getItem
+ * @property {(key: string, value: string) => void} setItem
+ * @property {(key: string) => void} removeItem
  */
 
 /** An upload that stopped: a 4xx answer, retries used up, or an answer that breaks the protocol. */
@@ -447,7 +467,12 @@ export class Uploader {
     if (!file || typeof file.slice !== 'function' || typeof file.size !== 'number') {
       throw new TypeError('fileUploader: file must be a File or Blob');
     }
-    if (file.size === 0) throw new TypeError('fileUploader: the protocol cannot carry an empty file');
+    const o = options ?? {};
+    const protocol = o.protocol ?? 'nginx';
+    if (!['nginx', 'tus', 'auto'].includes(protocol)) {
+      throw new TypeError(`fileUploader: protocol must be 'nginx', 'tus' or 'auto', not ${JSON.stringify(protocol)}`);
+    }
+    if (file.size === 0 && protocol !== 'tus') throw new TypeError('fileUploader: the protocol cannot carry an empty file');
     const size = segmentSize ?? DEFAULT_SEGMENT_SIZE;
     if (!Number.isSafeInteger(size) || size < 1) {
       throw new TypeError(`fileUploader: segmentSize must be a positive integer, not ${segmentSize}`);
@@ -455,7 +480,6 @@ export class Uploader {
     if (sessionId != null && !/^[A-Za-z0-9_-]{1,249}$/.test(sessionId)) {
       throw new TypeError(`fileUploader: session ID ${JSON.stringify(sessionId)} must match [A-Za-z0-9_-]{1,249}`);
     }
-    const o = options ?? {};
     /** The file being uploaded. */
     this.file = file;
     /** The largest segment in bytes. */
@@ -489,6 +513,26 @@ export class Uploader {
     /** The name a server that reads filename= stores the file under (e.g. /file/<serverName>). */
     this.serverName = cd.serverName;
     this._sessionId = sessionId ?? undefined;
+    /** @type {'nginx'|'tus'|'auto'} the protocol as given; `protocol` is the one found. */
+    this._protocol = protocol;
+    this._urls = o.urlStorage ?? defaultUrlStorage();
+  }
+
+  /**
+   * The protocol spoken: 'nginx' or 'tus'; with 'auto', undefined until the first request.
+   * @returns {'nginx'|'tus'|undefined}
+   */
+  get protocol() {
+    return this._protocol === 'auto' ? undefined : this._protocol;
+  }
+
+  /**
+   * Resolves 'auto' with an OPTIONS request to the endpoint (retried like any request).
+   * @returns {Promise<'nginx'|'tus'>}
+   */
+  async resolveProtocol() {
+    if (this._protocol === 'auto') this._protocol = await new TusRun(this).detect();
+    return this._protocol;
   }
 
   /**
@@ -513,6 +557,7 @@ export class Uploader {
    */
   async fetchStatus() {
     await this.getSessionId();
+    if ((await this.resolveProtocol()) === 'tus') return new TusRun(this).fetchStatus();
     const run = new Run(this, undefined);
     try {
       return await run.probeUntilAnswered();
@@ -536,6 +581,10 @@ export class Uploader {
    */
   async uploadSegments(status, onSegmentComplete) {
     await this.getSessionId();
+    if ((await this.resolveProtocol()) === 'tus') {
+      if (status?.completed) return status;
+      return new TusRun(this, onSegmentComplete).upload();
+    }
     if (!status) status = await this.fetchStatus();
     if (status.completed) return status;
     const run = new Run(this, onSegmentComplete);
@@ -554,6 +603,247 @@ export class Uploader {
    */
   async upload(onSegmentComplete) {
     return this.uploadSegments(await this.fetchStatus(), onSegmentComplete);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// tus 1.0.0
+
+/** The tus version the client speaks. */
+const TUS_VERSION = '1.0.0';
+
+/** A UrlStorage in the page's localStorage when there is one, else in memory. */
+function defaultUrlStorage() {
+  try {
+    const ls = globalThis.localStorage;
+    if (ls) {
+      const k = 'upspec-probe';
+      ls.setItem(k, k);
+      ls.removeItem(k);
+      return ls;
+    }
+  } catch {
+    // no usable localStorage (a sandboxed frame, Node): memory
+  }
+  const m = new Map();
+  return { getItem: (k) => m.get(k) ?? null, setItem: (k, v) => void m.set(k, v), removeItem: (k) => void m.delete(k) };
+}
+
+/** Base64 of a string's UTF-8 bytes, as Upload-Metadata carries values. */
+function base64UTF8(s) {
+  return btoa(utf8ByteString(s));
+}
+
+/** Statuses of tus after which the client asks HEAD for the offset and goes on. */
+function tusRetryable(status) {
+  return status === 409 || status === 423 || retryable(status);
+}
+
+/**
+ * One call of fetchStatus or uploadSegments with tus: the upload URL, the offset and the retry
+ * state.
+ */
+class TusRun {
+  /** @param {Uploader} up */
+  constructor(up, onSegmentComplete) {
+    this.up = up;
+    this.opts = up.options;
+    this.total = up.total;
+    this.onSegmentComplete = onSegmentComplete;
+    this.offset = 0;
+    this.failures = 0;
+    this.losses = 0;
+    this.key = `upspec-tus:${up.endpoint}:${up.sessionId}`;
+  }
+
+  /** The upload URL remembered for the session, or null. */
+  get url() {
+    return this.up._urls.getItem(this.key);
+  }
+
+  status(extra = {}) {
+    return {
+      completed: false,
+      start: 0,
+      end: this.offset - 1,
+      total: this.total,
+      ranges: this.offset > 0 ? [{ start: 0, end: this.offset - 1 }] : [],
+      acknowledged: this.offset,
+      ...extra,
+    };
+  }
+
+  progress() {
+    const cb = this.opts.onProgress;
+    if (cb) cb({ acknowledged: this.offset, total: this.total, ranges: this.status().ranges, inFlight: 0 });
+  }
+
+  /** OPTIONS to the endpoint: 'tus' when the answer names a tus version. */
+  async detect() {
+    for (;;) {
+      const res = await this.request('OPTIONS', this.up.endpoint, {});
+      if (!res.error && !retryable(res.status)) {
+        return res.headers.has('Tus-Version') || res.headers.has('Tus-Resumable') ? 'tus' : 'nginx';
+      }
+      await this.failed(res, 'OPTIONS');
+    }
+  }
+
+  /** HEAD of the remembered upload; without one, or when the server forgot it, nothing. */
+  async fetchStatus() {
+    await this.head();
+    if (this.url !== null && this.offset === this.total) return this.status({ completed: true, httpStatus: 200, body: '' });
+    return this.status({ httpStatus: this.url === null ? undefined : 200 });
+  }
+
+  /**
+   * Sets the offset from a HEAD of the upload (retried); forgets an upload the server no
+   * longer has (404, 410, 403).
+   */
+  async head() {
+    for (;;) {
+      const url = this.url;
+      if (url === null) {
+        this.offset = 0;
+        return;
+      }
+      const res = await this.request('HEAD', url, { 'Cache-Control': 'no-store' });
+      if (res.error || tusRetryable(res.status)) {
+        await this.failed(res, 'HEAD');
+        continue;
+      }
+      if (res.status === 404 || res.status === 410 || res.status === 403) {
+        this.up._urls.removeItem(this.key);
+        this.offset = 0;
+        return;
+      }
+      const offset = Number(res.headers.get('Upload-Offset'));
+      if (res.status < 200 || res.status >= 300 || !Number.isSafeInteger(offset) || offset < 0 || offset > this.total) {
+        throw new UploadError(`the server answered ${res.status} to HEAD of ${url} with Upload-Offset ${JSON.stringify(res.headers.get('Upload-Offset'))}`, { status: res.status, body: clip(res.body) });
+      }
+      const length = res.headers.get('Upload-Length');
+      if (length !== null && Number(length) !== this.total) {
+        this.up._urls.removeItem(this.key); // another file's upload
+        this.offset = 0;
+        return;
+      }
+      this.offset = offset;
+      return;
+    }
+  }
+
+  /** Creates the upload (POST with Upload-Length and the file's name and type). */
+  async create() {
+    const meta = [`filename ${base64UTF8(this.up.file.name ?? 'blob')}`];
+    if (this.up.contentType) meta.push(`filetype ${base64UTF8(this.up.contentType)}`);
+    for (;;) {
+      const res = await this.request('POST', this.up.endpoint, { 'Upload-Length': String(this.total), 'Upload-Metadata': meta.join(',') });
+      if (res.error || retryable(res.status)) {
+        await this.failed(res, 'POST');
+        continue;
+      }
+      const loc = res.headers.get('Location');
+      if (res.status !== 201 || !loc) {
+        throw new UploadError(`the server answered ${res.status} to the creating POST${loc ? '' : ' without Location'}: ${clip(res.body) || '(no reason given)'}`, { status: res.status, body: clip(res.body) });
+      }
+      this.up._urls.setItem(this.key, new URL(loc, this.up.endpoint).href);
+      this.offset = 0;
+      this.failures = 0;
+      return;
+    }
+  }
+
+  /** The upload loop: create or find the upload, then PATCH from its offset to the end. */
+  async upload() {
+    await this.head();
+    if (this.url === null) await this.create();
+    this.progress();
+    for (;;) {
+      if (this.offset === this.total) {
+        return this.status({ completed: true, httpStatus: this.lastStatus ?? 200, body: '' });
+      }
+      const end = Math.min(this.total, this.offset + this.up.segmentSize);
+      const range = { start: this.offset, end: end - 1 };
+      const res = await this.request('PATCH', this.url, { 'Content-Type': 'application/offset+octet-stream', 'Upload-Offset': String(this.offset) }, this.up.file.slice(this.offset, end));
+      if (!res.error && (res.status === 404 || res.status === 410)) {
+        // The server forgot the upload: start a new one, within the retries.
+        if (++this.losses > this.opts.retries) {
+          throw new UploadError(`the server lost the upload ${this.losses} times`, { status: res.status, body: clip(res.body), range });
+        }
+        this.up._urls.removeItem(this.key);
+        await this.create();
+        this.progress();
+        continue;
+      }
+      if (res.error || tusRetryable(res.status)) {
+        await this.failed(res, 'PATCH', range);
+        await this.head();
+        if (this.url === null) await this.create();
+        this.progress();
+        continue;
+      }
+      const offset = Number(res.headers.get('Upload-Offset'));
+      if (res.status !== 204 && res.status !== 200) {
+        throw new UploadError(`the server answered ${res.status} to bytes ${range.start}-${range.end}/${this.total}: ${clip(res.body) || '(no reason given)'}`, { status: res.status, body: clip(res.body), range });
+      }
+      if (!Number.isSafeInteger(offset) || offset < this.offset || offset > end) {
+        // An offset that went down or beyond what was sent: the HEAD is the truth.
+        await this.failed({ status: res.status, body: `Upload-Offset ${res.headers.get('Upload-Offset')} after bytes ${range.start}-${range.end}` }, 'PATCH', range);
+        await this.head();
+        continue;
+      }
+      if (offset > this.offset) this.failures = 0;
+      this.offset = offset;
+      this.lastStatus = res.status;
+      this.progress();
+      this.onSegmentComplete?.(this.status({ httpStatus: res.status }));
+    }
+  }
+
+  /** Counts a failure in a row (throws when the retries are used up) and waits the backoff. */
+  async failed(res, what, range) {
+    this.failures++;
+    if (this.failures > this.opts.retries) {
+      const cause = res.error ? String(res.error.message ?? res.error) : `${res.status} ${clip(res.body)}`.trim();
+      throw new UploadError(`giving up after ${this.failures} failures in a row; the last (${what}): ${cause}`, { status: res.status, body: clip(res.body), range, cause: res.error });
+    }
+    let ms = Math.min(this.opts.maxRetryDelay, this.opts.retryDelay * 2 ** (this.failures - 1));
+    const after = res.headers ? parseRetryAfter(res.headers.get('Retry-After')) : undefined;
+    if (after !== undefined) {
+      if (after > this.opts.maxRetryAfter) {
+        throw new UploadError(`the server asks to retry after ${Math.round(after / 1000)} s, beyond maxRetryAfter`, { status: res.status, body: clip(res.body) });
+      }
+      ms = after;
+    }
+    await sleep(ms, this.opts.signal);
+  }
+
+  /**
+   * One request with Tus-Resumable (but OPTIONS), the timeout and the signal. Never rejects
+   * but for an abort: failures are in the result.
+   * @returns {Promise<{status?: number, headers?: Headers, body?: string, error?: unknown}>}
+   */
+  async request(method, url, headers, body) {
+    const outer = this.opts.signal;
+    if (outer?.aborted) throw outer.reason ?? new DOMException('aborted', 'AbortError');
+    const ctl = new AbortController();
+    const onAbort = () => ctl.abort(outer.reason);
+    outer?.addEventListener('abort', onAbort, { once: true });
+    let timer;
+    if (this.opts.timeout > 0) timer = setTimeout(() => ctl.abort(new DOMException('request timed out', 'TimeoutError')), this.opts.timeout);
+    try {
+      const h = { ...this.opts.headers, ...headers };
+      if (method !== 'OPTIONS') h['Tus-Resumable'] = TUS_VERSION;
+      const res = await this.opts.fetch(url, { method, headers: h, body, credentials: this.opts.credentials, cache: 'no-store', signal: ctl.signal });
+      const text = method === 'HEAD' ? '' : await res.text();
+      return { status: res.status, headers: res.headers, body: text };
+    } catch (error) {
+      if (outer?.aborted) throw outer.reason ?? new DOMException('aborted', 'AbortError');
+      return { error };
+    } finally {
+      clearTimeout(timer);
+      outer?.removeEventListener('abort', onAbort);
+    }
   }
 }
 
