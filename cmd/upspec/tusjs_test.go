@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -20,6 +21,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/upspec/upspec/fakeserver/tus"
+	"github.com/upspec/upspec/internal/webui"
 )
 
 // tusJSDir holds the pinned tus-js-client (package.json, package-lock.json); `npm ci` there
@@ -330,5 +332,54 @@ func TestTusJSSurvivesKill(t *testing.T) {
 	}
 	if want := int64((size - cut) / chunk); after != want {
 		t.Errorf("%d PATCHes applied after the restart, want %d: %v", after, want, log.all()[before:])
+	}
+}
+
+// TestBrowserLibraryTus uploads with the project's own client (the demo page's
+// window.fileUploader, protocol 'auto') through the reference tus server in Chromium: the
+// OPTIONS answer makes it speak tus, and the upload is byte for byte the file.
+func TestBrowserLibraryTus(t *testing.T) {
+	ctx := newBrowser(t)
+	const chunk, size = 64 << 10, 300000
+	var log patchLog
+	st := tus.NewMemoryStore()
+	t.Cleanup(func() { _ = st.Close() })
+	srv := httptest.NewServer(log.wrap(tus.New(tus.Options{Store: st, Fallback: webui.Handler(webui.FS(), nil)})))
+	t.Cleanup(srv.Close)
+	openPage(t, ctx, srv.URL+"/")
+	script := fmt.Sprintf(`(async () => {
+		const b = new Uint8Array(%d);
+		for (let i = 0; i < b.length; i++) b[i] = (i * 7 + 6) %% 251;
+		const up = window.fileUploader(new File([b], 'library.bin'), %d, 'library-1', { protocol: 'auto', endpoint: '/files/', retryDelay: 10 });
+		const st = await up.upload();
+		const url = localStorage.getItem('upspec-tus:' + location.origin + '/files/:library-1');
+		return JSON.stringify({ protocol: up.protocol, completed: st.completed, acknowledged: st.acknowledged, url });
+	})()`, size, chunk)
+	out, err := chromedp.Run(ctx, chromedp.Evaluate[string](script, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("upload in the page: %v", err)
+	}
+	var got struct {
+		Protocol     string
+		Completed    bool
+		Acknowledged int
+		URL          string
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("page answered %q: %v", out, err)
+	}
+	if got.Protocol != "tus" || !got.Completed || got.Acknowledged != size || !strings.HasPrefix(got.URL, srv.URL+"/files/") {
+		t.Fatalf("page: %s, want protocol tus, completed, %d bytes, the upload URL remembered", out, size)
+	}
+	if b := getUpload(t, got.URL); !bytes.Equal(b, pattern(size, 6)) {
+		t.Fatalf("the stored upload (%d bytes) differs from the file sent", len(b))
+	}
+	for i, p := range log.all() {
+		if p.offset != int64(i*chunk) || p.status != http.StatusNoContent {
+			t.Errorf("PATCH %d at %d answered %d, want at %d with 204", i, p.offset, p.status, i*chunk)
+		}
+	}
+	if n := len(log.all()); n != (size+chunk-1)/chunk {
+		t.Errorf("%d PATCHes, want %d", n, (size+chunk-1)/chunk)
 	}
 }
