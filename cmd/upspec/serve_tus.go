@@ -23,8 +23,9 @@ const (
 // tusDefaultPath is the creation URL's path of `upspec serve --protocol tus` without --path.
 const tusDefaultPath = tus.DefaultPath
 
-// tusIgnoredFlags are the flags of the segment protocol that mean nothing to the tus server.
-var tusIgnoredFlags = []string{"upload-pass", "max-segment-size", "range-format", "completion-ttl", "profile", "quirk", "no-quirk"}
+// tusIgnoredFlags are the flags of the segment protocol that mean nothing to the tus server
+// (its journal, faults and admin API are still to come).
+var tusIgnoredFlags = []string{"upload-pass", "max-segment-size", "range-format", "completion-ttl", "profile", "quirk", "no-quirk", "fault", "admin-prefix", "journal-entries"}
 
 // serveTus runs the reference tus server with the flags of cfg (listen, path, data-dir,
 // fsync, max-file-size as Tus-Max-Size, cors, the page, verbose) until SIGINT or SIGTERM.

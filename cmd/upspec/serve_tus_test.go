@@ -1,0 +1,75 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+func TestServeTusUsage(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--protocol", "ftp"}, `unknown --protocol "ftp"`},
+		{[]string{"--protocol", "tus", "--quirk", "false-success"}, "--quirk applies to the nginx protocol only"},
+		{[]string{"--protocol", "tus", "--upload-pass", "http://127.0.0.1:9/"}, "--upload-pass applies to the nginx protocol only"},
+		{[]string{"--protocol", "tus", "--journal-entries", "5"}, "--journal-entries applies to the nginx protocol only"},
+		{[]string{"--protocol", "tus", "--fsync"}, "--fsync needs --data-dir"},
+	} {
+		var out, errb bytes.Buffer
+		code := serveMain(append([]string{"--listen", "127.0.0.1:0"}, c.args...), &out, &errb)
+		if code != exitUsage || !strings.Contains(errb.String(), c.want) || strings.Count(errb.String(), "\n") != 1 {
+			t.Errorf("serve %q: exit %d, stderr %q; want 2 and one line with %q", c.args, code, errb.String(), c.want)
+		}
+	}
+}
+
+// TestServeTusProcess runs `upspec serve --protocol tus` and speaks tus to it: OPTIONS,
+// creation, PATCH and the GET of the upload, then SIGTERM.
+func TestServeTusProcess(t *testing.T) {
+	p := startServe(t, "--protocol", "tus", "--max-file-size", "1K", "--no-ui")
+	if !strings.HasSuffix(p.upload, "/files/") {
+		t.Fatalf("creation URL %q, want it at /files/", p.upload)
+	}
+	do := func(method, u string, body []byte, kv ...string) *http.Response {
+		t.Helper()
+		req, err := http.NewRequest(method, u, bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			req.Header.Set(kv[i], kv[i+1])
+		}
+		res, err := (&http.Client{Timeout: startTimeout}).Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, u, err)
+		}
+		t.Cleanup(func() { res.Body.Close() })
+		return res
+	}
+	if res := do(http.MethodOptions, p.upload, nil); res.StatusCode != 204 || res.Header.Get("Tus-Max-Size") != "1024" || res.Header.Get("Tus-Version") != "1.0.0" {
+		t.Fatalf("OPTIONS: %d %v", res.StatusCode, res.Header)
+	}
+	if res := do(http.MethodPost, p.upload, nil, "Tus-Resumable", "1.0.0", "Upload-Length", "1025"); res.StatusCode != 413 {
+		t.Errorf("POST above --max-file-size: %d, want 413", res.StatusCode)
+	}
+	res := do(http.MethodPost, p.upload, nil, "Tus-Resumable", "1.0.0", "Upload-Length", "6")
+	loc := res.Header.Get("Location")
+	if res.StatusCode != 201 || !strings.HasPrefix(loc, p.upload) {
+		t.Fatalf("POST: %d Location %q", res.StatusCode, loc)
+	}
+	if res := do(http.MethodPatch, loc, []byte("abcdef"), "Tus-Resumable", "1.0.0", "Upload-Offset", "0", "Content-Type", "application/offset+octet-stream"); res.StatusCode != 204 || res.Header.Get("Upload-Offset") != "6" {
+		t.Fatalf("PATCH: %d Upload-Offset %q", res.StatusCode, res.Header.Get("Upload-Offset"))
+	}
+	res = do(http.MethodGet, loc, nil)
+	if b, _ := io.ReadAll(res.Body); res.StatusCode != 200 || string(b) != "abcdef" {
+		t.Errorf("GET: %d %q", res.StatusCode, b)
+	}
+	if code, _ := p.signal(t, syscall.SIGTERM); code != 0 {
+		t.Errorf("exit %d after SIGTERM, want 0; stderr %q", code, p.stderr.String())
+	}
+}
