@@ -27,9 +27,9 @@ type Options struct {
 	// 0 = unlimited, and no Tus-Max-Size.
 	MaxSize int64
 	// Expiration is how long an incomplete upload lives after its creation or its last
-	// PATCH (Upload-Expires); after it the upload is removed and answered 410 Gone. Default
-	// DefaultExpiration; negative: uploads never expire and the expiration extension is not
-	// announced.
+	// PATCH (Upload-Expires); after it the upload is removed when next asked for and answered
+	// 410 Gone (404 after a restart). Default DefaultExpiration; negative: uploads never
+	// expire and the expiration extension is not announced.
 	Expiration time.Duration
 	// BodyReadTimeout is the longest pause between two reads of a body; a PATCH that stalls
 	// longer ends, keeping what it stored. Default DefaultBodyReadTimeout.
