@@ -275,7 +275,8 @@ func TestTusJSResumesAfterReload(t *testing.T) {
 // TestTusJSSurvivesKill uploads through a proxy in front of `upspec serve --protocol tus
 // --data-dir`, kills the server with SIGKILL while half of a PATCH's body has gone through,
 // restarts it on the same directory, and checks that tus-js-client finishes the upload
-// without sending again the bytes acknowledged before the kill.
+// without sending again the bytes acknowledged before the kill. Until the restart, requests
+// wait at the proxy.
 func TestTusJSSurvivesKill(t *testing.T) {
 	client := tusJSClient(t)
 	ctx := newBrowser(t)
@@ -303,7 +304,22 @@ func TestTusJSSurvivesKill(t *testing.T) {
 			http.Error(w, "upstream: "+err.Error(), http.StatusBadGateway)
 		},
 	}
+	// While the server is down, requests wait at the front until it is back: tus-js-client
+	// answers a HEAD that fails with a status (a proxy's 502) by creating a new upload, which
+	// would measure the proxy, not the server.
+	var up atomic.Pointer[chan struct{}]
+	running := make(chan struct{})
+	close(running)
+	up.Store(&running)
 	front := tusJSFront(t, client, log.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-*up.Load():
+		case <-r.Context().Done():
+			return
+		case <-time.After(browserWait):
+			http.Error(w, "the server did not come back", http.StatusServiceUnavailable)
+			return
+		}
 		if r.Method == http.MethodPatch && r.Header.Get("Upload-Offset") == strconv.Itoa(cut) && cutOnce.CompareAndSwap(false, true) {
 			r.Body = &halfBody{r: r.Body, half: chunk / 2, held: held, release: release}
 		}
@@ -313,10 +329,13 @@ func TestTusJSSurvivesKill(t *testing.T) {
 	startTusJSUpload(t, ctx, size, 5, chunk)
 	waitClosed(t, held, fmt.Sprintf("half of the PATCH at %d", cut))
 	before := len(log.all())
+	down := make(chan struct{})
+	up.Store(&down)
 	p.kill() // SIGKILL with half of the PATCH's body in the server
 	letGo()
 	p = startServe(t, "--protocol", "tus", "--data-dir", dataDir)
 	setTarget(p)
+	close(down)
 	u := waitTusJSUpload(t, ctx)
 	if got := getUpload(t, u); !bytes.Equal(got, pattern(size, 5)) {
 		t.Fatalf("the stored upload (%d bytes) differs from the file sent", len(got))
