@@ -1,0 +1,137 @@
+package grade
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/upspec/upspec/fakeserver"
+	"github.com/upspec/upspec/reports"
+	"github.com/upspec/upspec/reports/result"
+	"github.com/upspec/upspec/scenarios"
+)
+
+// Family is the family of every client clause in the reports.
+const Family = "client"
+
+// maxExchanges bounds the exchanges a clause's record carries.
+const maxExchanges = 400
+
+// Run builds the report of a grade: a scenario per client clause (its ID is the clause's),
+// with its verdict, findings, notes and the exchanges of the sessions that are its evidence,
+// built from the journal. meta.Duration is left as given.
+func Run(meta reports.Meta, ev Evidence, results []Result) *reports.Run {
+	clauses := make([]scenarios.Clause, 0, len(results))
+	defs := make([]scenarios.Scenario, 0, len(results))
+	rs := make([]scenarios.Result, 0, len(results))
+	sessions := sessionsOf(ev)
+	for _, r := range results {
+		c := r.Clause
+		clauses = append(clauses, scenarios.Clause{ID: string(c.ID), Level: c.Level, Section: c.Section, Title: c.Title, Text: c.Text})
+		defs = append(defs, scenarios.Scenario{ID: string(c.ID), Title: c.Title, Family: Family, Clauses: []string{string(c.ID)}})
+		res := scenarios.Result{
+			ScenarioID: string(c.ID),
+			Title:      c.Title,
+			Level:      c.Level,
+			Clauses:    []string{string(c.ID)},
+			Verdict:    r.Verdict,
+			Findings:   slices.Clone(r.Findings),
+			Notes:      slices.Clone(r.Notes),
+			SkipReason: r.SkipReason,
+			Exchanges:  []result.Exchange{},
+		}
+		for _, s := range sessions {
+			if slices.Contains(r.Sessions, s.id) {
+				for i := range s.segs {
+					if len(res.Exchanges) < maxExchanges {
+						res.Exchanges = append(res.Exchanges, Exchange(&s.segs[i], meta.Target))
+					}
+				}
+			}
+		}
+		if n := exchangeCount(sessions, r.Sessions); n > maxExchanges {
+			res.Notes = append(res.Notes, fmt.Sprintf("%d exchanges of %d shown; the JSON journal (%sjournal) holds them all", maxExchanges, n, fakeserver.DefaultAdminPrefix))
+		}
+		rs = append(rs, res)
+	}
+	return reports.Catalogue{Scenarios: defs, Clauses: clauses}.FromResults(meta, rs)
+}
+
+func exchangeCount(ss []*session, ids []string) int {
+	n := 0
+	for _, s := range ss {
+		if slices.Contains(ids, s.id) {
+			n += len(s.segs)
+		}
+	}
+	return n
+}
+
+// Exchange is a journal entry as an exchange of the result model: the request's protocol
+// headers as sent, the body bytes the server read, the answer (status and the range list or
+// body), the outcome, the fault that shaped it; base is the URL of the segment endpoint.
+func Exchange(e *fakeserver.JournalEntry, base string) result.Exchange {
+	q := result.Request{Method: e.Method, Target: e.Path, Proto: "HTTP/1.1", URL: base, BodyLen: e.ContentLength, BodySent: e.BodyRead, BodyPlanned: e.ContentLength}
+	add := func(name, value string) {
+		if value != "" {
+			q.Headers = append(q.Headers, result.Header{Name: name, Value: value})
+		}
+	}
+	add(orText(e.RangeHeader, "X-Content-Range"), e.Range)
+	add(orText(e.SessionHeader, "Session-ID"), e.Session)
+	add("Content-Disposition", e.Disposition)
+	add("Content-Type", e.ContentType)
+	if e.ContentLength >= 0 {
+		add("Content-Length", strconv.FormatInt(e.ContentLength, 10))
+	}
+	x := result.Exchange{
+		Step:      step(e),
+		Session:   e.Session,
+		LocalAddr: e.Remote,
+		Request:   q,
+		Start:     e.Time,
+		Duration:  e.Duration,
+	}
+	var notes []string
+	if e.Fault != "" {
+		notes = append(notes, "fault "+e.Fault)
+	}
+	if e.Reason != "" {
+		notes = append(notes, "reason: "+e.Reason)
+	}
+	if e.Status != 0 {
+		x.Outcome = result.OutcomeAnswered
+		rp := &result.Response{Status: e.Status, StatusLine: fmt.Sprintf("HTTP/1.1 %d %s", e.Status, http.StatusText(e.Status)), Body: e.Answer, BodyLen: int64(len(e.Answer))}
+		if e.Status == http.StatusCreated {
+			rp.Headers = append(rp.Headers, result.Header{Name: "Range", Value: e.Answer})
+		}
+		x.Response = rp
+	} else {
+		switch e.Outcome {
+		case fakeserver.OutcomeReset:
+			x.Outcome = result.OutcomeReset
+		case fakeserver.OutcomeStalled:
+			x.Outcome = result.OutcomeTimeout
+		default:
+			x.Outcome = result.OutcomeClosed
+		}
+	}
+	x.Error = strings.Join(notes, "; ")
+	return x
+}
+
+func orText(s, dflt string) string {
+	if s == "" {
+		return dflt
+	}
+	return s
+}
+
+// Meta returns the metadata of a grade's report: the segment endpoint as target, the
+// profile "grade", the time it started and how long it ran.
+func Meta(target string, strict bool, start time.Time, d time.Duration) reports.Meta {
+	return reports.Meta{Target: target, Embedded: true, Profile: "grade", Strict: strict, Start: start, Duration: d}
+}
