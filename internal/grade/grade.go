@@ -151,6 +151,19 @@ func (g *Grader) Evidence() Evidence {
 	return Evidence{Path: g.path, Journal: g.admin.Journal(fakeserver.JournalFilter{}), Uploads: g.uploads, Carried: carried}
 }
 
+// Finish stops the grading mock once every request in progress has ended (so that the
+// journal holds every request the client sent), or when ctx ends (then every connection is
+// closed), and returns what the grade saw.
+func (g *Grader) Finish(ctx context.Context) (Evidence, error) {
+	if err := g.srv.Shutdown(ctx); err != nil {
+		if cerr := g.Close(); cerr != nil {
+			return Evidence{}, cerr
+		}
+	}
+	<-g.done
+	return g.Evidence(), nil
+}
+
 // Close stops the grading mock: the listener and every connection are closed.
 func (g *Grader) Close() error {
 	err := g.srv.Close()

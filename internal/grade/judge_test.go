@@ -1,6 +1,7 @@
 package grade
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +23,6 @@ func fault(rule string) opt                      { return func(e *fakeserver.Jou
 func outcome(o string) opt                       { return func(e *fakeserver.JournalEntry) { e.Outcome, e.Status = o, 0 } }
 func reason(r string) opt                        { return func(e *fakeserver.JournalEntry) { e.Reason = r } }
 func lasting(d time.Duration) opt                { return func(e *fakeserver.JournalEntry) { e.Duration = d } }
-func later(d time.Duration) opt                  { return func(e *fakeserver.JournalEntry) { e.Time = e.Time.Add(d) } }
 func name(n string) opt                          { return func(e *fakeserver.JournalEntry) { e.FileName = n } }
 func back(d time.Duration) opt                   { return func(e *fakeserver.JournalEntry) { e.Time = e.Time.Add(-d) } }
 func newJournal() *journal                       { return &journal{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)} }
@@ -31,7 +31,7 @@ func (j *journal) wait(d time.Duration) *journal { j.t = j.t.Add(d); return j }
 func (j *journal) seg(session string, start, end, total int64, status int, answer string, opts ...opt) *journal {
 	e := fakeserver.JournalEntry{
 		Seq: int64(len(j.entries) + 1), Time: j.t, Method: "POST", Path: "/upload",
-		RangeHeader: "X-Content-Range", Start: start, End: end, Total: total,
+		RangeHeader: "X-Content-Range", Range: fmt.Sprintf("bytes %d-%d/%d", start, end, total), Start: start, End: end, Total: total,
 		SessionHeader: "Session-ID", Session: session, FileName: "f.bin",
 		ContentLength: end - start + 1, BodyRead: end - start + 1,
 		Status: status, Outcome: fakeserver.OutcomeAnswered, Answer: answer, Duration: 10 * time.Millisecond,

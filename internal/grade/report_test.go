@@ -1,0 +1,91 @@
+package grade
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/upspec/upspec/reports"
+	"github.com/upspec/upspec/reports/result"
+)
+
+var update = flag.Bool("update", false, "rewrite docs/client-clauses.md from the catalogue")
+
+const docPath = "../../docs/client-clauses.md"
+
+// TestCatalogueDoc keeps docs/client-clauses.md equal to the catalogue; run with -update to
+// rewrite it.
+func TestCatalogueDoc(t *testing.T) {
+	want := CatalogueMarkdown()
+	if *update {
+		if err := os.WriteFile(docPath, []byte(want), 0o644); err != nil {
+			t.Fatalf("write %s: %v", docPath, err)
+		}
+		return
+	}
+	got, err := os.ReadFile(docPath)
+	if err != nil {
+		t.Fatalf("read %s: %v (run go test ./internal/grade -run TestCatalogueDoc -update)", docPath, err)
+	}
+	if string(got) != want {
+		t.Errorf("%s is out of date with the catalogue; run go test ./internal/grade -run TestCatalogueDoc -update", docPath)
+	}
+	for _, c := range Catalogue() {
+		if !strings.Contains(want, "`"+string(c.ID)+"`") {
+			t.Errorf("the document does not list clause %s", c.ID)
+		}
+	}
+}
+
+func TestCatalogueIDs(t *testing.T) {
+	seen := map[ID]bool{}
+	for _, c := range Catalogue() {
+		if !strings.HasPrefix(string(c.ID), "cli.") || seen[c.ID] || c.Title == "" || c.Text == "" {
+			t.Errorf("clause %+v: want a unique cli. ID, a title and a text", c)
+		}
+		seen[c.ID] = true
+	}
+	if _, ok := ClauseByID("cli.nothing"); ok {
+		t.Error("ClauseByID found an unknown clause")
+	}
+}
+
+// TestRun checks that a grade reports like a run of the server suite: a scenario per clause,
+// its findings, and the exchanges of the sessions it judged, built from the journal.
+func TestRun(t *testing.T) {
+	j := newJournal().seg("s", 0, 9, 30, 201, "0-9/30", name("a.bin")).
+		seg("s", 10, 19, 30, 0, "", outcome("dropped"), fault("lost-reply"))
+	ev := j.evidence()
+	run := Run(Meta("http://127.0.0.1:1/upload", false, j.t, time.Second), ev, Judge(ev, false))
+	if len(run.Scenarios) != len(Catalogue()) || len(run.Clauses) != len(Catalogue()) {
+		t.Fatalf("%d scenarios, %d clauses; want %d", len(run.Scenarios), len(run.Clauses), len(Catalogue()))
+	}
+	s, ok := run.Scenario(string(NoStopIncomplete))
+	if !ok || s.Verdict != result.Fail || s.Family != Family || s.Level != result.MUST || len(s.Exchanges) != 2 {
+		t.Fatalf("scenario %+v", s)
+	}
+	x := s.Exchanges[1]
+	if x.Step != "#2" || x.Outcome != result.OutcomeClosed || !strings.Contains(x.Error, "fault lost-reply") {
+		t.Errorf("exchange %+v", x)
+	}
+	if v, _ := s.Exchanges[0].Response.Header("Range"); v != "0-9/30" {
+		t.Errorf("201 Range %q", v)
+	}
+	if h, _ := x.Request.Header("X-Content-Range"); h != "bytes 10-19/30" {
+		t.Errorf("request range %q", h)
+	}
+	if run.Conforming() {
+		t.Error("a grade with a FAIL conforms")
+	}
+	var b bytes.Buffer
+	if err := reports.WriteJSON(&b, run); err != nil || !strings.Contains(b.String(), `"cli.no-stop-incomplete"`) {
+		t.Errorf("JSON: %v", err)
+	}
+	b.Reset()
+	if err := reports.WriteHTML(&b, run); err != nil || !strings.Contains(b.String(), "cli.no-stop-incomplete") {
+		t.Errorf("HTML: %v", err)
+	}
+}
