@@ -3,6 +3,7 @@
 //
 //	upspec run [--target URL] [flags]   run the conformance suite (default: against the embedded reference server)
 //	upspec serve [flags]                run the reference server
+//	upspec grade [flags]                grade an upload client against the grading mock
 //	upspec list [flags]                 print the clause catalogue and the scenarios
 //	upspec report [flags] FILE          render a JSON report (HTML, Markdown, JUnit), merge shards, or diff two reports
 //	upspec nginx-conf [flags]           print a known-good nginx configuration for the module
@@ -41,6 +42,7 @@ func subcommands() []subcommand {
 	return []subcommand{
 		{"run", "run the conformance suite against a target (default: the embedded reference server)", runMain},
 		{"serve", "run the reference server", serveMain},
+		{"grade", "grade an upload client: the mock injects faults, the client's requests are judged", gradeMain},
 		{"list", "print the clause catalogue and the scenarios", listMain},
 		{"report", "render a JSON report as HTML, Markdown or JUnit; merge shards; compare two reports", reportMain},
 		{"nginx-conf", "print a complete, commented nginx configuration for the module in resumable mode", nginxConfMain},
