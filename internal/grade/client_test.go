@@ -32,6 +32,7 @@ type client struct {
 	retry4xx         int  // retries a 4xx this many times
 	ignoreRetryAfter bool // retries at once
 	overlap          bool // starts the clean file with two overlapping segments at once
+	noProbe          bool // after a failure it sends the failed segment and the next one as one
 	nameSizeID       bool // the session ID is the file's name and size
 }
 
@@ -149,6 +150,8 @@ func (c *client) upload(ctx context.Context, u Upload) error {
 				next = ranges.Range{Start: 0, End: min(c.segSize, u.Size) - 1}
 			case c.take201AsDone:
 				// the same segment again
+			case c.noProbe && next != probe:
+				next.End = min(next.End+c.segSize, u.Size-1)
 			default:
 				next = probe
 			}
@@ -242,6 +245,7 @@ func TestGradeBadClients(t *testing.T) {
 		{"takes a 201 for the completion", client{take201AsDone: true}, NoStopIncomplete, result.Fail, "(07-lost-session.bin, 40000 bytes) stopped with the file incomplete"},
 		{"takes a 201 for the completion, gaps", client{take201AsDone: true}, FillEveryGap, result.Fail, "07-lost-session.bin"},
 		{"retries a 4xx", client{retry4xx: 3}, StopOn4xx, result.Fail, "(08-client-error.bin, 40000 bytes): after"},
+		{"resumes without the probe", client{noProbe: true}, ProbeBeforeResume, result.Fail, "sent those bytes again with others"},
 		{"ignores Retry-After", client{ignoreRetryAfter: true}, HonourRetryAfter, result.NonStrict, "with Retry-After: 1"},
 		{"sends overlapping segments", client{overlap: true}, NoOverlapInFlight, result.Fail, "still in flight"},
 		{"a session ID of name and size", client{nameSizeID: true}, DistinctSessionIDs, result.Fail, "for twins/a/twin.bin and twins/b/twin.bin"},

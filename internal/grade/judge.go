@@ -318,6 +318,30 @@ func noteSession(ex []string, s *session) []string {
 
 // The judges.
 
+// reaction returns the first request of s after t that is the probe or overlaps r: the
+// client's answer to what happened to r. Other requests after t may have been sent before
+// the client could know (by a client with several segments in flight), so they are not
+// judged as a reaction.
+func reaction(s *session, r ranges.Range, t time.Time) *fakeserver.JournalEntry {
+	for _, n := range after(s, t) {
+		if isProbe(n) || n.Start <= r.End && r.Start <= n.End {
+			return n
+		}
+	}
+	return nil
+}
+
+// freshList returns the first 201 of s answered after t and before u, or nil.
+func freshList(s *session, t, u time.Time) *fakeserver.JournalEntry {
+	for i := range s.segs {
+		e := &s.segs[i]
+		if a := answeredAt(e); e.Status == http.StatusCreated && a.After(t) && a.Before(u) {
+			return e
+		}
+	}
+	return nil
+}
+
 func judgeProbe(_ *Evidence, ss []*session) judgement {
 	j := judgement{skip: "no segment was interrupted (no answer, or a 5xx): upload the files of the schedule"}
 	for _, s := range ss {
@@ -327,22 +351,18 @@ func judgeProbe(_ *Evidence, ss []*session) judgement {
 				continue
 			}
 			t := answeredAt(in)
-			next := after(s, t)
-			if len(next) == 0 {
-				continue // nothing resumed (other clauses judge that)
+			n := reaction(s, rangeOf(in), t)
+			if n == nil {
+				continue // never resumed (other clauses judge that)
 			}
 			j.exercised = noteSession(j.exercised, s)
-			n := next[0]
-			if isProbe(n) || rangeOf(in).Start <= n.Start && n.End <= in.End {
+			if isProbe(n) || in.Start <= n.Start && n.End <= in.End || freshList(s, t, n.Time) != nil {
 				continue
-			}
-			if _, fresh := knownBefore(s, n.Time); fresh != nil && answeredAt(fresh).After(t) {
-				continue // a list came after the interruption
 			}
 			j.findings = append(j.findings, result.Finding{
 				Session:  s.id,
 				Step:     step(n),
-				Detail:   fmt.Sprintf("%s: after %s the client sent new bytes without asking what the server holds", s, what(in)),
+				Detail:   fmt.Sprintf("%s: after %s the client sent those bytes again with others, without asking what the server holds", s, what(in)),
 				Expected: fmt.Sprintf("the probe (at most %d bytes), a retransmission within bytes %d-%d, or a list read first", ProbeMax, in.Start, in.End),
 				Got:      what(n),
 			})
@@ -509,19 +529,31 @@ func judgeLostAnswer(_ *Evidence, ss []*session) judgement {
 				continue
 			}
 			j.exercised = noteSession(j.exercised, s)
-			if len(after(s, answeredAt(e))) > 0 {
+			t := answeredAt(e)
+			if reaction(s, rangeOf(e), t) != nil || listedAfter(s, rangeOf(e), t) {
 				continue
 			}
 			j.findings = append(j.findings, result.Finding{
 				Session:  s.id,
 				Step:     step(e),
-				Detail:   fmt.Sprintf("%s: after %s the client sent nothing more of the session", s, what(e)),
+				Detail:   fmt.Sprintf("%s: after %s the client neither sent those bytes again nor the probe, nor got a list that holds them", s, what(e)),
 				Expected: "the segment or the probe sent again, to learn what the server holds",
-				Got:      "no further request of the session",
+				Got:      fmt.Sprintf("%d later requests of the session, none for bytes %d-%d", len(after(s, t)), e.Start, e.End),
 			})
 		}
 	}
 	return j
+}
+
+// listedAfter reports whether a 201 of s answered after t lists every byte of r.
+func listedAfter(s *session, r ranges.Range, t time.Time) bool {
+	for i := range s.segs {
+		e := &s.segs[i]
+		if l, ok := listOf(e); ok && answeredAt(e).After(t) && l.Contains(r) {
+			return true
+		}
+	}
+	return false
 }
 
 // completeAfter judges that every upload hit by a fault that fault selects completes.
@@ -575,19 +607,19 @@ func judgeRetryAfter(_ *Evidence, ss []*session) judgement {
 			if err != nil {
 				continue
 			}
-			next := after(s, answeredAt(e))
-			if len(next) == 0 {
+			n := reaction(s, rangeOf(e), answeredAt(e))
+			if n == nil {
 				continue
 			}
 			j.exercised = noteSession(j.exercised, s)
 			wait := time.Duration(secs) * time.Second
-			if gap := next[0].Time.Sub(answeredAt(e)); gap < wait-RetryAfterTolerance {
+			if gap := n.Time.Sub(answeredAt(e)); gap < wait-RetryAfterTolerance {
 				j.findings = append(j.findings, result.Finding{
 					Session:  s.id,
-					Step:     step(next[0]),
+					Step:     step(n),
 					Detail:   fmt.Sprintf("%s: %s with Retry-After: %d", s, what(e), secs),
-					Expected: fmt.Sprintf("the next request at least %ds after the answer", secs),
-					Got:      fmt.Sprintf("%s came %s after it", what(next[0]), gap.Round(time.Millisecond)),
+					Expected: fmt.Sprintf("the retry (or the probe) at least %ds after the answer", secs),
+					Got:      fmt.Sprintf("%s came %s after it", what(n), gap.Round(time.Millisecond)),
 				})
 			}
 		}
@@ -603,7 +635,13 @@ func judgeStop(_ *Evidence, ss []*session) judgement {
 			continue
 		}
 		j.exercised = noteSession(j.exercised, s)
-		if more := after(s, answeredAt(e)); len(more) > 0 {
+		var more []*fakeserver.JournalEntry
+		for _, n := range after(s, answeredAt(e)) {
+			if isProbe(n) || n.Start <= e.End && e.Start <= n.End {
+				more = append(more, n)
+			}
+		}
+		if len(more) > 0 {
 			steps := make([]string, 0, len(more))
 			for _, m := range more {
 				steps = append(steps, step(m))
@@ -612,8 +650,8 @@ func judgeStop(_ *Evidence, ss []*session) judgement {
 				Session:  s.id,
 				Step:     step(more[0]),
 				Detail:   fmt.Sprintf("%s: after %s the client went on", s, what(e)),
-				Expected: "no further request of the session: the upload stops with an error",
-				Got:      fmt.Sprintf("%d more requests (%s)", len(more), clipList(steps, 10)),
+				Expected: "neither the refused bytes nor the probe sent again: the upload stops with an error",
+				Got:      fmt.Sprintf("%d more requests for them (%s)", len(more), clipList(steps, 10)),
 			})
 		}
 	}

@@ -73,9 +73,12 @@ func TestJudges(t *testing.T) {
 		{"retransmission after a 500", ProbeBeforeResume, newJournal().
 			seg("s", 0, 9, 30, 201, "0-9/30").seg("s", 10, 19, 30, 500, "", fault("status=500")).
 			seg("s", 10, 19, 30, 201, "0-19/30").seg("s", 20, 29, 30, 200, "completed").evidence(), result.Pass, ""},
-		{"new bytes after a lost answer", ProbeBeforeResume, newJournal().
-			seg("s", 0, 9, 30, 201, "0-9/30").seg("s", 10, 19, 30, 0, "", outcome("dropped")).
-			seg("s", 20, 29, 30, 200, "completed").evidence(), result.Fail, "sent new bytes without asking"},
+		{"a new cut after a 500", ProbeBeforeResume, newJournal().
+			seg("s", 0, 9, 30, 201, "0-9/30").seg("s", 10, 19, 30, 500, "", fault("status=500")).
+			seg("s", 10, 29, 30, 200, "completed").evidence(), result.Fail, "sent those bytes again with others, without asking"},
+		{"a new cut after a list", ProbeBeforeResume, newJournal().
+			seg("s", 0, 9, 30, 201, "0-9/30", lasting(100*time.Millisecond)).seg("s", 10, 19, 30, 500, "", fault("status=500"), back(15*time.Millisecond)).
+			wait(100*time.Millisecond).seg("s", 10, 29, 30, 200, "completed").evidence(), result.Pass, ""},
 		{"no interruption", ProbeBeforeResume, complete(newJournal(), "s").evidence(), result.Skipped, ""},
 
 		// cli.no-resend-acknowledged
@@ -112,9 +115,15 @@ func TestJudges(t *testing.T) {
 		{"sends again after a lost answer", ResendAfterLostAnswer, newJournal().
 			seg("s", 0, 9, 30, 201, "0-9/30").seg("s", 20, 29, 30, 0, "", outcome("dropped"), fault("lost-reply,match=last")).
 			seg("s", 0, 1, 30, 201, "0-9,20-29/30").seg("s", 10, 19, 30, 200, "completed").evidence(), result.Pass, ""},
+		{"takes the silence for success", ResendAfterLostAnswer, newJournal().
+			seg("s", 0, 9, 30, 201, "0-9/30").seg("s", 10, 19, 30, 0, "", outcome("dropped"), fault("lost-reply")).
+			seg("s", 20, 29, 30, 200, "completed").evidence(), result.Fail, "none for bytes 10-19"},
+		{"a later list holds the segment", ResendAfterLostAnswer, newJournal().
+			seg("s", 10, 19, 30, 0, "", outcome("dropped"), fault("lost-reply")).
+			seg("s", 0, 9, 30, 201, "0-19/30").seg("s", 20, 29, 30, 200, "completed").evidence(), result.Pass, ""},
 		{"silent after a lost answer", ResendAfterLostAnswer, newJournal().
 			seg("s", 0, 9, 30, 201, "0-9/30").seg("s", 10, 19, 30, 201, "0-19/30").
-			seg("s", 20, 29, 30, 0, "", outcome("dropped"), fault("lost-reply,match=last")).evidence(), result.Fail, "sent nothing more"},
+			seg("s", 20, 29, 30, 0, "", outcome("dropped"), fault("lost-reply,match=last")).evidence(), result.Fail, "0 later requests"},
 		{"no lost answer", ResendAfterLostAnswer, complete(newJournal(), "s").evidence(), result.Skipped, ""},
 
 		// cli.complete-after-5xx
@@ -144,6 +153,9 @@ func TestJudges(t *testing.T) {
 		{"waits as told", HonourRetryAfter, newJournal().
 			seg("s", 0, 9, 30, 503, "", fault("status=503,retry-after=2")).wait(2*sec).
 			seg("s", 0, 9, 30, 201, "0-9/30").seg("s", 10, 29, 30, 200, "completed").evidence(), result.Pass, ""},
+		{"other segments at once, the retry as told", HonourRetryAfter, newJournal().
+			seg("s", 0, 9, 30, 503, "", fault("status=503,retry-after=2")).seg("s", 10, 19, 30, 201, "10-19/30").wait(2*sec).
+			seg("s", 0, 9, 30, 201, "0-19/30").seg("s", 20, 29, 30, 200, "completed").evidence(), result.Pass, ""},
 		{"retries at once", HonourRetryAfter, newJournal().
 			seg("s", 0, 9, 30, 503, "", fault("status=503,retry-after=2")).
 			seg("s", 0, 9, 30, 201, "0-9/30").seg("s", 10, 29, 30, 200, "completed").evidence(), result.NonStrict, "came 10ms after it"},
@@ -156,7 +168,9 @@ func TestJudges(t *testing.T) {
 			seg("s", 0, 9, 30, 409, "").seg("s", 0, 9, 30, 201, "0-9/30").seg("s", 10, 29, 30, 200, "completed").evidence(), result.Skipped, ""},
 		{"retries a 403", StopOn4xx, newJournal().
 			seg("s", 0, 9, 30, 201, "0-9/30").seg("s", 10, 19, 30, 403, "stop", fault("status=403")).
-			seg("s", 10, 19, 30, 201, "0-19/30").seg("s", 20, 29, 30, 200, "completed").evidence(), result.Fail, "2 more requests (#3, #4)"},
+			seg("s", 10, 19, 30, 201, "0-19/30").seg("s", 0, 1, 30, 201, "0-19/30").seg("s", 20, 29, 30, 200, "completed").evidence(), result.Fail, "2 more requests for them (#3, #4)"},
+		{"other segments already sent", StopOn4xx, newJournal().
+			seg("s", 10, 19, 30, 403, "stop", fault("status=403")).seg("s", 20, 29, 30, 201, "20-29/30").evidence(), result.Pass, ""},
 
 		// cli.no-stop-incomplete
 		{"completes", NoStopIncomplete, complete(newJournal(), "s").evidence(), result.Pass, ""},
