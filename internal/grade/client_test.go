@@ -45,6 +45,7 @@ type answer struct {
 }
 
 func (c *client) send(ctx context.Context, u Upload, id string, r ranges.Range, body io.Reader) answer {
+	streamed := body != nil
 	if body == nil {
 		b := make([]byte, r.Len())
 		u.Content(b, r.Start)
@@ -59,6 +60,11 @@ func (c *client) send(ctx context.Context, u Upload, id string, r ranges.Range, 
 	req.Header.Set("Content-Disposition", `attachment; filename="`+u.Name+`"`)
 	req.Header.Set("X-Content-Range", fmt.Sprintf("bytes %d-%d/%d", r.Start, r.End, u.Size))
 	req.Header.Set("Session-ID", id)
+	if streamed {
+		// The body goes only after 100 Continue, which the server sends once the segment is
+		// in flight.
+		req.Header.Set("Expect", "100-continue")
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return answer{err: err}
@@ -175,7 +181,8 @@ func (c *client) upload(ctx context.Context, u Upload) error {
 	return errors.New("too many requests")
 }
 
-// sendOverlapping sends bytes 0..2s-1 and, while their body is half sent, bytes s..3s-1.
+// sendOverlapping sends bytes 0..2s-1 and, once the server has them in flight (it asked for
+// their body with 100 Continue) and half of their body is sent, bytes s..3s-1.
 func (c *client) sendOverlapping(ctx context.Context, u Upload, id string) {
 	a := ranges.Range{Start: 0, End: min(2*c.segSize, u.Size) - 1}
 	b := ranges.Range{Start: min(c.segSize, u.Size-1), End: min(3*c.segSize, u.Size) - 1}
@@ -202,7 +209,7 @@ func gradeClient(t *testing.T, c *client, size int64) []Result {
 	}
 	defer g.Close()
 	c.url = g.UploadURL()
-	c.http = &http.Client{Timeout: 60 * time.Second}
+	c.http = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{ExpectContinueTimeout: 60 * time.Second}}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	for _, u := range g.Uploads() {

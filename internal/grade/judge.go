@@ -276,6 +276,26 @@ func knownBefore(s *session, t time.Time) (*ranges.Set, *fakeserver.JournalEntry
 	return set, best
 }
 
+// receivedBefore returns the list of the latest 201 of s that the client had certainly read
+// when it sent e, and that answer: a 201 answered earlier on e's connection (the same remote
+// address): HTTP/1.1 clients send a request on a connection only once they have read the
+// answer before it. An answer on another connection may still be unread (a client with
+// several segments in flight), so it is not counted.
+func receivedBefore(s *session, e *fakeserver.JournalEntry) (*ranges.Set, *fakeserver.JournalEntry) {
+	var best *fakeserver.JournalEntry
+	var set *ranges.Set
+	for i := range s.segs {
+		x := &s.segs[i]
+		if x.Remote != e.Remote || x.Seq >= e.Seq || !answeredAt(x).Before(e.Time) {
+			continue
+		}
+		if l, ok := listOf(x); ok && (best == nil || x.Seq > best.Seq) {
+			best, set = x, l
+		}
+	}
+	return set, best
+}
+
 // lastList returns the latest list the server gave in s (by answer time), and whether the
 // client got the final answer.
 func lastList(s *session) (*ranges.Set, bool) {
@@ -385,7 +405,10 @@ func judgeResend(_ *Evidence, ss []*session) judgement {
 			if isProbe(e) {
 				continue
 			}
-			known, from := knownBefore(s, e.Time)
+			known, from := receivedBefore(s, e)
+			if latest, _ := knownBefore(s, e.Time); known != nil && latest != nil {
+				known = intersect(known, latest) // bytes the server lost since may go again
+			}
 			if known == nil || !known.Overlaps(rangeOf(e)) {
 				continue
 			}
@@ -410,6 +433,19 @@ func judgeResend(_ *Evidence, ss []*session) judgement {
 		}
 	}
 	return j
+}
+
+// intersect returns the bytes that both a and b hold.
+func intersect(a, b *ranges.Set) *ranges.Set {
+	out := ranges.NewSet(a.Total())
+	for _, x := range a.Ranges() {
+		for _, y := range b.Ranges() {
+			if lo, hi := max(x.Start, y.Start), min(x.End, y.End); lo <= hi {
+				out.Add(ranges.Range{Start: lo, End: hi})
+			}
+		}
+	}
+	return out
 }
 
 // overlapped is the bytes of a range that a set holds.

@@ -23,6 +23,7 @@ func fault(rule string) opt                      { return func(e *fakeserver.Jou
 func outcome(o string) opt                       { return func(e *fakeserver.JournalEntry) { e.Outcome, e.Status = o, 0 } }
 func reason(r string) opt                        { return func(e *fakeserver.JournalEntry) { e.Reason = r } }
 func lasting(d time.Duration) opt                { return func(e *fakeserver.JournalEntry) { e.Duration = d } }
+func remote(r string) opt                        { return func(e *fakeserver.JournalEntry) { e.Remote = r } }
 func name(n string) opt                          { return func(e *fakeserver.JournalEntry) { e.FileName = n } }
 func back(d time.Duration) opt                   { return func(e *fakeserver.JournalEntry) { e.Time = e.Time.Add(-d) } }
 func newJournal() *journal                       { return &journal{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)} }
@@ -32,7 +33,7 @@ func (j *journal) seg(session string, start, end, total int64, status int, answe
 	e := fakeserver.JournalEntry{
 		Seq: int64(len(j.entries) + 1), Time: j.t, Method: "POST", Path: "/upload",
 		RangeHeader: "X-Content-Range", Range: fmt.Sprintf("bytes %d-%d/%d", start, end, total), Start: start, End: end, Total: total,
-		SessionHeader: "Session-ID", Session: session, FileName: "f.bin",
+		SessionHeader: "Session-ID", Session: session, FileName: "f.bin", Remote: "127.0.0.1:40000",
 		ContentLength: end - start + 1, BodyRead: end - start + 1,
 		Status: status, Outcome: fakeserver.OutcomeAnswered, Answer: answer, Duration: 10 * time.Millisecond,
 	}
@@ -88,6 +89,12 @@ func TestJudges(t *testing.T) {
 		{"re-sends listed bytes", NoResendAcknowledged, newJournal().
 			seg("s", 0, 9, 30, 201, "0-9/30").seg("s", 0, 19, 30, 201, "0-19/30").seg("s", 20, 29, 30, 200, "completed").evidence(),
 			result.Fail, "10 bytes re-sent"},
+		{"a list on another connection may be unread", NoResendAcknowledged, newJournal().
+			seg("s", 0, 9, 30, 201, "0-9/30").seg("s", 0, 19, 30, 201, "0-19/30", remote("127.0.0.1:40001")).seg("s", 20, 29, 30, 200, "completed").evidence(),
+			result.Pass, ""},
+		{"a loss seen on another connection", NoResendAcknowledged, newJournal().
+			seg("s", 0, 9, 30, 201, "0-9/30").seg("s", 10, 19, 30, 201, "10-19/30", fault("forget"), remote("127.0.0.1:40001")).
+			seg("s", 0, 9, 30, 201, "0-19/30").seg("s", 20, 29, 30, 200, "completed").evidence(), result.Pass, ""},
 		{"after a lost session the lost bytes go again", NoResendAcknowledged, newJournal().
 			seg("s", 0, 9, 30, 201, "0-9/30").seg("s", 10, 19, 30, 201, "10-19/30", fault("forget")).
 			seg("s", 0, 9, 30, 201, "0-19/30").seg("s", 20, 29, 30, 200, "completed").evidence(), result.Pass, ""},
