@@ -154,6 +154,12 @@ func gradeMain(args []string, stdout, stderr io.Writer) int {
 	for _, s := range run.Scenarios {
 		console.ScenarioLine(s)
 	}
+	if s, ok := run.Scenario(string(grade.NoResendAcknowledged)); ok && len(s.Notes) > 0 {
+		fmt.Fprintln(stdout, "\nefficiency of each upload:")
+		for _, n := range s.Notes {
+			fmt.Fprintln(stdout, "  "+n)
+		}
+	}
 	status := exitOK
 	if !run.Conforming() {
 		status = exitNotConform

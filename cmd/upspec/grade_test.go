@@ -99,7 +99,7 @@ func TestGradeCommand(t *testing.T) {
 		t.Fatalf("exit %d\n%s%s\n%s", code, first, rest, stderr.String())
 	}
 	text := string(rest)
-	for _, want := range []string{"PASS", "cli.no-stop-incomplete", "reports: JSON " + jsonPath} {
+	for _, want := range []string{"PASS", "cli.no-stop-incomplete", "(01-clean.bin, 1024 bytes): 1024 bytes sent for a file of 1024: efficiency 1.000", "reports: JSON " + jsonPath} {
 		if !strings.Contains(text, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, text)
 		}

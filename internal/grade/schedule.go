@@ -56,7 +56,7 @@ func Schedule(size int64, retryAfter int) []Upload {
 		file string
 		plan Plan
 	}{
-		{"01-clean.bin", Plan{Name: "clean", Inject: "nothing: the baseline"}},
+		{"01-clean.bin", Plan{Name: "clean", Inject: "no fault (the baseline)"}},
 		{"02-lost-answer.bin", Plan{Name: "lost-answer",
 			Inject: fmt.Sprintf("the answer to the segment holding byte %d is lost (stored, connection closed), and so is the first answer to the last segment", mid),
 			Rules:  []string{"lost-reply," + at, "lost-reply,match=last"}, Exercises: []ID{ResendAfterLostAnswer, ProbeBeforeResume}}},
@@ -78,8 +78,8 @@ func Schedule(size int64, retryAfter int) []Upload {
 		{"08-client-error.bin", Plan{Name: "client-error",
 			Inject: fmt.Sprintf("403 to the segment holding byte %d: the client must stop with an error", mid),
 			Rules:  []string{"status=403,body=the%20grade%20refuses%20this%20segment%3A%20stop," + at}, Stops: true, Exercises: []ID{StopOn4xx}}},
-		{"twins/a/twin.bin", Plan{Name: "twin", Inject: "nothing: a different file of the same name and size as twins/b/twin.bin", Exercises: []ID{DistinctSessionIDs}}},
-		{"twins/b/twin.bin", Plan{Name: "twin", Inject: "nothing: a different file of the same name and size as twins/a/twin.bin", Exercises: []ID{DistinctSessionIDs}}},
+		{"twins/a/twin.bin", Plan{Name: "twin", Inject: "no fault; a different file of the same name and size as twins/b/twin.bin", Exercises: []ID{DistinctSessionIDs}}},
+		{"twins/b/twin.bin", Plan{Name: "twin", Inject: "no fault; a different file of the same name and size as twins/a/twin.bin", Exercises: []ID{DistinctSessionIDs}}},
 	}
 	out := make([]Upload, len(plans))
 	for i, p := range plans {
@@ -90,9 +90,9 @@ func Schedule(size int64, retryAfter int) []Upload {
 
 // Describe returns the lines that tell a person what to upload and what the mock injects.
 func Describe(uploads []Upload, dir string) []string {
-	lines := []string{fmt.Sprintf("upload these %d files (each in full, one after the other or at once), then stop the grade (Ctrl-C) or let it end:", len(uploads))}
+	lines := []string{fmt.Sprintf("upload these %d files, each in full (one after the other or at once); the mock injects:", len(uploads))}
 	for _, u := range uploads {
-		lines = append(lines, fmt.Sprintf("  %s (%s): the mock injects %s", filepath.Join(dir, filepath.FromSlash(u.File)), fmt.Sprintf("%d bytes", u.Size), u.Plan.Inject))
+		lines = append(lines, fmt.Sprintf("  %s (%d bytes): %s", filepath.Join(dir, filepath.FromSlash(u.File)), u.Size, u.Plan.Inject))
 	}
 	return lines
 }
