@@ -15,6 +15,7 @@ import (
 	"github.com/upspec/upspec/fakeserver"
 	"github.com/upspec/upspec/internal/bytesize"
 	"github.com/upspec/upspec/internal/grade"
+	"github.com/upspec/upspec/internal/webui"
 	"github.com/upspec/upspec/reports"
 )
 
@@ -52,6 +53,7 @@ type gradeConfig struct {
 	htmlOut    string
 	junitOut   string
 	mdOut      string
+	cors       []string
 }
 
 func gradeMain(args []string, stdout, stderr io.Writer) int {
@@ -65,6 +67,7 @@ func gradeMain(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.timeout, "timeout", 30*time.Minute, "end the grade after this `duration`")
 	fs.DurationVar(&cfg.settle, "settle", 2*time.Second, "after the last upload ended, wait this `duration` for the client's late requests")
 	fs.BoolVar(&cfg.strict, "strict", false, "a failed SHOULD clause fails the grade")
+	fs.StringSliceVar(&cfg.cors, "cors", nil, "let pages of these `origins` (http://host:port, comma-separated or repeated; * for any) post segments")
 	fs.BoolVarP(&cfg.verbose, "verbose", "v", false, "print one line per request the mock answers")
 	fs.BoolVar(&cfg.noColor, "no-color", false, "no colours on the console")
 	fs.StringVar(&cfg.jsonOut, "json-report", "", "write the JSON report to `file`")
@@ -89,6 +92,11 @@ func gradeMain(args []string, stdout, stderr io.Writer) int {
 	case cfg.uploads < 0 || cfg.timeout <= 0 || cfg.settle < 0:
 		return fail("--uploads, --timeout and --settle must be positive")
 	}
+	for _, o := range cfg.cors {
+		if !validOrigin(o) {
+			return fail("invalid --cors origin %q: give origins as a browser sends them, e.g. --cors http://localhost:3000, or --cors '*'", o)
+		}
+	}
 	uploads := grade.Schedule(size, cfg.retryAfter)
 	if cfg.uploads == 0 {
 		cfg.uploads = len(uploads)
@@ -106,7 +114,8 @@ func gradeMain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail("%v", listenError(cfg.listen, err))
 	}
-	var so fakeserver.Options
+	// The demo page at / drives the project's JavaScript client, so a browser can take part.
+	so := fakeserver.Options{CORSOrigins: cfg.cors, Fallback: webui.Handler(webui.FS(), nil)}
 	if cfg.verbose {
 		so.Logf = func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) }
 	}
@@ -116,7 +125,7 @@ func gradeMain(args []string, stdout, stderr io.Writer) int {
 	}
 	defer func() { _ = g.Close() }()
 
-	fmt.Fprintf(stdout, "upspec grade: upload to %s (journal: %s%sjournal)\n", g.UploadURL(), g.URL(), fakeserver.DefaultAdminPrefix)
+	fmt.Fprintf(stdout, "upspec grade: upload to %s (demo page: %s/; journal: %s%sjournal)\n", g.UploadURL(), g.URL(), g.URL(), fakeserver.DefaultAdminPrefix)
 	for _, l := range grade.Describe(uploads, dir) {
 		fmt.Fprintln(stdout, l)
 	}

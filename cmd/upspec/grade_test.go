@@ -29,6 +29,7 @@ func TestGradeUsage(t *testing.T) {
 		{[]string{"extra"}, `unexpected argument "extra"`},
 		{[]string{"--listen", "nowhere"}, "upspec grade:"},
 		{[]string{"--bogus"}, "unknown flag: --bogus"},
+		{[]string{"--cors", "localhost"}, `invalid --cors origin "localhost"`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
