@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"image/png"
 	"io"
@@ -631,5 +632,98 @@ func TestBrowserModuleProfiles(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestBrowserServerSawPanel: each file's "What the server saw" panel lists the journal lines
+// of its session, as the admin API has them (here a scripted 503 on the first segment, then
+// the retry), and the acknowledged ranges; against a server without the admin API it says so
+// once and asks no more.
+func TestBrowserServerSawPanel(t *testing.T) {
+	ctx := newBrowser(t)
+	srv := inProcessServe(t, "--fault", "status=503,retry-after=1,match=first,times=1")
+	const size = 3<<10 + 5
+	paths := writeFiles(t, []string{"saw.bin"}, []int{size})
+	openPage(t, ctx, srv.URL+"/?concurrency=1&segment=1024")
+	pickFiles(t, ctx, paths)
+	waitRows(t, ctx, 1)
+	session, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#list .file').dataset.session`))
+	if err != nil || session == "" {
+		t.Fatalf("session of the row: %q %v", session, err)
+	}
+
+	// What the journal holds of the session: seq and status of every line.
+	var page struct {
+		Entries []struct {
+			Seq    int64  `json:"seq"`
+			Status int    `json:"status"`
+			Range  string `json:"range"`
+			Fault  string `json:"fault"`
+		} `json:"entries"`
+	}
+	res, err := http.Get(srv.URL + "/_upspec/journal?session=" + url.QueryEscape(session))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = json.NewDecoder(res.Body).Decode(&page)
+	res.Body.Close()
+	if err != nil {
+		t.Fatalf("journal: %v", err)
+	}
+	var want []string
+	for _, e := range page.Entries {
+		want = append(want, fmt.Sprintf("%d %s %d", e.Seq, e.Range, e.Status))
+	}
+	// The probe refused by the fault, its retry, then four segments (the last completes).
+	if len(page.Entries) != 6 || page.Entries[0].Status != 503 || page.Entries[0].Fault == "" ||
+		page.Entries[1].Range != page.Entries[0].Range || page.Entries[1].Status != 201 || page.Entries[5].Status != 200 {
+		t.Fatalf("journal of %s: %v, want the 503, the retry and the segments", session, want)
+	}
+
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#list .file .saw summary`))); err != nil {
+		t.Fatalf("open the panel: %v", err)
+	}
+	// The panel has them all once the upload's last poll is in.
+	got, err := chromedp.Run(ctx, chromedp.Poll[[]string](fmt.Sprintf(`(() => {
+		const rows = [...document.querySelectorAll('#list .file .saw-journal tbody tr')];
+		const lines = rows.map((r) => r.querySelector('.seq').textContent + ' ' + r.querySelector('.range').textContent + ' ' + r.querySelector('.status').textContent);
+		return lines.length >= %d && document.querySelector('#list .file .saw').dataset.state === 'complete' ? lines : false;
+	})()`, len(want)), chromedp.WithPollingTimeout(browserWait)))
+	if err != nil {
+		t.Fatalf("the panel never listed %d lines: %v", len(want), err)
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("the panel lists\n%s\nthe journal has\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	panel, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+		const saw = document.querySelector('#list .file .saw');
+		return saw.querySelector('.saw-ranges').textContent + ' | ' + saw.querySelector('.saw-bar').children.length + ' | ' +
+			saw.querySelector('tbody tr').querySelector('.fault').textContent;
+	})()`))
+	if wantPanel := fmt.Sprintf("complete: 0-%d/%d of %d bytes | 1 | status=503,retry-after=1,match=first,times=1", size-1, size, size); err != nil || panel != wantPanel {
+		t.Errorf("panel %q (%v), want %q", panel, err, wantPanel)
+	}
+	screenshot(t, ctx, "server-saw")
+
+	// A server whose admin API is elsewhere: one request to /_upspec/, then a note.
+	var adminCalls atomic.Int64
+	hidden := inProcessServeWrapped(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.URL.Path, "/_upspec/") {
+				adminCalls.Add(1)
+			}
+			h.ServeHTTP(w, r)
+		})
+	}, "--admin-prefix", "/_hidden/")
+	openPage(t, ctx, hidden.URL+"/?concurrency=1&segment=1024")
+	pickFiles(t, ctx, paths)
+	waitRows(t, ctx, 1)
+	note, err := chromedp.Run(ctx, chromedp.Poll[string](`(() => { const s = document.querySelector('#list .file .saw'); return s.dataset.state === 'absent' && s.querySelector('.saw-note').textContent; })()`,
+		chromedp.WithPollingTimeout(browserWait)))
+	if want := "no admin API at " + hidden.URL + "/_upspec/ (GET journal: 404)"; err != nil || !strings.HasPrefix(note, want) {
+		t.Errorf("without the admin API the panel says %q (%v), want %q", note, err, want)
+	}
+	if n := adminCalls.Load(); n != 1 {
+		t.Errorf("%d requests to /_upspec/ of a server without it, want 1", n)
 	}
 }

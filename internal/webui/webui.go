@@ -1,6 +1,7 @@
 // Package webui holds the browser side of upspec: the JavaScript client of the protocol
 // (js/upspec-uploader.js, an ES module without dependencies) and the demo page that
-// `upspec serve` shows at / (index.html, upload.css, js/demo.js), embedded in the binary.
+// `upspec serve` shows at / (index.html, upload.css, js/demo.js, and js/server-view.js, which reads
+// what the server saw from its admin API), embedded in the binary.
 // The library's tests (test/, run by `node --test`) are not embedded.
 package webui
 
@@ -13,7 +14,7 @@ import (
 	"strings"
 )
 
-//go:embed index.html upload.css js/upspec-uploader.js js/demo.js
+//go:embed index.html upload.css js/upspec-uploader.js js/demo.js js/server-view.js
 var files embed.FS
 
 // FS returns the embedded page and library, rooted at the page's directory.

@@ -47,7 +47,7 @@ func TestNode(t *testing.T) {
 }
 
 func TestEmbeddedFiles(t *testing.T) {
-	for _, name := range []string{"index.html", "upload.css", "js/upspec-uploader.js", "js/demo.js"} {
+	for _, name := range []string{"index.html", "upload.css", "js/upspec-uploader.js", "js/demo.js", "js/server-view.js"} {
 		b, err := fs.ReadFile(FS(), name)
 		if err != nil || len(b) == 0 {
 			t.Errorf("%s: %v (%d bytes)", name, err, len(b))

@@ -3,9 +3,14 @@
 //
 // Query parameters preset the form: endpoint (URL of the segment endpoint), files (URL prefix
 // of completed files; default /file/ on the endpoint's host), segment (bytes), concurrency,
-// retries, retryDelay and maxRetryDelay (ms).
+// retries, retryDelay and maxRetryDelay (ms), admin (URL prefix of the admin API of
+// `upspec serve`, default /_upspec/ on the endpoint's host; "off" shows nothing).
+//
+// Each file's "What the server saw" panel polls the admin API while the upload runs, and once
+// at its end: the session's acknowledged ranges and the journal lines of the session.
 
 import { fileUploader, UploadError } from './upspec-uploader.js';
+import { ServerView, adminURL } from './server-view.js';
 
 const params = new URLSearchParams(location.search);
 const $ = (sel, root = document) => root.querySelector(sel);
@@ -66,6 +71,57 @@ class Row {
     });
     const files = params.get('files') ?? new URL('/file/', endpoint).href;
     this.fileURL = new URL(encodeURIComponent(this.uploader.serverName), new URL(files, location.href)).href;
+    this.admin = params.get('admin') === 'off' ? undefined : adminURL(endpoint, params.get('admin') ?? undefined);
+    this.saw = $('.saw', this.el);
+    if (!this.admin) this.saw.hidden = true;
+  }
+
+  /** Starts following the session on the server (once the session ID is known). */
+  async watchServer(signal) {
+    if (!this.admin) return;
+    const id = await this.uploader.getSessionId();
+    this.view ??= new ServerView(this.admin, id, { onChange: (v) => this.showServer(v) });
+    this.view.watch(signal);
+  }
+
+  /** Draws what the server saw: the note, the ranges as a bar and a list, the journal. */
+  showServer(v) {
+    const note = $('.saw-note', this.saw);
+    const bar = $('.saw-bar', this.saw);
+    const list = $('.saw-ranges', this.saw);
+    const body = $('.saw-journal tbody', this.saw);
+    this.saw.dataset.state = v.absent ? 'absent' : v.session ? v.session.state : 'none';
+    if (v.absent) {
+      note.textContent = v.absent;
+      bar.hidden = list.hidden = true;
+      $('.saw-journal', this.saw).hidden = true;
+      return;
+    }
+    const notes = [`session ${v.sessionId}`];
+    if (!v.session) notes.push('the server holds no segment of it yet');
+    if (v.dropped) notes.push(`the journal dropped ${v.dropped} older entries`);
+    if (v.error) notes.push(`last read failed: ${v.error}`);
+    note.textContent = notes.join('; ');
+    const s = v.session;
+    const spans = [];
+    if (s && s.total > 0) {
+      for (const [cls, rs] of [['acked', s.acknowledged ?? []], ['in-flight', s.in_flight ?? []]]) {
+        for (const r of rs) {
+          const span = document.createElement('span');
+          span.className = cls;
+          span.style.left = `${(100 * r.start) / s.total}%`;
+          span.style.width = `${(100 * (r.end - r.start + 1)) / s.total}%`;
+          span.title = `${cls === 'acked' ? 'acknowledged' : 'in flight'} ${r.start}-${r.end}`;
+          spans.push(span);
+        }
+      }
+    }
+    bar.replaceChildren(...spans);
+    list.textContent = s
+      ? `${s.state}: ${s.list || 'nothing acknowledged'} of ${s.total} bytes` +
+        (s.in_flight?.length ? `; in flight ${s.in_flight.map((r) => `${r.start}-${r.end}`).join(',')}` : '')
+      : '';
+    body.replaceChildren(...v.journal.map((e) => journalRow(e)));
   }
 
   set(state, text = state) {
@@ -85,6 +141,7 @@ class Row {
     this.toggle.textContent = 'Pause';
     try {
       this.set('probing', 'asking the server what it holds');
+      await this.watchServer(this.controller.signal);
       const status = await this.uploader.fetchStatus();
       this.el.dataset.session = this.uploader.sessionId;
       this.el.dataset.resumedFrom = String(status.acknowledged);
@@ -107,12 +164,39 @@ class Row {
       }
     } finally {
       this.controller = undefined;
+      this.view?.stop(); // the last poll, unless the upload was aborted
     }
   }
 
   pause() {
     this.controller?.abort(new DOMException('paused', 'AbortError'));
   }
+}
+
+/** One journal line as a table row. */
+function journalRow(e) {
+  const tr = document.createElement('tr');
+  tr.dataset.seq = String(e.seq);
+  tr.dataset.status = String(e.status);
+  tr.className = e.status >= 200 && e.status < 300 ? 'ok' : 'refused';
+  const ms = e.duration_ns / 1e6;
+  const cells = [
+    ['seq', String(e.seq)],
+    ['method', e.method],
+    ['range', e.range ?? e.path],
+    ['status', e.status ? String(e.status) : e.outcome],
+    ['reason', e.reason ?? ''],
+    ['fault', e.fault || (e.shaped_by ?? []).join(', ')],
+    ['bytes', String(e.body_read)],
+    ['time', ms < 1 ? `${Math.round(ms * 1000)} µs` : `${ms.toFixed(ms < 10 ? 1 : 0)} ms`],
+  ];
+  for (const [cls, text] of cells) {
+    const td = document.createElement('td');
+    td.className = cls;
+    td.textContent = text;
+    tr.append(td);
+  }
+  return tr;
 }
 
 function add(files) {
