@@ -66,6 +66,7 @@ type FaultRule struct {
 	match   faultMatch
 	session string
 	offset  int64 // the segment holds this byte of the file; -1: any segment
+	above   int64 // the segment is longer than this many bytes; -1: any length
 	times   int   // 0: every time
 
 	action      faultAction
@@ -125,12 +126,12 @@ func MustParseFaultRules(rules ...string) []FaultRule {
 //	restart          lose every session in memory before the segment, as a restart does
 //
 // and the match and count: match=any|first|middle|last, session=ID, offset=SIZE (the segment
-// holds that byte of the file), times=N|always (default 1), plan=NAME (used only by requests
+// holds that byte of the file), above=SIZE (the segment is longer than SIZE bytes), times=N|always (default 1), plan=NAME (used only by requests
 // whose FaultPlanHeader names it). Sizes take the suffixes K, M, G, T, KiB..., KB...;
 // durations are Go durations (1.5s, 200ms), at most MaxFaultWait.
 func ParseFaultRule(s string) (FaultRule, error) {
 	text := strings.TrimSpace(s)
-	r := FaultRule{text: text, offset: -1, times: 1, status: http.StatusInternalServerError}
+	r := FaultRule{text: text, offset: -1, above: -1, times: 1, status: http.StatusInternalServerError}
 	bad := func(format string, args ...any) (FaultRule, error) {
 		return FaultRule{}, fmt.Errorf("fault rule %q: %s", clipRule(text), fmt.Sprintf(format, args...))
 	}
@@ -152,7 +153,7 @@ func ParseFaultRule(s string) (FaultRule, error) {
 		flag := key == "lost-reply" || key == "forget" || key == "restart" || key == "early"
 		switch {
 		case !isFaultKey(key):
-			return bad("unknown key %q (want status, keep, reset-after, stall, lost-reply, delay, forget, restart; retry-after, body, content-type, early, then, after; match, session, offset, times, plan)", key)
+			return bad("unknown key %q (want status, keep, reset-after, stall, lost-reply, delay, forget, restart; retry-after, body, content-type, early, then, after; match, session, offset, above, times, plan)", key)
 		case flag && hasVal:
 			return bad("%s takes no value", key)
 		case !flag && val == "" && key != "body":
@@ -204,6 +205,8 @@ func ParseFaultRule(s string) (FaultRule, error) {
 			r.session = val
 		case "offset":
 			r.offset, err = bytesize.Parse(val)
+		case "above":
+			r.above, err = bytesize.Parse(val)
 		case "times":
 			if strings.EqualFold(val, "always") {
 				r.times = 0
@@ -242,7 +245,7 @@ func isFaultKey(k string) bool {
 	switch k {
 	case "status", "keep", "reset-after", "stall", "lost-reply", "delay", "forget", "restart",
 		"retry-after", "body", "content-type", "early", "then", "after",
-		"match", "session", "offset", "times", "plan":
+		"match", "session", "offset", "above", "times", "plan":
 		return true
 	}
 	return false
@@ -328,6 +331,9 @@ func (r *FaultRule) matches(id string, seg ranges.Segment) bool {
 		return false
 	}
 	if r.offset >= 0 && (r.offset < seg.Start || r.offset > seg.End) {
+		return false
+	}
+	if r.above >= 0 && seg.Len() <= r.above {
 		return false
 	}
 	first, last := seg.Start == 0, seg.End == seg.Total-1

@@ -22,7 +22,7 @@ func (s segmentFor) segment() ranges.Segment {
 // TestParseFaultRule: every key, its defaults and its checks.
 func TestParseFaultRule(t *testing.T) {
 	base := func(text string, a faultAction) FaultRule {
-		return FaultRule{text: text, offset: -1, times: 1, status: 500, action: a}
+		return FaultRule{text: text, offset: -1, above: -1, times: 1, status: 500, action: a}
 	}
 	with := func(r FaultRule, f func(*FaultRule)) FaultRule { f(&r); return r }
 	tests := []struct {
@@ -54,6 +54,9 @@ func TestParseFaultRule(t *testing.T) {
 		{"forget,match=middle", with(base("forget,match=middle", actForget), func(r *FaultRule) { r.match = matchMiddle })},
 		{"restart,offset=1M,plan=crash-1", with(base("restart,offset=1M,plan=crash-1", actRestart), func(r *FaultRule) {
 			r.offset, r.plan = 1<<20, "crash-1"
+		})},
+		{"status=413,above=64K,early,times=always", with(base("status=413,above=64K,early,times=always", actStatus), func(r *FaultRule) {
+			r.status, r.above, r.early, r.times = 413, 64<<10, true, 0
 		})},
 		{"STATUS=502,Match=ANY", with(base("STATUS=502,Match=ANY", actStatus), func(r *FaultRule) { r.status = 502 })},
 	}
@@ -110,6 +113,8 @@ func TestParseFaultRuleErrors(t *testing.T) {
 		{"status=503,content-type=text/html%0d%0aX:1", "control character"},
 		{"status=503,body=%zz", "body"},
 		{"status=503,offset=1Q", "offset"},
+		{"status=503,above=big", "above"},
+		{"status=503,above", "above needs a value"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -128,7 +133,7 @@ func TestParseFaultRuleErrors(t *testing.T) {
 	}
 }
 
-// TestFaultMatches: the match, session and offset conditions.
+// TestFaultMatches: the match, session, offset and above conditions.
 func TestFaultMatches(t *testing.T) {
 	seg := func(s, e, total int64) segmentFor { return segmentFor{"s1", s, e, total} }
 	tests := []struct {
@@ -152,6 +157,9 @@ func TestFaultMatches(t *testing.T) {
 		{"lost-reply,offset=15", seg(8, 15, 24), true},
 		{"lost-reply,offset=16", seg(8, 15, 24), false},
 		{"lost-reply,offset=7", seg(8, 15, 24), false},
+		{"lost-reply,above=7", seg(8, 15, 24), true},
+		{"lost-reply,above=8", seg(8, 15, 24), false},
+		{"lost-reply,above=0", seg(0, 0, 24), true},
 	}
 	for _, tt := range tests {
 		r, err := ParseFaultRule(tt.rule)
