@@ -10,10 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/upspec/upspec/ranges"
 )
 
 // inflight is a segment whose headers and part of whose body are on the wire.
@@ -234,7 +237,11 @@ func TestBadBodies(t *testing.T) {
 				t.Fatal(err)
 			}
 			_ = c.(*net.TCPConn).SetLinger(0)
-			time.Sleep(50 * time.Millisecond) // let the server read what was sent
+			// Reset once the server is reading the body: the segment is in flight.
+			waitFor(t, "bytes 6-15 in flight", func() bool {
+				info, ok := srv.Session("bad")
+				return ok && slices.Contains(info.InFlight, ranges.Range{Start: 6, End: 15})
+			})
 			_ = c.Close()
 		}},
 	}
