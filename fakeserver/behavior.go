@@ -156,6 +156,7 @@ const (
 	kindStorage                          // the store failed
 	kindLongSessionID                    // a session ID of the module's grammar, longer than the reference allows
 	kindWrappedStart                     // a range start that the module's grammar wrapped below 0
+	kindSessionLimit                     // a new session past MaxSessions
 	kindDeviation                        // a failure only a deviation produces; its outcome is set
 )
 

@@ -88,6 +88,7 @@ type session struct {
 	answer   *answer       // the completion answer, in phaseDone
 	values   map[any]any   // what deviations keep for the session (session.value)
 	name     string        // the file name the latest segment carried (for inspection)
+	touched  time.Time     // when a request last claimed or released a range (h.now), for SessionTTL
 }
 
 // reset forgets everything of the session (an expired completion).
@@ -114,6 +115,7 @@ type handler struct {
 	mu        sync.Mutex // guards sessions and lastSweep; never held while waiting for a session
 	sessions  map[string]*session
 	lastSweep time.Time
+	createMu  sync.Mutex // serialises the creation of sessions under MaxSessions (limits.go)
 
 	b *behavior // the decision points: the reference's, with the deviations installed
 
@@ -257,6 +259,7 @@ func (h *handler) serveSegment(x *exchange, hd *segmentHeaders) {
 	r := hd.seg.Range()
 	if t.after {
 		if err := h.readBody(x, r, nil, nil); err != nil {
+			closeAfterTimeout(x, err)
 			h.fail(x, bodyFailure(err))
 			return
 		}
@@ -271,11 +274,15 @@ func (h *handler) serveSegment(x *exchange, hd *segmentHeaders) {
 	s.mu.Lock()
 	if t.claimed {
 		s.release(r)
+		if h.opts.SessionTTL > 0 {
+			s.touched = h.now()
+		}
 	}
 	if err != nil {
 		h.b.disconnect(x, s, err)
 		h.dropIfEmpty(s)
 		s.mu.Unlock()
+		closeAfterTimeout(x, err)
 		h.fail(x, bodyFailure(err))
 		return
 	}
@@ -370,9 +377,12 @@ func (h *handler) lookup(id string) *session {
 		if s == nil {
 			s = &session{id: id}
 			h.sessions[id] = s
-			h.sweepLocked()
 		}
+		now, idle := h.sweepLocked()
 		h.mu.Unlock()
+		if idle {
+			h.expireIdle(now)
+		}
 		s.mu.Lock()
 		if !s.dead {
 			return s
@@ -381,13 +391,18 @@ func (h *handler) lookup(id string) *session {
 	}
 }
 
-// sweepLocked forgets completed sessions whose time is up, at most once per sweep interval;
+// sweepLocked forgets completed sessions whose time is up, at most once per sweep interval
+// (the shortest of CompletionTTL, SessionTTL and a minute), and reports whether idle
+// sessions are due for expiry (expireIdle, which the caller runs once h.mu is released);
 // h.mu is held. It never waits for a session.
-func (h *handler) sweepLocked() {
-	now := h.now()
+func (h *handler) sweepLocked() (now time.Time, idle bool) {
+	now = h.now()
 	every := min(h.opts.CompletionTTL, time.Minute)
+	if h.opts.SessionTTL > 0 {
+		every = min(every, h.opts.SessionTTL)
+	}
 	if now.Sub(h.lastSweep) < every {
-		return
+		return now, false
 	}
 	h.lastSweep = now
 	h.expireCompletions(now)
@@ -401,6 +416,7 @@ func (h *handler) sweepLocked() {
 		}
 		s.mu.Unlock()
 	}
+	return now, h.opts.SessionTTL > 0
 }
 
 // dropIfEmpty forgets a session that holds nothing: nothing acknowledged, nothing in flight.
@@ -436,6 +452,10 @@ func (h *handler) admit(x *exchange, hd *segmentHeaders) (ticket, *failure) {
 		return ticket{}, f
 	}
 	s.name = hd.fileName
+	now := h.now()
+	if h.idleLocked(s, now) {
+		h.expireLocked(s) // untouched for SessionTTL: start over, as after the sweep
+	}
 	seg := hd.seg
 	if s.total != 0 && seg.Total != s.total {
 		return h.b.mismatch(x, s, seg)
@@ -445,13 +465,10 @@ func (h *handler) admit(x *exchange, hd *segmentHeaders) (ticket, *failure) {
 	}
 	if s.upload == nil {
 		// Nothing of the session exists, so nothing of it is in flight either.
-		h.b.starting(x, s.id)
-		u, err := h.opts.Store.Create(s.id, seg.Total)
-		if err != nil {
+		if f := h.createSession(x, s, seg.Total); f != nil {
 			h.dropIfEmpty(s)
-			return ticket{}, fail(kindStorage, http.StatusInternalServerError, oneLine(fmt.Sprintf("cannot create the session: %v", err)))
+			return ticket{}, f
 		}
-		s.upload, s.total = u, seg.Total
 	}
 	r := seg.Range()
 	gaps, f := h.b.overlap(x, s, r)
@@ -460,6 +477,7 @@ func (h *handler) admit(x *exchange, hd *segmentHeaders) (ticket, *failure) {
 		return ticket{}, f
 	}
 	s.inflight = append(s.inflight, r)
+	s.touched = now
 	return ticket{s: s, upload: s.upload, gaps: gaps, claimed: true}, nil
 }
 
@@ -496,12 +514,40 @@ func (h *handler) load(s *session) *failure {
 // errBodyTimeout marks a body read that waited longer than BodyReadTimeout.
 var errBodyTimeout = errors.New("body read timed out")
 
+// errBodyTooSlow marks a body that did not arrive within its whole-segment deadline
+// (MinBodyRate); the error readBody returns wraps it with the figures.
+var errBodyTooSlow = errors.New("the body is slower than the minimum rate")
+
+// bodyDeadline returns when a body of n bytes must have arrived if it starts now, under
+// MinBodyRate and BodyDeadlineFloor; zero when no whole-segment deadline applies.
+func (h *handler) bodyDeadline(start time.Time, n int64) time.Time {
+	rate := h.opts.MinBodyRate
+	if rate <= 0 {
+		return time.Time{}
+	}
+	secs := float64(n) / float64(rate)
+	if secs > 1e9 { // beyond any connection's life: no deadline
+		return time.Time{}
+	}
+	return start.Add(max(h.opts.BodyDeadlineFloor, time.Duration(secs*float64(time.Second))))
+}
+
+// closeAfterTimeout asks the server to close the connection after the answer when the body
+// timed out: what is left of it is never read.
+func closeAfterTimeout(x *exchange, err error) {
+	if errors.Is(err, errBodyTimeout) || errors.Is(err, errBodyTooSlow) {
+		x.w.Header().Set("Connection", "close")
+	}
+}
+
 // bodyFailure turns an error of readBody into the failure answered (if the client still
 // listens).
 func bodyFailure(err error) *failure {
 	switch {
 	case errors.Is(err, errBodyTimeout):
 		return fail(kindBody, http.StatusRequestTimeout, "the body stalled: no byte within the read timeout")
+	case errors.Is(err, errBodyTooSlow):
+		return fail(kindBody, http.StatusRequestTimeout, oneLine(err.Error()))
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return fail(kindBody, http.StatusBadRequest, "the body is shorter than Content-Length")
 	default:
@@ -511,7 +557,8 @@ func bodyFailure(err error) *failure {
 
 // readBody streams the body of range r through a pooled buffer, writing into u the parts that
 // fall in gaps (sorted, disjoint, inside r) and discarding the rest. Each read must come
-// within BodyReadTimeout.
+// within BodyReadTimeout, and the whole body within its deadline under MinBodyRate
+// (bodyDeadline).
 func (h *handler) readBody(x *exchange, r ranges.Range, u Upload, gaps []ranges.Range) error {
 	rc := http.NewResponseController(x.w)
 	bp := h.pool.Get().(*[]byte)
@@ -519,11 +566,17 @@ func (h *handler) readBody(x *exchange, r ranges.Range, u Upload, gaps []ranges.
 	buf := *bp
 	body := h.b.body(x, r, x.r.Body)
 	off, remaining := r.Start, r.Len()
+	start := time.Now()
+	whole := h.bodyDeadline(start, remaining)
 	for remaining > 0 {
 		limit := int(min(int64(len(buf)), remaining))
 		n := 0
 		for n < limit {
-			if err := rc.SetReadDeadline(time.Now().Add(h.opts.BodyReadTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+			dl := time.Now().Add(h.opts.BodyReadTimeout)
+			if !whole.IsZero() && whole.Before(dl) {
+				dl = whole
+			}
+			if err := rc.SetReadDeadline(dl); err != nil && !errors.Is(err, http.ErrNotSupported) {
 				return fmt.Errorf("set read deadline: %w", err)
 			}
 			m, err := body.Read(buf[n:limit])
@@ -537,6 +590,9 @@ func (h *handler) readBody(x *exchange, r ranges.Range, u Upload, gaps []ranges.
 				switch {
 				case errors.Is(err, io.EOF):
 					return io.ErrUnexpectedEOF
+				case errors.As(err, &ne) && ne.Timeout() && !whole.IsZero() && !time.Now().Before(whole):
+					return fmt.Errorf("%w of %d bytes/s: %d of %d bytes within %v", errBodyTooSlow,
+						h.opts.MinBodyRate, x.in, r.Len(), whole.Sub(start).Round(time.Millisecond))
 				case errors.As(err, &ne) && ne.Timeout():
 					return errBodyTimeout
 				case errors.Is(err, io.ErrUnexpectedEOF):

@@ -21,6 +21,12 @@ const (
 	DefaultBodyReadTimeout = 30 * time.Second
 	// DefaultAdminPrefix is the URL prefix of the admin API.
 	DefaultAdminPrefix = "/_upspec/"
+	// DefaultMinBodyRate is the slowest a segment's body may arrive on average, in bytes per
+	// second, before the segment is abandoned.
+	DefaultMinBodyRate = 1 << 10
+	// DefaultBodyDeadlineFloor is the least time any segment's body gets, however short the
+	// segment: as long as one stalled read may take (DefaultBodyReadTimeout).
+	DefaultBodyDeadlineFloor = DefaultBodyReadTimeout
 	// DefaultBackendTimeout bounds a hand-off to an external backend when Options has no
 	// BackendClient.
 	DefaultBackendTimeout = 30 * time.Second
@@ -57,6 +63,26 @@ type Options struct {
 	// stalls longer gets a 408 and nothing of its segment is acknowledged. Default
 	// DefaultBodyReadTimeout.
 	BodyReadTimeout time.Duration
+	// MinBodyRate is the slowest average rate, in bytes per second, at which a segment's body
+	// may arrive: a segment of n bytes must arrive within max(BodyDeadlineFloor,
+	// n/MinBodyRate) of its first byte being asked for. A body that takes longer is abandoned
+	// (408, the connection closed): its claim on the range is released and nothing of it is
+	// acknowledged, so that an honest retry of the range succeeds. 0 selects
+	// DefaultMinBodyRate; a negative rate sets no whole-segment deadline (BodyReadTimeout
+	// still bounds each read).
+	MinBodyRate int64
+	// BodyDeadlineFloor is the least time a segment's body gets under MinBodyRate; default
+	// DefaultBodyDeadlineFloor.
+	BodyDeadlineFloor time.Duration
+	// MaxSessions bounds the incomplete sessions: past it, a segment that would start a new
+	// session gets 503 with Retry-After and a one-line reason, while the existing sessions
+	// continue. 0 = unlimited. The count is the store's (SessionLister) when it keeps one,
+	// else the handler's.
+	MaxSessions int
+	// SessionTTL removes the incomplete sessions untouched for that long, their data and
+	// state (SessionLister.IdleSessions, then Upload.Discard); a later segment of such a
+	// session starts it over, as the module does after its cleanup. 0 = never.
+	SessionTTL time.Duration
 	// CORSOrigins lets pages of these origins (scheme://host[:port], or "*" for any) post
 	// segments and read the answers: preflights are answered, and answers carry
 	// Access-Control-Allow-Origin (the request's origin), -Allow-Credentials and
@@ -112,6 +138,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.BodyReadTimeout <= 0 {
 		o.BodyReadTimeout = DefaultBodyReadTimeout
+	}
+	if o.MinBodyRate == 0 {
+		o.MinBodyRate = DefaultMinBodyRate
+	}
+	if o.BodyDeadlineFloor <= 0 {
+		o.BodyDeadlineFloor = DefaultBodyDeadlineFloor
 	}
 	return o
 }

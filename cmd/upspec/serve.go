@@ -39,6 +39,9 @@ type serveConfig struct {
 	maxSegmentSize bytesize.Value
 	rangeFormat    rangeFormatFlag
 	completionTTL  time.Duration
+	minBodyRate    rateFlag
+	maxSessions    int
+	sessionTTL     time.Duration
 	verbose        bool
 	static         string     // --static: the page's directory instead of the embedded demo
 	noUI           bool       // --no-ui: no page at /
@@ -82,6 +85,10 @@ func newServeFlagSet(cfg *serveConfig) *pflag.FlagSet {
 	fs.Var(&cfg.maxSegmentSize, "max-segment-size", "largest segment, e.g. 1MiB (0 = no limit; larger → 413)")
 	fs.Var(&cfg.rangeFormat, "range-format", "range list form in 201 answers: module (0-5/24,9-15/24) or compact (0-5,9-15/24)")
 	fs.DurationVar(&cfg.completionTTL, "completion-ttl", fakeserver.DefaultCompletionTTL, "how long a retry after completion gets the completion answer again")
+	cfg.minBodyRate = fakeserver.DefaultMinBodyRate
+	fs.Var(&cfg.minBodyRate, "min-body-rate", "slowest average `rate` of a segment's body, e.g. 1KiB/s; a slower one is cut off (408) after max(30s, its length at this rate) and nothing of it is kept (0 = no whole-segment limit)")
+	fs.IntVar(&cfg.maxSessions, "max-sessions", 0, "most incomplete sessions at once; past it a new session gets 503 with Retry-After (0 = no limit)")
+	fs.DurationVar(&cfg.sessionTTL, "session-ttl", 0, "remove incomplete sessions untouched for this `duration`, data and state, e.g. 24h (0 = keep them)")
 	fs.BoolVarP(&cfg.verbose, "verbose", "v", false, "log one line per request on stderr: method, path, session, range, status, bytes, duration, the reason of a refusal, the fault that fired, what shaped the answer")
 	fs.StringVar(&cfg.static, "static", "", "serve the files of this `directory` at / instead of the embedded demo page")
 	fs.BoolVar(&cfg.noUI, "no-ui", false, "serve no page at / (only the segment endpoint and the files)")
@@ -256,6 +263,12 @@ func (c *serveConfig) validate(fs *pflag.FlagSet) error {
 	if c.completionTTL <= 0 {
 		return serveUsagef("give a positive duration, e.g. --completion-ttl 10m", "invalid --completion-ttl %v", c.completionTTL)
 	}
+	if c.maxSessions < 0 {
+		return serveUsagef("give a number of sessions, e.g. --max-sessions 10000 (0 = no limit)", "invalid --max-sessions %d", c.maxSessions)
+	}
+	if c.sessionTTL < 0 {
+		return serveUsagef("give a positive duration, e.g. --session-ttl 24h (0 = keep them)", "invalid --session-ttl %v", c.sessionTTL)
+	}
 	return nil
 }
 
@@ -268,6 +281,9 @@ func (c *serveConfig) options(stderr io.Writer) (fakeserver.Options, error) {
 		MaxSegmentSize: int64(c.maxSegmentSize),
 		RangeFormat:    ranges.Format(c.rangeFormat),
 		CompletionTTL:  c.completionTTL,
+		MinBodyRate:    c.minBodyRate.option(),
+		MaxSessions:    c.maxSessions,
+		SessionTTL:     c.sessionTTL,
 		CORSOrigins:    c.cors,
 		Fallback:       c.page(),
 	}
@@ -376,6 +392,34 @@ func newLineLogger(w io.Writer) func(format string, args ...any) {
 
 // byteSizeFlag is the flag value of a size (bytesize.Value) under the name the commands use.
 type byteSizeFlag = bytesize.Value
+
+// rateFlag is a pflag.Value for a rate in bytes per second, written as a size with an optional
+// "/s": 1KiB/s, 1024, 10M/s. 0 means no limit.
+type rateFlag int64
+
+func (f *rateFlag) String() string { return strconv.FormatInt(int64(*f), 10) + "/s" }
+
+// Type names the value kind in the flag usage.
+func (f *rateFlag) Type() string { return "rate" }
+
+// Set parses a rate.
+func (f *rateFlag) Set(s string) error {
+	n, err := bytesize.Parse(strings.TrimSuffix(strings.TrimSpace(s), "/s"))
+	if err != nil {
+		return fmt.Errorf("rate %q: %w", s, err)
+	}
+	*f = rateFlag(n)
+	return nil
+}
+
+// option returns the rate as fakeserver.Options.MinBodyRate: 0 (no limit) is a negative rate
+// there, where 0 selects the default.
+func (f rateFlag) option() int64 {
+	if f == 0 {
+		return -1
+	}
+	return int64(f)
+}
 
 // rangeFormatFlag is a pflag.Value for --range-format.
 type rangeFormatFlag ranges.Format

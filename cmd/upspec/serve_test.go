@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/upspec/upspec/fakeserver"
 	"github.com/upspec/upspec/ranges"
 )
 
@@ -119,6 +120,11 @@ func TestServeUsageErrors(t *testing.T) {
 		{"upload pass scheme", []string{"--upload-pass", "ftp://example.org/x"}, "invalid --upload-pass"},
 		{"upload pass relative", []string{"--upload-pass", "/done"}, "invalid --upload-pass"},
 		{"bad bool", []string{"--fsync=maybe"}, "--fsync"},
+		{"min body rate unit", []string{"--min-body-rate", "1KiB/h"}, "--min-body-rate"},
+		{"min body rate negative", []string{"--min-body-rate", "-1"}, "--min-body-rate"},
+		{"max sessions negative", []string{"--max-sessions", "-1"}, "invalid --max-sessions"},
+		{"max sessions syntax", []string{"--max-sessions", "many"}, "--max-sessions"},
+		{"session ttl negative", []string{"--session-ttl", "-1h"}, "invalid --session-ttl"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -158,7 +164,7 @@ func TestServeHelp(t *testing.T) {
 			}
 			for _, want := range []string{"Usage: upspec serve", "Examples:", "--listen", "--path", "--data-dir",
 				"--fsync", "--upload-pass", "--max-file-size", "--max-segment-size", "--range-format",
-				"--completion-ttl", "-v, --verbose"} {
+				"--completion-ttl", "--min-body-rate", "--max-sessions", "--session-ttl", "-v, --verbose"} {
 				if !strings.Contains(stdout, want) {
 					t.Errorf("help does not mention %q", want)
 				}
@@ -804,4 +810,40 @@ func procStatusKiB(pid int, field string) int64 {
 		}
 	}
 	return -1
+}
+
+// TestServeHostileFlags: --min-body-rate, --max-sessions and --session-ttl reach the server's
+// options; a rate of 0 turns the whole-segment deadline off.
+func TestServeHostileFlags(t *testing.T) {
+	tests := []struct {
+		args     []string
+		rate     int64
+		sessions int
+		ttl      time.Duration
+	}{
+		{nil, fakeserver.DefaultMinBodyRate, 0, 0},
+		{[]string{"--min-body-rate", "4KiB/s"}, 4 << 10, 0, 0},
+		{[]string{"--min-body-rate", "100"}, 100, 0, 0},
+		{[]string{"--min-body-rate", "0"}, -1, 0, 0},
+		{[]string{"--max-sessions", "20000", "--session-ttl", "24h"}, fakeserver.DefaultMinBodyRate, 20000, 24 * time.Hour},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			var cfg serveConfig
+			fs := newServeFlagSet(&cfg)
+			if err := fs.Parse(tt.args); err != nil {
+				t.Fatal(err)
+			}
+			if err := cfg.validate(fs); err != nil {
+				t.Fatal(err)
+			}
+			opts, err := cfg.options(io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if opts.MinBodyRate != tt.rate || opts.MaxSessions != tt.sessions || opts.SessionTTL != tt.ttl {
+				t.Errorf("rate %d sessions %d ttl %v, want %d %d %v", opts.MinBodyRate, opts.MaxSessions, opts.SessionTTL, tt.rate, tt.sessions, tt.ttl)
+			}
+		})
+	}
 }
