@@ -57,7 +57,6 @@ func TestRejections(t *testing.T) {
 		{"PUT", Options{}, func() segReq { q := seg; q.method = "PUT"; return q }(), 405, "method PUT"},
 		{"GET on the endpoint", Options{}, segReq{method: "GET"}, 405, "method GET"},
 		{"no Content-Type", Options{}, seg.without("Content-Type"), 400, "missing Content-Type"},
-		{"empty Content-Type", Options{}, seg.without("Content-Type", "Content-Type: "), 400, "missing Content-Type"},
 		{"multipart", Options{}, seg.without("Content-Type", "Content-Type: multipart/form-data; boundary=x"), 415, "multipart"},
 		{"MULTIPART prefix", Options{}, seg.without("Content-Type", "Content-Type: MULTIPART/FORM-DATA-x; boundary=x"), 415, "multipart"},
 		{"range without bytes", Options{}, seg.without("X-Content-Range", "X-Content-Range: 0-3/8"), 400, "malformed range"},
@@ -158,6 +157,12 @@ func TestAccepted(t *testing.T) {
 		{"no filename", Options{}, base(`Content-Disposition: attachment`, "X-Content-Range: bytes 0-1/4", "Session-ID: s"), "0-1/4"},
 		{"compact form", Options{RangeFormat: ranges.FormatCompact}, base(disp, "X-Content-Range: bytes 0-1/4", "Session-ID: s"), "0-1/4"},
 		{"session of 249", Options{}, base(disp, "X-Content-Range: bytes 0-1/4", "Session-ID: "+strings.Repeat("s", 249)), "0-1/4"},
+		// An empty value is what browsers send for a file of unknown type; the module takes it
+		// like any non-multipart type (docs/module-behavior.md §9).
+		{"empty Content-Type", Options{}, base(disp, "X-Content-Range: bytes 0-1/4", "Session-ID: s").without("Content-Type", "Content-Type:"), "0-1/4"},
+		{"blank Content-Type", Options{}, base(disp, "X-Content-Range: bytes 0-1/4", "Session-ID: s").without("Content-Type", "Content-Type:   "), "0-1/4"},
+		{"empty Content-Type, module", Options{Quirks: profileQuirks(t, ProfileModule)}, base(disp, "X-Content-Range: bytes 0-1/4", "Session-ID: s").without("Content-Type", "Content-Type:"), "0-1/4"},
+		{"empty Content-Type, module 2020", Options{Quirks: profileQuirks(t, ProfileModule2020)}, base(disp, "X-Content-Range: bytes 0-1/4", "Session-ID: s").without("Content-Type", "Content-Type:"), "0-1/4"},
 	}
 	for _, sk := range storeKinds() {
 		t.Run(sk.name, func(t *testing.T) {
@@ -174,6 +179,16 @@ func TestAccepted(t *testing.T) {
 			}
 		})
 	}
+}
+
+// profileQuirks returns the quirks of the profile called name.
+func profileQuirks(t *testing.T, name string) QuirkSet {
+	t.Helper()
+	p, err := ParseProfile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Quirks
 }
 
 // TestRangeLists checks the lists of 201s: merging, ordering, both forms, large offsets.

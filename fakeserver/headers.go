@@ -52,8 +52,10 @@ func parseSegmentHeaders(r *http.Request, o *Options) (segmentHeaders, *failure)
 	h := r.Header
 
 	// Content-Type.
+	// An empty value is accepted like any non-multipart type, as the module does: browsers
+	// send it for files of unknown type.
 	ct := h["Content-Type"]
-	if len(ct) == 0 || strings.TrimSpace(ct[0]) == "" {
+	if len(ct) == 0 {
 		return hd, fail(kindContentType, http.StatusBadRequest, "missing Content-Type")
 	}
 	hd.contentType = ct[0]

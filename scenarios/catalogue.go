@@ -96,6 +96,7 @@ func All() []Scenario {
 		collisionScenarios(),
 		parallelScenarios(),
 		headerScenarios(),
+		contentTypeScenarios(),
 		bodyLengthScenarios(),
 		malformedScenarios(),
 		sessionScenarios(),

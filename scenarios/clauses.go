@@ -83,6 +83,8 @@ func Catalogue() []Clause {
 			Text: "The body carries exactly E-S+1 bytes. A request whose body length differs from its range must not be acknowledged (the module answers 416 before reading the body)."},
 		{ID: "enc.not-multipart", Level: INFO, Section: secEncaps, Title: "Segments are not multipart",
 			Text: "A segment must not be sent as multipart/form-data; a server may then treat it as an ordinary form upload (the module does)."},
+		{ID: "enc.empty-content-type", Level: INFO, Section: secEncaps, Title: "Empty Content-Type",
+			Text: "A segment whose Content-Type header has an empty value (`Content-Type:` and nothing after it), which browsers send for a file of unknown type: the document is silent; the module accepts it like any non-multipart type. What the server does is recorded; a positive answer other than 201 while bytes are missing is still a false success."},
 		{ID: "enc.range-missing", Level: INFO, Section: secEncaps, Title: "Request without a range header",
 			Text: "A request with a Session-ID and a Content-Disposition but no range header: the document is silent. The module stores the body as an ordinary one-shot upload under the session's name and hands it to the backend (200); the reference answers 400. What the server does is recorded; the request must leave the session's acknowledged ranges as they were."},
 

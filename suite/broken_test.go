@@ -94,7 +94,7 @@ func brokenServers() []brokenServer {
 				expect(must(clause.AckFinalOnlyWhenComplete, clause.EncHeaderAliases),
 					"HD-01", "HD-02", "HD-03", "HD-04", "HD-05"),
 				expect(must(clause.AckFinalOnlyWhenComplete),
-					"PA-01", "RS-09", "SS-03"),
+					"HD-14", "PA-01", "RS-09", "SS-03"),
 				expect(must(clause.AckFinalIsBackendAnswer, clause.AckFinalOnlyWhenComplete, clause.ParDisjointAllowed),
 					"PA-03", "PA-04"),
 				expect(must(clause.AckFinalOnlyWhenComplete, clause.ParDisjointAllowed),
@@ -163,7 +163,7 @@ func brokenServers() []brokenServer {
 			}),
 			catch: merge(
 				expect(must(clause.AckFinalIsBackendAnswer),
-					"BK-01", "BL-01", "BL-02", "BL-03", "BL-04", "CO-01", "CO-02", "CO-03", "CO-04", "CP-01", "CP-02", "CP-03", "CP-04", "CP-05", "CP-06", "CP-07", "HD-01", "HD-02", "HD-03", "HD-04", "HD-05", "HD-06", "HD-07", "HD-08", "HD-13", "MF-01", "MF-02", "MF-03", "MF-04", "MF-05", "MF-06", "MF-07", "MF-08", "MF-09", "MF-10", "MF-11", "MF-12", "PA-01", "PA-02", "PA-03", "PA-04", "PA-05", "PR-01", "PR-02", "PR-03", "PR-04", "PR-05", "RB-01", "RB-02", "RB-03", "RB-04", "RB-05", "RB-06", "RB-07", "RB-08", "RS-01", "RS-02", "RS-03", "RS-04", "RS-05", "RU-01", "RU-02", "RU-03", "RU-04", "RU-05", "SS-01", "SS-02", "SS-03"),
+					"BK-01", "BL-01", "BL-02", "BL-03", "BL-04", "CO-01", "CO-02", "CO-03", "CO-04", "CP-01", "CP-02", "CP-03", "CP-04", "CP-05", "CP-06", "CP-07", "HD-01", "HD-02", "HD-03", "HD-04", "HD-05", "HD-06", "HD-07", "HD-08", "HD-13", "HD-14", "MF-01", "MF-02", "MF-03", "MF-04", "MF-05", "MF-06", "MF-07", "MF-08", "MF-09", "MF-10", "MF-11", "MF-12", "PA-01", "PA-02", "PA-03", "PA-04", "PA-05", "PR-01", "PR-02", "PR-03", "PR-04", "PR-05", "RB-01", "RB-02", "RB-03", "RB-04", "RB-05", "RB-06", "RB-07", "RB-08", "RS-01", "RS-02", "RS-03", "RS-04", "RS-05", "RU-01", "RU-02", "RU-03", "RU-04", "RU-05", "SS-01", "SS-02", "SS-03"),
 			),
 		},
 	}

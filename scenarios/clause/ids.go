@@ -32,6 +32,8 @@ const (
 	EncBodyMatchesRange ID = "enc.body-matches-range"
 	// EncNotMultipart is enc.not-multipart (INFO): Segments are not multipart.
 	EncNotMultipart ID = "enc.not-multipart"
+	// EncEmptyContentType is enc.empty-content-type (INFO): Empty Content-Type.
+	EncEmptyContentType ID = "enc.empty-content-type"
 	// EncRangeMissing is enc.range-missing (INFO): Request without a range header.
 	EncRangeMissing ID = "enc.range-missing"
 	// SesMultiAddress is ses.multi-address (MUST): One session from several addresses.
@@ -95,6 +97,7 @@ func All() []ID {
 		EncDispositionMissing,
 		EncBodyMatchesRange,
 		EncNotMultipart,
+		EncEmptyContentType,
 		EncRangeMissing,
 		SesMultiAddress,
 		SesCollisionTotal,
