@@ -184,6 +184,9 @@ type exchange struct {
 	// for the reference behaviour.
 	shapedBy []string
 	values   map[any]any // what deviations keep for the request (exchange.value)
+	// headers is where hd points for a segment request, so that one allocation serves the
+	// whole request.
+	headers segmentHeaders
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -228,13 +231,15 @@ func (h *handler) serveUpload(x *exchange) {
 		h.fail(x, fail(kindMethod, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed: segments are POSTed", x.r.Method)))
 		return
 	}
-	hd, f := h.b.headers(x)
-	x.hd, x.session, x.rng = &hd, hd.session, hd.rangeValue
+	var f *failure
+	x.headers, f = h.b.headers(x)
+	hd := &x.headers
+	x.hd, x.session, x.rng = hd, hd.session, hd.rangeValue
 	if f != nil {
 		h.fail(x, f)
 		return
 	}
-	h.serveSegment(x, &hd)
+	h.serveSegment(x, hd)
 }
 
 // ticket is a segment admitted into its session.
@@ -369,8 +374,9 @@ func (s *session) release(r ranges.Range) {
 	}
 }
 
-// lookup returns the session of id, creating an empty one, locked and not dead.
-func (h *handler) lookup(id string) *session {
+// lookup returns the session of id, creating an empty one, locked and not dead; now is the
+// handler's time of the request, for the sweep.
+func (h *handler) lookup(id string, now time.Time) *session {
 	for {
 		h.mu.Lock()
 		s := h.sessions[id]
@@ -378,7 +384,7 @@ func (h *handler) lookup(id string) *session {
 			s = &session{id: id}
 			h.sessions[id] = s
 		}
-		now, idle := h.sweepLocked()
+		idle := h.sweepLocked(now)
 		h.mu.Unlock()
 		if idle {
 			h.expireIdle(now)
@@ -395,14 +401,13 @@ func (h *handler) lookup(id string) *session {
 // (the shortest of CompletionTTL, SessionTTL and a minute), and reports whether idle
 // sessions are due for expiry (expireIdle, which the caller runs once h.mu is released);
 // h.mu is held. It never waits for a session.
-func (h *handler) sweepLocked() (now time.Time, idle bool) {
-	now = h.now()
+func (h *handler) sweepLocked(now time.Time) (idle bool) {
 	every := min(h.opts.CompletionTTL, time.Minute)
 	if h.opts.SessionTTL > 0 {
 		every = min(every, h.opts.SessionTTL)
 	}
 	if now.Sub(h.lastSweep) < every {
-		return now, false
+		return false
 	}
 	h.lastSweep = now
 	h.expireCompletions(now)
@@ -416,7 +421,7 @@ func (h *handler) sweepLocked() (now time.Time, idle bool) {
 		}
 		s.mu.Unlock()
 	}
-	return now, h.opts.SessionTTL > 0
+	return h.opts.SessionTTL > 0
 }
 
 // dropIfEmpty forgets a session that holds nothing: nothing acknowledged, nothing in flight.
@@ -445,14 +450,14 @@ func (h *handler) forget(s *session) {
 
 // admit checks a segment against its session and claims its range.
 func (h *handler) admit(x *exchange, hd *segmentHeaders) (ticket, *failure) {
-	s := h.lookup(hd.session)
+	now := h.now()
+	s := h.lookup(hd.session, now)
 	defer s.mu.Unlock()
 	if f := h.load(s); f != nil {
 		h.dropIfEmpty(s)
 		return ticket{}, f
 	}
 	s.name = hd.fileName
-	now := h.now()
 	if h.idleLocked(s, now) {
 		h.expireLocked(s) // untouched for SessionTTL: start over, as after the sweep
 	}
@@ -568,11 +573,15 @@ func (h *handler) readBody(x *exchange, r ranges.Range, u Upload, gaps []ranges.
 	off, remaining := r.Start, r.Len()
 	start := time.Now()
 	whole := h.bodyDeadline(start, remaining)
+	last := start // the time of the last read, read afresh after the first
 	for remaining > 0 {
 		limit := int(min(int64(len(buf)), remaining))
 		n := 0
 		for n < limit {
-			dl := time.Now().Add(h.opts.BodyReadTimeout)
+			if x.in > 0 || n > 0 {
+				last = time.Now()
+			}
+			dl := last.Add(h.opts.BodyReadTimeout)
 			if !whole.IsZero() && whole.Before(dl) {
 				dl = whole
 			}

@@ -85,7 +85,7 @@ func (a *Admin) Session(id string) (SessionInfo, bool) {
 	if !protocol.ValidSessionID(id) {
 		return SessionInfo{}, false
 	}
-	s := h.lookup(id)
+	s := h.lookup(id, h.now())
 	defer s.mu.Unlock()
 	if err := h.load(s); err != nil || s.total == 0 {
 		h.dropIfEmpty(s)
@@ -169,7 +169,7 @@ func (lostUpload) Discard() error                            { return nil }
 
 // forgetSession forgets session id in memory and drops its incomplete bytes from the store.
 func (h *handler) forgetSession(id string) bool {
-	s := h.lookup(id)
+	s := h.lookup(id, h.now())
 	defer s.mu.Unlock()
 	_ = h.load(s) // a session the store cannot load has nothing to forget there
 	had := s.total > 0 || s.upload != nil
