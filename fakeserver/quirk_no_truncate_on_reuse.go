@@ -26,6 +26,10 @@ const maxReuseTail = 64 << 20
 // starts again writes over the earlier file, and a shorter new file keeps the old one's tail.
 type reuseTails struct {
 	store Store
+	// ext, when the store has one, takes each tail into the completed file itself, as the
+	// module's data file holds it: the path handed to the backend then names the same bytes
+	// as the file view.
+	ext fileExtender
 
 	mu sync.Mutex
 	// lastFile maps a session ID to the name of its last completed file.
@@ -36,13 +40,17 @@ type reuseTails struct {
 	// tails maps a completed file name to the bytes that follow its total on the module's
 	// disk: the tail of an earlier, longer file of the same session ID.
 	tails map[string][]byte
+	// grown maps a completed file name whose tail ext wrote into the file to the file's
+	// size with it; a view opened before the write is opened again.
+	grown map[string]int64
 }
 
 // installNoTruncateOnReuse hooks the start of a session (the earlier file is remembered), the
 // end of its completion (the tail is cut from it) and the view of completed files (the tail
 // follows the file).
 func installNoTruncateOnReuse(q Quirk, b *behavior, h *handler) {
-	rt := &reuseTails{store: h.opts.Store, lastFile: map[string]string{}, old: map[string][]byte{}, tails: map[string][]byte{}}
+	rt := &reuseTails{store: h.opts.Store, lastFile: map[string]string{}, old: map[string][]byte{}, tails: map[string][]byte{}, grown: map[string]int64{}}
+	rt.ext, _ = h.opts.Store.(fileExtender)
 	starting, finished, file := b.starting, b.finished, b.file
 	b.starting = func(x *exchange, id string) {
 		starting(x, id)
@@ -54,6 +62,17 @@ func installNoTruncateOnReuse(q Quirk, b *behavior, h *handler) {
 	}
 	b.file = func(x *exchange, name string, f File) File {
 		f = file(x, name, f)
+		if size, ok := rt.grownSize(name); ok {
+			x.by(string(q))
+			if f.Size() < size {
+				// Opened before the tail was written into it (the hand-off's view).
+				if nf, err := h.opts.Store.OpenFile(name); err == nil {
+					_ = f.Close() // opened for reading only
+					f = nf
+				}
+			}
+			return f
+		}
 		if tail := rt.tailOf(name); len(tail) > 0 {
 			x.by(string(q))
 			return tailFile{File: f, tail: tail}
@@ -104,15 +123,38 @@ func readFull(f File, buf, tail []byte) (int, error) {
 // longer file of the ID leaves behind it.
 func (rt *reuseTails) finished(id, name string, total int64) {
 	rt.mu.Lock()
-	defer rt.mu.Unlock()
 	rt.lastFile[id] = name
 	old := rt.old[id]
 	delete(rt.old, id)
+	delete(rt.grown, name)
+	delete(rt.tails, name)
+	var tail []byte
 	if int64(len(old)) > total {
-		rt.tails[name] = append([]byte(nil), old[total:]...)
-	} else {
-		delete(rt.tails, name)
+		tail = append([]byte(nil), old[total:]...)
 	}
+	rt.mu.Unlock()
+	if len(tail) == 0 {
+		return
+	}
+	if rt.ext != nil && rt.ext.appendToFile(name, tail) == nil {
+		rt.mu.Lock()
+		rt.grown[name] = total + int64(len(tail))
+		rt.mu.Unlock()
+		return
+	}
+	// A store in memory, or one that could not take the tail: the view adds it.
+	rt.mu.Lock()
+	rt.tails[name] = tail
+	rt.mu.Unlock()
+}
+
+// grownSize returns the size of the completed file name with the tail written into it, if
+// it was.
+func (rt *reuseTails) grownSize(name string) (int64, bool) {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	size, ok := rt.grown[name]
+	return size, ok
 }
 
 // tailOf returns the bytes that follow the completed file name on the module's disk.
