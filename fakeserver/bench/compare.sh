@@ -39,11 +39,11 @@
 # whole table and what it says are in fakeserver/bench/README.md):
 #
 #   workload                     sink    writeat     memory        dir  mem/sink  dir/sink  dir/writeat
-#   ingest-1MiB (MiB/s)           880        804        646        963      0.73      1.10         1.20
-#   ingest-64KiB (MiB/s)         1063        310        323        413      0.30      0.39         1.33
-#   probe-2B (req/s)            23911          -      14734      17461      0.62      0.73            -
-#   16x1KiB (req/s)             29862          -      29423      17666      0.99      0.59            -
-#   peak memory (VmHWM, MiB): dir after a 1024MiB upload 18.5; dir with 20000 idle sessions 37.2
+#   ingest-1MiB (MiB/s)          1123       1047        666        836      0.59      0.74         0.80
+#   ingest-64KiB (MiB/s)          813        570        363        513      0.45      0.63         0.90
+#   probe-2B (req/s)            17975          -      27259      21918      1.52      1.22            -
+#   16x1KiB (req/s)             26812          -      32980      17942      1.23      0.67            -
+#   peak memory (VmHWM, MiB): dir after a 1024MiB upload 18.8; dir with 20000 idle sessions 37.6
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
