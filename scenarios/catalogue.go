@@ -26,6 +26,19 @@ type Scenario struct {
 	Observes bool
 	Labels   []string // extra labels: "needs-loopback", "needs-file-access", "slow"
 	Run      func(t *T)
+	// Lookup finds the clauses of the protocol the scenario belongs to (its catalogue); nil
+	// means the nginx-upload-module protocol's (ClauseByID). A scenario of another protocol
+	// (e.g. package scenarios/tus) sets it, so that its level and findings name its own
+	// clauses.
+	Lookup func(id string) (Clause, bool)
+}
+
+// Clause returns the clause id of the scenario's catalogue (Lookup, else ClauseByID).
+func (s Scenario) Clause(id string) (Clause, bool) {
+	if s.Lookup != nil {
+		return s.Lookup(id)
+	}
+	return ClauseByID(id)
 }
 
 // AllLabels returns the family followed by the extra labels.
@@ -38,7 +51,7 @@ func (s Scenario) AllLabels() []string {
 func (s Scenario) Level() Level {
 	lvl := INFO
 	for _, id := range s.Clauses {
-		if c, ok := ClauseByID(id); ok && c.Level < lvl {
+		if c, ok := s.Clause(id); ok && c.Level < lvl {
 			lvl = c.Level
 		}
 	}
@@ -121,8 +134,13 @@ func ScenarioByID(id string) (Scenario, bool) {
 
 // ScenariosForClause returns the IDs of the scenarios that check the clause, sorted.
 func ScenariosForClause(clauseID string) []string {
+	return scenariosFor(All(), clauseID)
+}
+
+// scenariosFor returns the IDs of the scenarios of all that check the clause, in order.
+func scenariosFor(all []Scenario, clauseID string) []string {
 	var ids []string
-	for _, s := range All() {
+	for _, s := range all {
 		if slices.Contains(s.Clauses, clauseID) {
 			ids = append(ids, s.ID)
 		}
@@ -131,7 +149,7 @@ func ScenariosForClause(clauseID string) []string {
 }
 
 var (
-	clauseIDPattern   = regexp.MustCompile(`^[a-z]+\.[a-z0-9]+(-[a-z0-9]+)*$`)
+	clauseIDPattern   = regexp.MustCompile(`^[a-z]+(\.[a-z0-9]+(-[a-z0-9]+)*){1,2}$`)
 	scenarioIDPattern = regexp.MustCompile(`^([A-Z]{2})-([0-9]{2})$`)
 	labelPattern      = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
 )
@@ -143,6 +161,13 @@ var (
 // words, not repeated and not a family name; every MUST clause is checked by at least one
 // scenario. It returns every problem found, joined.
 func Validate(clauses []Clause, scenarios []Scenario) error {
+	return ValidateProtocol(Families(), clauses, scenarios)
+}
+
+// ValidateProtocol is Validate for the families, clauses and scenarios of any protocol (e.g.
+// package scenarios/tus): the same rules; clause IDs are of the form area.words or
+// protocol.area.words.
+func ValidateProtocol(families []Family, clauses []Clause, scenarios []Scenario) error {
 	var errs []error
 	known := map[string]Clause{}
 	for _, c := range clauses {
@@ -161,7 +186,7 @@ func Validate(clauses []Clause, scenarios []Scenario) error {
 		}
 	}
 	prefixes := map[string]string{}
-	for _, f := range Families() {
+	for _, f := range families {
 		prefixes[f.Name] = f.Prefix
 	}
 	seen := map[string]bool{}
@@ -217,15 +242,36 @@ func Validate(clauses []Clause, scenarios []Scenario) error {
 // CatalogueMarkdown renders the clause catalogue and the scenario list as the Markdown
 // document kept at docs/clauses.md.
 func CatalogueMarkdown() string {
+	return RenderCatalogue(CatalogueDoc{
+		Title:      "Clause catalogue",
+		Regenerate: "package `scenarios` (`go test ./scenarios -run TestCatalogueDoc -update`)",
+		Families:   Families(),
+		Clauses:    Catalogue(),
+		Scenarios:  All(),
+	})
+}
+
+// CatalogueDoc is what RenderCatalogue renders: one protocol's clauses and scenarios.
+type CatalogueDoc struct {
+	Title      string // the document's heading
+	Regenerate string // where it is generated from and how, e.g. "package `scenarios` (`go test ...`)"
+	Families   []Family
+	Clauses    []Clause   // in document order
+	Scenarios  []Scenario // sorted by ID
+}
+
+// RenderCatalogue renders a protocol's clause catalogue and scenario list as Markdown: the
+// clauses section by section with the scenarios that check each, then the scenarios family by
+// family.
+func RenderCatalogue(d CatalogueDoc) string {
 	var b strings.Builder
-	clauses := Catalogue()
-	all := All()
+	clauses, all := d.Clauses, d.Scenarios
 	counts := map[Level]int{}
 	for _, c := range clauses {
 		counts[c.Level]++
 	}
-	b.WriteString("# Clause catalogue\n\n")
-	b.WriteString("Generated from package `scenarios` (`go test ./scenarios -run TestCatalogueDoc -update`);\n")
+	fmt.Fprintf(&b, "# %s\n\n", d.Title)
+	fmt.Fprintf(&b, "Generated from %s;\n", d.Regenerate)
 	b.WriteString("do not edit by hand. Clause IDs are stable: checks and reports key on them.\n\n")
 	fmt.Fprintf(&b, "%d clauses (%d MUST, %d SHOULD, %d INFO) and %d scenarios.\n\n",
 		len(clauses), counts[MUST], counts[SHOULD], counts[INFO], len(all))
@@ -239,7 +285,7 @@ func CatalogueMarkdown() string {
 			fmt.Fprintf(&b, "\n### %s\n\n", section)
 			b.WriteString("| ID | Level | Clause | Scenarios |\n|---|---|---|---|\n")
 		}
-		ids := ScenariosForClause(c.ID)
+		ids := scenariosFor(all, c.ID)
 		sc := strings.Join(ids, ", ")
 		if sc == "" {
 			sc = "—"
@@ -247,7 +293,7 @@ func CatalogueMarkdown() string {
 		fmt.Fprintf(&b, "| `%s` | %s | **%s.** %s | %s |\n", c.ID, c.Level, mdCell(c.Title), mdCell(c.Text), sc)
 	}
 	b.WriteString("\n## Scenarios\n")
-	for _, f := range Families() {
+	for _, f := range d.Families {
 		fmt.Fprintf(&b, "\n### %s (`%s`, %s-NN)\n\n", f.Title, f.Name, f.Prefix)
 		b.WriteString("| ID | Level | Scenario | Clauses | Labels |\n|---|---|---|---|---|\n")
 		for _, s := range all {

@@ -273,7 +273,7 @@ func (t *T) finding(id clause.ID, expected, got, message string) result.Finding 
 		f.Level = t.scenario.Level()
 		b.WriteString(message)
 	} else {
-		c, ok := ClauseByID(string(id))
+		c, ok := t.scenario.Clause(string(id))
 		if ok {
 			f.Level, f.Requirement = c.Level, c.Text
 			fmt.Fprintf(&b, "%s (%s): %s\n  %s", id, c.Level, c.Title, c.Text)

@@ -58,3 +58,19 @@ var _ = []Clause{{ID: name}}`, nil, "string literal"},
 		})
 	}
 }
+
+func TestGenerateWith(t *testing.T) {
+	src := `package p
+var _ = []Clause{{ID: "tus.core.offset-mismatch-409", Level: MUST, Title: "Offset mismatch"}}`
+	out, err := GenerateWith("clauses.go", []byte(src), Options{Package: "tusclause", Source: "scenarios/tus/clauses.go",
+		TrimPrefix: "tus.", ClauseImport: "github.com/upspec/upspec/scenarios/clause"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"from scenarios/tus/clauses.go;", "package tusclause", "type ID = clause.ID",
+		`CoreOffsetMismatch409 ID = "tus.core.offset-mismatch-409"`, "// CoreOffsetMismatch409 is tus.core.offset-mismatch-409 (MUST): Offset mismatch."} {
+		if !strings.Contains(string(out), w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
+	}
+}

@@ -9,8 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
-	"path"
 	"regexp"
 	"sort"
 	"strings"
@@ -52,8 +52,21 @@ var builtinFiles embed.FS
 
 // Builtin returns the names of the built-in lists, sorted (nginx-upload-module,
 // nginx-upload-module-2020).
-func Builtin() []string {
-	entries, err := builtinFiles.ReadDir("lists")
+func Builtin() []string { return Names(builtinLists()) }
+
+// builtinLists is the directory of the built-in lists.
+func builtinLists() fs.FS {
+	sub, err := fs.Sub(builtinFiles, "lists")
+	if err != nil {
+		panic(err) // a constant directory of the embedded files
+	}
+	return sub
+}
+
+// Names returns the names of the lists (NAME.txt) in the directory lists, sorted: the
+// built-in lists of a protocol that keeps its own (e.g. package scenarios/tus).
+func Names(lists fs.FS) []string {
+	entries, err := fs.ReadDir(lists, ".")
 	if err != nil {
 		return nil
 	}
@@ -69,18 +82,22 @@ func Builtin() []string {
 
 // Load returns the built-in list named arg, or else parses the file at path arg. The entries
 // are checked against the scenario IDs ids (Validate): an unknown scenario ID is an error.
-func Load(arg string, ids []string) (*List, error) {
+func Load(arg string, ids []string) (*List, error) { return LoadFrom(builtinLists(), arg, ids) }
+
+// LoadFrom is Load with the built-in lists of the directory lists (NAME.txt): those of
+// another protocol.
+func LoadFrom(lists fs.FS, arg string, ids []string) (*List, error) {
 	var (
 		e   *List
 		err error
 	)
-	if b, rerr := builtinFiles.ReadFile(path.Join("lists", arg+".txt")); rerr == nil && !strings.ContainsAny(arg, `/\`) {
+	if b, rerr := fs.ReadFile(lists, arg+".txt"); rerr == nil && !strings.ContainsAny(arg, `/\`) {
 		e, err = Parse(arg, strings.NewReader(string(b)))
 	} else {
 		f, oerr := os.Open(arg)
 		if oerr != nil {
 			if errors.Is(oerr, os.ErrNotExist) {
-				return nil, fmt.Errorf("expectations %q: no such file and no built-in list of that name (built in: %s)", arg, strings.Join(Builtin(), ", "))
+				return nil, fmt.Errorf("expectations %q: no such file and no built-in list of that name (built in: %s)", arg, strings.Join(Names(lists), ", "))
 			}
 			return nil, fmt.Errorf("expectations: %w", oerr)
 		}
