@@ -37,6 +37,7 @@ const (
 // not useful: start from NewConfig, which sets the defaults.
 type Config struct {
 	Target         string        // segment endpoint URL; "" = the embedded reference server
+	Protocol       string        // the protocol checked: "nginx" ("" too) or "tus" (protocol.go)
 	Headers        []string      // extra request headers, each "Name: value"
 	Insecure       bool          // skip TLS certificate verification
 	CAFile         string        // PEM file of extra trusted CA certificates
@@ -69,6 +70,8 @@ func NewConfig() *Config {
 func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Target, "target", c.Target,
 		"segment endpoint URL, e.g. http://127.0.0.1:8080/upload (default: the embedded reference server; env UPSPEC_TARGET under go test)")
+	fs.StringVar(&c.Protocol, "protocol", c.Protocol,
+		"the `protocol` checked: nginx (nginx-upload-module's resumable uploads, the default) or tus (tus 1.0; --target is the creation URL)")
 	fs.StringArrayVar(&c.Headers, "header", c.Headers,
 		"extra request header `\"Name: value\"` on every request, e.g. \"Authorization: Bearer x\" (repeatable)")
 	fs.BoolVar(&c.Insecure, "insecure", c.Insecure, "skip verification of the target's TLS certificate")
@@ -105,6 +108,9 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 // run ID.
 func (c *Config) Resolve() (scenarios.Config, error) {
 	var sc scenarios.Config
+	if err := c.checkProtocol(); err != nil {
+		return sc, err
+	}
 	if c.Target != "" {
 		u, err := ParseTarget(c.Target)
 		if err != nil {

@@ -72,7 +72,7 @@ func Run(t ginkgo.GinkgoTestingT, cfg *Config, args ...any) bool {
 	args, junit := takeJUnit(args)
 	register(cfg)
 	if junit != "" {
-		ginkgo.ReportAfterSuite("upspec JUnit report", func(rep ginkgo.Report) { writeJUnit(junit, rep) })
+		ginkgo.ReportAfterSuite("upspec JUnit report", func(rep ginkgo.Report) { writeJUnit(junit, cfg.Catalogue(), rep) })
 	}
 	return ginkgo.RunSpecs(t, Description, args...)
 }
@@ -102,8 +102,8 @@ func takeJUnit(args []any) ([]any, string) {
 // specs) from the result model. Like Ginkgo, it creates the report's directory: the ginkgo
 // CLI hands the suite a path of its own under the suite's directory and merges it into the
 // path asked for.
-func writeJUnit(path string, rep ginkgo.Report) {
-	run, err := reports.FromGinkgo(reports.Meta{}, []gtypes.Report{rep})
+func writeJUnit(path string, cat reports.Catalogue, rep ginkgo.Report) {
+	run, err := cat.FromGinkgo(reports.Meta{}, []gtypes.Report{rep})
 	if err == nil {
 		err = os.MkdirAll(filepath.Dir(path), 0o755)
 	}
@@ -133,7 +133,7 @@ func register(cfg *Config) {
 	if timeout <= 0 { // rejected by Resolve in the setup; keep the tree buildable
 		timeout = DefaultSpecTimeout
 	}
-	for _, s := range scenarios.All() {
+	for _, s := range cfg.Scenarios() {
 		labels := append([]string{result.IDLabel(s.ID)}, s.AllLabels()...)
 		ginkgo.It(SpecText(s), ginkgo.Label(labels...), ginkgo.SpecTimeout(timeout),
 			func(ctx ginkgo.SpecContext) { r.runScenario(ctx, s) })
@@ -157,6 +157,9 @@ func (r *run) setupFirst(ctx ginkgo.SpecContext) []byte {
 	sc, err := r.cfg.Resolve()
 	if err != nil {
 		ginkgo.Fail("upspec setup: " + err.Error())
+	}
+	if sc.Target == nil && r.cfg.protocolName() == ProtocolTus {
+		ginkgo.Fail("upspec setup: " + ErrNoEmbeddedTus)
 	}
 	info := result.RunInfo{RunID: sc.RunID, Strict: sc.Strict, FileURL: sc.FileURL, FinalStatus: sc.FinalStatus, FinalBody: sc.FinalBody}
 	if r.cfg.BackendURL != "" && sc.Target != nil {

@@ -177,7 +177,10 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageErrorf(stderr, "%v; run 'upspec run --help' for the flags", err)
 	}
-	expect, err := loadExpect(rf.expect)
+	if sc.Target == nil && cfg.Protocol == suite.ProtocolTus && !rf.dryRun {
+		return usageErrorf(stderr, "%s", suite.ErrNoEmbeddedTus)
+	}
+	expect, err := loadExpect(rf.expect, cfg)
 	if err != nil {
 		return usageErrorf(stderr, "%v; give an expectations file or the name of a built-in list", err)
 	}
@@ -199,9 +202,10 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 			HTML:     rf.htmlReport,
 			ReproDir: rf.reproDir,
 		},
-		Markdown: rf.mdReport,
-		JUnit:    rf.junitReport,
-		Expect:   expect,
+		Markdown:  rf.mdReport,
+		JUnit:     rf.junitReport,
+		Expect:    expect,
+		Catalogue: cfg.Catalogue(),
 	}
 	if meta.Embedded {
 		fmt.Fprintf(stdout, "upspec run: no --target given: running against the embedded reference server (run ID %s)\n", meta.RunID)

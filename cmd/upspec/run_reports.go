@@ -32,6 +32,8 @@ type runMeta struct {
 	JUnit    string          // --junit-report, "" when not asked
 	// Expect is the --expect list (nil without it).
 	Expect *expect.List
+	// Catalogue is the --protocol's scenarios and clauses (the zero value: the default's).
+	Catalogue reports.Catalogue
 }
 
 // finishRun builds the result model of the run from Ginkgo's reports, applies the expected
@@ -59,7 +61,11 @@ func finishRun(stdout, stderr io.Writer, console reports.Console, meta runMeta, 
 	case meta.Expect != nil:
 		m.Profile = meta.Expect.Name
 	}
-	run, err := reports.FromGinkgo(m, ginkgoReports)
+	cat := meta.Catalogue
+	if cat.Scenarios == nil {
+		cat = reports.DefaultCatalogue()
+	}
+	run, err := cat.FromGinkgo(m, ginkgoReports)
 	if err != nil {
 		fmt.Fprintf(stderr, "upspec run: build the report of the run: %v\n", err)
 		return exitUsage

@@ -1,0 +1,90 @@
+package tus_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/upspec/upspec/internal/tusdtest"
+	"github.com/upspec/upspec/reports/result"
+	"github.com/upspec/upspec/scenarios"
+	"github.com/upspec/upspec/scenarios/tus"
+)
+
+// tusdMaxSize is the Tus-Max-Size of the tusd under test.
+const tusdMaxSize = tusdtest.MaxSize
+
+// tusdOptions change the in-process tusd of a test.
+type tusdOptions struct {
+	wrap func(http.Handler) http.Handler // middleware around tusd's handler (a mutation); nil = none
+}
+
+// startTusd starts tusd v2 in process (package tusdtest) and returns its creation URL.
+func startTusd(t testing.TB, o tusdOptions) *url.URL { return tusdtest.Start(t, o.wrap) }
+
+// runAll runs every tus scenario against target, strictly, and returns the results by ID.
+func runAll(t *testing.T, target *url.URL) map[string]scenarios.Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	cfg := scenarios.Config{Target: target, Strict: true, RunID: "tusd"}
+	out := map[string]scenarios.Result{}
+	for _, s := range tus.All() {
+		sctx, scancel := context.WithTimeout(ctx, time.Minute)
+		out[s.ID] = scenarios.Run(sctx, cfg, s)
+		scancel()
+	}
+	return out
+}
+
+// TestTusdExpectations runs every tus scenario against tusd v2 in process and holds the
+// verdicts to the built-in list tusd-v2: a listed scenario must fail (KNOWN: a fixed tusd is
+// STALE and fails the test), and every other one must pass or be skipped for an extension tusd
+// does not announce. The run is strict, so a SHOULD counts.
+func TestTusdExpectations(t *testing.T) {
+	exp, err := tus.LoadExpectations("tusd-v2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := runAll(t, startTusd(t, tusdOptions{}))
+	for _, s := range tus.All() {
+		r := res[s.ID]
+		checkDeclared(t, s, r)
+		switch out, x := exp.Classify(r.ScenarioID, r.Verdict); {
+		case out == result.Stale:
+			t.Errorf("%s is listed in tusd-v2 (%s) but tusd now passes it: STALE, update the list", s.ID, x.Reason)
+		case out == result.Known:
+			t.Logf("%s KNOWN: %s", s.ID, x.Reason)
+		case r.Verdict == result.Skipped:
+			if !strings.Contains(r.SkipReason, "does not announce") {
+				t.Errorf("%s skipped against tusd: %s", s.ID, r.SkipReason)
+			}
+		case r.Verdict != result.Pass:
+			t.Errorf("%s against tusd: %s, not in tusd-v2:\n%s", s.ID, r.Verdict, r.Message())
+		}
+		for _, n := range r.Notes {
+			if strings.Contains(n, "was not compared") {
+				t.Errorf("%s: tusd serves its uploads, yet %s", s.ID, n)
+			}
+		}
+	}
+}
+
+// checkDeclared fails the test when a scenario's checks named a clause it does not declare.
+func checkDeclared(t *testing.T, s scenarios.Scenario, r scenarios.Result) {
+	t.Helper()
+	for _, id := range r.Checked {
+		if !slices.Contains(s.Clauses, id) {
+			t.Errorf("%s checked %s, which it does not declare", s.ID, id)
+		}
+	}
+	for _, f := range r.Findings {
+		if f.Clause != "" && !slices.Contains(s.Clauses, f.Clause) {
+			t.Errorf("%s: a finding of %s, which it does not declare", s.ID, f.Clause)
+		}
+	}
+}
