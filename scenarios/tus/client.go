@@ -158,17 +158,16 @@ func patchRequest(up *upload, step string, offset, start, n int64, extra ...resu
 // send sends a request of up and counts the bytes it carried at Upload-Offset (up.sent).
 func send(t *scenarios.T, up *upload, req wire.Request) scenarios.Answer {
 	a := t.Do(req)
-	noteSent(up, req, a)
+	noteSent(up, a)
 	return a
 }
 
 // noteSent counts the body bytes a request of up carried, from its Upload-Offset.
-func noteSent(up *upload, req wire.Request, a scenarios.Answer) {
+func noteSent(up *upload, a scenarios.Answer) {
 	off := int64(0)
 	if v, ok := a.Request.Header("Upload-Offset"); ok {
 		off, _ = strconv.ParseInt(v, 10, 64)
 	}
-	_ = req
 	if end := off + a.Request.BodySent; end > up.sent {
 		up.sent = end
 	}

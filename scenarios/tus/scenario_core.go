@@ -306,8 +306,8 @@ func runRace(t *scenarios.T) {
 		b = <-doneB
 		t.Note("the server answered PATCH B only after A finished")
 	}
-	noteSent(up, reqA, a)
-	noteSent(up, reqB, b)
+	noteSent(up, a)
+	noteSent(up, b)
 	applied := 0
 	for _, x := range []scenarios.Answer{a, b} {
 		if x.Answered() && x.Status == 204 {

@@ -88,3 +88,50 @@ func checkDeclared(t *testing.T, s scenarios.Scenario, r scenarios.Result) {
 		}
 	}
 }
+
+// TestReadBack: a completed upload is read back through --file-url when it is given (a
+// wrong one fails tus.rob.stored-bytes), else with the server's own GET; a server that
+// answers no GET has its bytes noted as not compared, not judged.
+func TestReadBack(t *testing.T) {
+	tp01, _ := tus.ScenarioByID("TP-01")
+	noGet := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodGet {
+				http.Error(w, "no downloads", http.StatusMethodNotAllowed)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
+	tests := []struct {
+		name    string
+		wrap    func(http.Handler) http.Handler
+		fileURL func(target *url.URL) string
+		verdict result.Verdict
+		note    string
+	}{
+		{"the server's GET", nil, nil, result.Pass, ""},
+		{"--file-url that does not serve the file", noGet, func(u *url.URL) string { return "http://" + u.Host + "/files/{name}" }, result.Fail, ""},
+		{"--file-url to the files", nil, func(u *url.URL) string { return "http://" + u.Host + "/files/{name}" }, result.Pass, ""},
+		{"no GET, no --file-url", noGet, nil, result.Pass, "was not compared"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			target := startTusd(t, tusdOptions{wrap: tt.wrap})
+			cfg := scenarios.Config{Target: target, RunID: "readback"}
+			if tt.fileURL != nil {
+				cfg.FileURL = tt.fileURL(target)
+			}
+			r := scenarios.Run(t.Context(), cfg, tp01)
+			if r.Verdict != tt.verdict {
+				t.Fatalf("verdict %s, want %s:\n%s", r.Verdict, tt.verdict, r.Message())
+			}
+			if tt.verdict == result.Fail && !strings.Contains(r.Message(), "tus.rob.stored-bytes") {
+				t.Errorf("the failure does not name tus.rob.stored-bytes:\n%s", r.Message())
+			}
+			if tt.note != "" && !slices.ContainsFunc(r.Notes, func(n string) bool { return strings.Contains(n, tt.note) }) {
+				t.Errorf("no note %q: %q", tt.note, r.Notes)
+			}
+		})
+	}
+}
