@@ -4,15 +4,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/upspec/upspec/reports/result"
 	"github.com/upspec/upspec/scenarios"
+	"github.com/upspec/upspec/suite"
 )
 
-const listUsage = `Usage: upspec list [--scenarios] [--label-filter EXPR] [--json]
+const listUsage = `Usage: upspec list [--protocol nginx|tus] [--scenarios] [--label-filter EXPR] [--json]
 
 Prints the catalogue: every clause of the protocol (ID, level, title) with the scenarios that
 check it, or with --scenarios every scenario with its clauses, level and labels.
@@ -27,6 +29,7 @@ Examples:
   upspec list --scenarios                       # scenario by scenario
   upspec list --scenarios --label-filter '!slow && !needs-loopback'
   upspec list --label-filter parallel --json
+  upspec list --protocol tus --scenarios        # the tus 1.0 scenarios
 
 Flags:
 `
@@ -57,6 +60,7 @@ func listMain(args []string, stdout, stderr io.Writer) int {
 	byScenario := fs.Bool("scenarios", false, "list scenario by scenario (default: clause by clause)")
 	filter := fs.String("label-filter", "", "only the scenarios whose labels match `EXPR`, e.g. 'parallel || probe', '!slow'")
 	asJSON := fs.Bool("json", false, "print JSON instead of text")
+	protocol := fs.String("protocol", suite.ProtocolNginx, "the `protocol` whose catalogue is listed: nginx or tus")
 	if code, done := parseFlags(fs, args, listUsage, stdout, stderr); done {
 		return code
 	}
@@ -70,8 +74,14 @@ func listMain(args []string, stdout, stderr io.Writer) int {
 			*filter, ginkgoErrorLine(err))
 		return exitUsage
 	}
+	cfg := suite.Config{Protocol: *protocol}
+	if !slices.Contains(suite.Protocols(), *protocol) {
+		fmt.Fprintf(stderr, "upspec list: --protocol %q: want one of %s\n", *protocol, strings.Join(suite.Protocols(), ", "))
+		return exitUsage
+	}
+	cat := cfg.Catalogue()
 	var selected []scenarios.Scenario
-	for _, s := range scenarios.All() {
+	for _, s := range cat.Scenarios {
 		// The spec of a scenario also carries its ID label (id:RS-01), as in `upspec run`.
 		if match(append([]string{result.IDLabel(s.ID)}, s.AllLabels()...)) {
 			selected = append(selected, s)
@@ -80,7 +90,7 @@ func listMain(args []string, stdout, stderr io.Writer) int {
 	if *byScenario {
 		err = listScenarios(stdout, selected, *asJSON)
 	} else {
-		err = listClauses(stdout, selected, *filter != "", *asJSON)
+		err = listClauses(stdout, cat.Clauses, selected, *filter != "", *asJSON)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "upspec list: %v; check that the output can be written\n", err)
@@ -91,9 +101,9 @@ func listMain(args []string, stdout, stderr io.Writer) int {
 
 // listClauses prints the catalogue clause by clause, with the selected scenarios under each.
 // When filtered, clauses without a selected scenario are left out.
-func listClauses(w io.Writer, selected []scenarios.Scenario, filtered, asJSON bool) error {
+func listClauses(w io.Writer, clauses []scenarios.Clause, selected []scenarios.Scenario, filtered, asJSON bool) error {
 	var out []listClause
-	for _, c := range scenarios.Catalogue() {
+	for _, c := range clauses {
 		lc := listClause{ID: c.ID, Level: c.Level.String(), Section: c.Section, Title: c.Title, Text: c.Text, Scenarios: []string{}}
 		for _, s := range selected {
 			for _, id := range s.Clauses {

@@ -74,3 +74,34 @@ func TestRunTus(t *testing.T) {
 		}
 	})
 }
+
+// TestListTus: `upspec list --protocol tus` lists the tus catalogue and scenarios only.
+func TestListTus(t *testing.T) {
+	var out, errb strings.Builder
+	if code := listMain([]string{"--protocol", "tus", "--scenarios", "--json"}, &out, &errb); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var ss []listScenario
+	if err := json.Unmarshal([]byte(out.String()), &ss); err != nil {
+		t.Fatal(err)
+	}
+	if len(ss) != 22 {
+		t.Errorf("%d scenarios, want 22", len(ss))
+	}
+	for _, s := range ss {
+		if !strings.HasPrefix(s.Family, "tus-") || s.Level != "MUST" {
+			t.Errorf("%s: family %q, level %s", s.ID, s.Family, s.Level)
+		}
+	}
+	out.Reset()
+	if code := listMain([]string{"--protocol", "tus", "--label-filter", "tus-checksum"}, &out, &errb); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "tus.checksum.mismatch-460") || strings.Contains(out.String(), "seg.numbering") {
+		t.Errorf("the filtered tus catalogue:\n%s", out.String())
+	}
+	errb.Reset()
+	if code := listMain([]string{"--protocol", "ftp"}, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "want one of nginx, tus") {
+		t.Errorf("--protocol ftp: exit %d, %q", code, errb.String())
+	}
+}
