@@ -1,8 +1,15 @@
 package suite
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/onsi/ginkgo/v2"
+
+	fstus "github.com/upspec/upspec/fakeserver/tus"
+	"github.com/upspec/upspec/reports/result"
 
 	"github.com/upspec/upspec/reports"
 	"github.com/upspec/upspec/scenarios"
@@ -21,9 +28,9 @@ const (
 // Protocols returns the names --protocol takes, the default first.
 func Protocols() []string { return []string{ProtocolNginx, ProtocolTus} }
 
-// ErrNoEmbeddedTus is the setup error of --protocol tus without --target: there is no
-// embedded tus server to run against.
-const ErrNoEmbeddedTus = "--protocol tus: no embedded tus server yet; give --target (the creation URL, e.g. http://127.0.0.1:1080/files/)"
+// EmbeddedTusMaxSize is the Tus-Max-Size of the embedded reference tus server, so that the
+// scenario of that limit runs against it.
+const EmbeddedTusMaxSize = 1 << 30
 
 // protocolName is the protocol of c, "" meaning the default.
 func (c *Config) protocolName() string {
@@ -31,6 +38,30 @@ func (c *Config) protocolName() string {
 		return ProtocolNginx
 	}
 	return c.Protocol
+}
+
+// setupTus is setupFirst for --protocol tus: without a target it starts the embedded
+// reference tus server (package fakeserver/tus, its creation URL the target), else it checks
+// that the target can be reached. No harness backend: tus has no upload_pass.
+func (r *run) setupTus(ctx context.Context, sc scenarios.Config, info result.RunInfo) []byte {
+	if sc.Target == nil {
+		srv, err := fstus.NewServer(fstus.Options{MaxSize: EmbeddedTusMaxSize})
+		if err != nil {
+			ginkgo.Fail(fmt.Sprintf("upspec setup: start the embedded reference tus server: %v", err))
+		}
+		r.tus = srv
+		info.Target, info.Embedded = srv.CreationURL(), true
+	} else {
+		if err := Precheck(ctx, sc); err != nil {
+			ginkgo.Fail("upspec setup: " + err.Error())
+		}
+		info.Target = sc.Target.String()
+	}
+	data, err := json.Marshal(info)
+	if err != nil {
+		ginkgo.Fail(fmt.Sprintf("upspec setup: encode run info: %v", err))
+	}
+	return data
 }
 
 // checkProtocol validates --protocol.

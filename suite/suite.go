@@ -45,6 +45,7 @@ import (
 	"github.com/onsi/gomega/types"
 
 	"github.com/upspec/upspec/fakeserver"
+	fstus "github.com/upspec/upspec/fakeserver/tus"
 	"github.com/upspec/upspec/reports"
 	"github.com/upspec/upspec/reports/result"
 	"github.com/upspec/upspec/scenarios"
@@ -121,6 +122,7 @@ type run struct {
 	sc      scenarios.Config         // resolved by the setup node of this process
 	ready   bool                     // sc holds a resolved configuration
 	server  *fakeserver.Server       // the embedded reference server (process 1 only)
+	tus     *fstus.Server            // the embedded reference tus server (process 1 only)
 	backend *scenarios.BackendServer // the harness backend (process 1 only)
 }
 
@@ -158,10 +160,10 @@ func (r *run) setupFirst(ctx ginkgo.SpecContext) []byte {
 	if err != nil {
 		ginkgo.Fail("upspec setup: " + err.Error())
 	}
-	if sc.Target == nil && r.cfg.protocolName() == ProtocolTus {
-		ginkgo.Fail("upspec setup: " + ErrNoEmbeddedTus)
-	}
 	info := result.RunInfo{RunID: sc.RunID, Strict: sc.Strict, FileURL: sc.FileURL, FinalStatus: sc.FinalStatus, FinalBody: sc.FinalBody}
+	if r.cfg.protocolName() == ProtocolTus {
+		return r.setupTus(ctx, sc, info) // protocol.go
+	}
 	if r.cfg.BackendURL != "" && sc.Target != nil {
 		// A running `upspec backend`: every process reads its forms over HTTP.
 		info.Backend = strings.TrimSuffix(r.cfg.BackendURL, "/")
@@ -239,6 +241,12 @@ func (r *run) setupAll(_ ginkgo.SpecContext, data []byte) {
 // then the harness backend it hands files to.
 func (r *run) teardown() {
 	var errs []string
+	if r.tus != nil {
+		if err := r.tus.Close(); err != nil {
+			errs = append(errs, fmt.Sprintf("stop the embedded reference tus server: %v", err))
+		}
+		r.tus = nil
+	}
 	if r.server != nil {
 		if err := r.server.Close(); err != nil {
 			errs = append(errs, fmt.Sprintf("stop the embedded reference server: %v", err))

@@ -177,9 +177,6 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageErrorf(stderr, "%v; run 'upspec run --help' for the flags", err)
 	}
-	if sc.Target == nil && cfg.Protocol == suite.ProtocolTus && !rf.dryRun {
-		return usageErrorf(stderr, "%s", suite.ErrNoEmbeddedTus)
-	}
 	expect, err := loadExpect(rf.expect, cfg)
 	if err != nil {
 		return usageErrorf(stderr, "%v; give an expectations file or the name of a built-in list", err)
@@ -208,7 +205,11 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		Catalogue: cfg.Catalogue(),
 	}
 	if meta.Embedded {
-		fmt.Fprintf(stdout, "upspec run: no --target given: running against the embedded reference server (run ID %s)\n", meta.RunID)
+		server := "reference server"
+		if cfg.Protocol == suite.ProtocolTus {
+			server = "reference tus server"
+		}
+		fmt.Fprintf(stdout, "upspec run: no --target given: running against the embedded %s (run ID %s)\n", server, meta.RunID)
 	} else {
 		fmt.Fprintf(stdout, "upspec run: target %s (run ID %s)\n", meta.Target, meta.RunID)
 	}

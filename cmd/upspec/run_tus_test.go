@@ -12,8 +12,8 @@ import (
 )
 
 // TestRunTus: `upspec run --protocol tus` against tusd v2 in process: with the built-in list
-// tusd-v2 the run conforms (its deviations KNOWN); without it, it does not; without a target
-// it is a usage error until an embedded tus server exists.
+// tusd-v2 the run conforms (its deviations KNOWN); without it, it does not. Without a target it
+// runs against the embedded reference tus server, which passes every scenario.
 func TestRunTus(t *testing.T) {
 	target := tusdtest.Start(t, nil).String()
 	t.Run("known deviations", func(t *testing.T) {
@@ -58,12 +58,20 @@ func TestRunTus(t *testing.T) {
 			t.Errorf("the failure does not name its clause:\n%s", res.stdout)
 		}
 	})
+	t.Run("the embedded reference tus server", func(t *testing.T) {
+		res := upspecRun(t, 3*time.Minute, nil, "--protocol", "tus", "--no-color")
+		if res.code != exitOK {
+			t.Fatalf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+		}
+		if !strings.Contains(res.stdout, "embedded reference tus server") || lastLine(res.stdout) != "22 passed, 0 failed" {
+			t.Errorf("output:\n%s", res.stdout)
+		}
+	})
 	t.Run("usage errors", func(t *testing.T) {
 		for _, tt := range []struct {
 			args []string
 			want string
 		}{
-			{[]string{"--protocol", "tus"}, "no embedded tus server yet; give --target"},
 			{[]string{"--protocol", "ftp", "--target", target}, `--protocol "ftp": want one of nginx, tus`},
 			{[]string{"--protocol", "tus", "--target", target, "--expect", "nginx-upload-module"}, "no built-in list of that name (built in: tusd-v2)"},
 		} {
