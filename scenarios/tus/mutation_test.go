@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"sort"
 	"strconv"
@@ -14,16 +15,18 @@ import (
 	"testing"
 	"time"
 
+	fstus "github.com/upspec/upspec/fakeserver/tus"
 	"github.com/upspec/upspec/reports/result"
 	"github.com/upspec/upspec/scenarios/tus"
 )
 
 // The mutation test: every tus clause that can fail is shown to fail against a tus server
-// with that clause broken, and only the listed scenarios fail. The server is tusd v2 in
-// process made whole by small middleware (conforming): it announces and implements the
+// with that clause broken, and only the listed scenarios fail. Each mutation is middleware
+// around two servers: the reference tus server (fakeserver/tus), and tusd v2 in process made
+// whole by small middleware (conforming): it announces and implements the
 // checksum (sha1) and expiration extensions tusd lacks, adds Tus-Version to its 412 and answers
-// 415 for a PATCH's wrong Content-Type. Against it every scenario passes. Each mutation is one
-// more middleware (or tusd's locker replaced) that breaks one clause.
+// 415 for a PATCH's wrong Content-Type. Against either every scenario passes; each mutation
+// breaks one clause.
 
 // middleware wraps a handler.
 type middleware func(http.Handler) http.Handler
@@ -232,8 +235,8 @@ func mutations() []mutation {
 		}, "Upload-Offset")},
 		{name: "HEAD without Upload-Length", fail: []string{"TC-01", "TC-02", "TH-01", "TN-01"}, mw: dropHeader(func(r *http.Request, _ int, _ http.Header) bool { return isHead(r) }, "Upload-Length")},
 		{name: "HEAD without Cache-Control", fail: []string{"TH-01"}, mw: dropHeader(func(r *http.Request, _ int, _ http.Header) bool { return isHead(r) }, "Cache-Control")},
-		{name: "an unknown upload answered 200 with offset 0", fail: []string{"TH-02", "TT-01"}, mw: onAnswer(func(r *http.Request, s int, h http.Header) int {
-			if s == 404 && (isHead(r) || isPatch(r)) {
+		{name: "an unknown or terminated upload answered 200 with offset 0", fail: []string{"TH-02", "TT-01"}, mw: onAnswer(func(r *http.Request, s int, h http.Header) int {
+			if (s == 404 || s == 410) && (isHead(r) || isPatch(r)) {
 				h.Set("Upload-Offset", "0")
 				return 200
 			}
@@ -430,6 +433,21 @@ func writeAtClaimedOffset() middleware {
 	})
 }
 
+// startReference starts the reference tus server (fakeserver/tus) with mw around it, on a
+// free loopback port, with the Tus-Max-Size of the tusd under test; it returns the creation
+// URL.
+func startReference(t *testing.T, mw middleware) *url.URL {
+	t.Helper()
+	opts := fstus.Options{MaxSize: tusdMaxSize, Path: "/files/"}
+	srv := httptest.NewServer(mw(fstus.New(opts)))
+	t.Cleanup(srv.Close)
+	u, err := url.Parse(srv.URL + "/files/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
 func mustInt(s string) int64 {
 	n, _ := strconv.ParseInt(s, 10, 64)
 	return n
@@ -438,7 +456,12 @@ func mustInt(s string) int64 {
 // failedIDs are the scenarios of a run that failed (FAIL or NON-STRICT: the run is strict),
 // sorted, with their messages.
 func failedIDs(t *testing.T, o tusdOptions) ([]string, map[string]string) {
-	res := runAll(t, startTusd(t, o))
+	return failedAt(t, startTusd(t, o))
+}
+
+// failedAt is failedIDs for the server at target.
+func failedAt(t *testing.T, target *url.URL) ([]string, map[string]string) {
+	res := runAll(t, target)
 
 	var ids []string
 	msgs := map[string]string{}
@@ -464,36 +487,48 @@ func TestConformingTusdPassesAll(t *testing.T) {
 	}
 }
 
-// TestMutations: each mutation is caught by exactly the listed scenarios, and every clause
+// TestMutations: each mutation is caught by exactly the listed scenarios, both around the
+// conforming tusd and around the reference tus server (fakeserver/tus), and every clause
 // that can fail (all but INFO) is the clause of a finding under at least one mutation.
 func TestMutations(t *testing.T) {
+	bases := []struct {
+		name  string
+		start func(t *testing.T, mw middleware) *url.URL
+	}{
+		{"tusd", func(t *testing.T, mw middleware) *url.URL {
+			mws := append([]middleware{mw}, conforming()...)
+			return startTusd(t, tusdOptions{wrap: func(h http.Handler) http.Handler { return chain(h, mws...) }})
+		}},
+		{"reference", func(t *testing.T, mw middleware) *url.URL { return startReference(t, mw) }},
+	}
 	caught := map[string]bool{}
-	for _, m := range mutations() {
-		t.Run(m.name, func(t *testing.T) {
-			mws := append([]middleware{m.mw}, conforming()...)
-			ids, msgs := failedIDs(t, tusdOptions{wrap: func(h http.Handler) http.Handler { return chain(h, mws...) }})
-			for _, id := range ids {
-				for _, c := range tus.Catalogue() {
-					if strings.Contains(msgs[id], c.ID+" (") {
-						caught[c.ID] = true
+	for _, base := range bases {
+		for _, m := range mutations() {
+			t.Run(base.name+"/"+m.name, func(t *testing.T) {
+				ids, msgs := failedAt(t, base.start(t, m.mw))
+				for _, id := range ids {
+					for _, c := range tus.Catalogue() {
+						if strings.Contains(msgs[id], c.ID+" (") {
+							caught[c.ID] = true
+						}
 					}
 				}
-			}
-			if len(ids) == 0 {
-				t.Fatalf("no scenario catches the mutation")
-			}
-			want := slices.Sorted(slices.Values(m.fail))
-			for _, id := range ids {
-				if !slices.Contains(want, id) && !slices.Contains(m.racy, id) {
-					t.Errorf("%s fails but is not listed:\n%s", id, msgs[id])
+				if len(ids) == 0 {
+					t.Fatalf("no scenario catches the mutation")
 				}
-			}
-			for _, id := range want {
-				if !slices.Contains(ids, id) {
-					t.Errorf("%s is listed but does not fail", id)
+				want := slices.Sorted(slices.Values(m.fail))
+				for _, id := range ids {
+					if !slices.Contains(want, id) && !slices.Contains(m.racy, id) {
+						t.Errorf("%s fails but is not listed:\n%s", id, msgs[id])
+					}
 				}
-			}
-		})
+				for _, id := range want {
+					if !slices.Contains(ids, id) {
+						t.Errorf("%s is listed but does not fail", id)
+					}
+				}
+			})
+		}
 	}
 	for _, c := range tus.Catalogue() {
 		if c.Level != tus.INFO && !caught[c.ID] {
