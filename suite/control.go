@@ -11,6 +11,7 @@ import (
 
 	"github.com/onsi/ginkgo/v2/types"
 
+	"github.com/upspec/upspec/reports"
 	"github.com/upspec/upspec/reports/result"
 	"github.com/upspec/upspec/scenarios"
 )
@@ -25,6 +26,24 @@ const (
 	// whether the target still answers, and stops when it does not.
 	StopAfter = 2
 )
+
+// runEndedEarly starts the failure of the suite's teardown when scenarios did not run (or a
+// STALE deviation did not occur): what it says is in the scenarios' results too.
+const runEndedEarly = "upspec: the run did not complete: "
+
+// DropAccountedErrors removes from run's suite errors the ones its scenarios already account
+// for: the run control's failure of the teardown (the NOT-RUN scenarios say why) and Ginkgo's
+// interrupt (idem). They are no engine errors: the harness did what it was told.
+func DropAccountedErrors(run *reports.Run) {
+	kept := run.SuiteErrors[:0]
+	for _, e := range run.SuiteErrors {
+		if strings.Contains(e, runEndedEarly) || strings.HasPrefix(e, "Interrupted by User") {
+			continue
+		}
+		kept = append(kept, e)
+	}
+	run.SuiteErrors = kept
+}
 
 // FitTimeout is the bound on a run of n scenarios of at most specTimeout each: n ×
 // specTimeout, at most MaxFittedTimeout, at least one specTimeout.
@@ -149,10 +168,12 @@ func answered(class PreflightClass) bool {
 	return true
 }
 
-// noAnswer reports whether a scenario failed without a single answer of the target: every one
-// of its exchanges timed out, was closed or reset, or could not connect.
+// noAnswer reports whether a scenario that did not pass got no single answer of the target:
+// every one of its exchanges timed out, was closed or reset, or could not connect. (An INFO
+// or NON-STRICT scenario counts too: a target that closes on what it dislikes still answers
+// the check that follows.)
 func noAnswer(res scenarios.Result) bool {
-	if res.Verdict != result.Fail || len(res.Exchanges) == 0 {
+	if res.Verdict == result.Pass || res.Verdict == result.Skipped || len(res.Exchanges) == 0 {
 		return false
 	}
 	for _, x := range res.Exchanges {

@@ -28,6 +28,7 @@ func TestControlStops(t *testing.T) {
 	refused := resultWith(result.Fail, result.OutcomeError)
 	answered := resultWith(result.Fail, result.OutcomeTimeout, result.OutcomeAnswered)
 	passed := resultWith(result.Pass, result.OutcomeClosed)
+	info := resultWith(result.Info, result.OutcomeTimeout)
 	dead := func(context.Context, int) error {
 		return &PreflightError{Class: PreflightNoAnswer, Msg: "preflight: target T gave no complete answer"}
 	}
@@ -41,6 +42,7 @@ func TestControlStops(t *testing.T) {
 		stopped bool
 	}{
 		{"silent, then the check gets nothing", dead, []scenarios.Result{silent, refused}, true},
+		{"an INFO scenario without an answer counts", dead, []scenarios.Result{info, silent}, true},
 		{"an answer in between", dead, []scenarios.Result{silent, answered, silent}, false},
 		{"a passing scenario in between", dead, []scenarios.Result{silent, passed, silent}, false},
 		{"the check gets its 201", alive, []scenarios.Result{silent, silent, silent}, false},

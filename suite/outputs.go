@@ -53,6 +53,7 @@ func resultModel(rep ginkgo.Report, cfg *Config, list *expectations.List) (*repo
 	if err != nil {
 		return nil, err
 	}
+	DropAccountedErrors(run)
 	if list == nil && cfg.Expect != "" {
 		if list, err = expectations.Load(cfg.Expect, scenarioIDs()); err != nil {
 			return nil, fmt.Errorf("--expect: %w", err)

@@ -280,7 +280,7 @@ func (r *run) finishAll() {
 			len(r.stale), r.expect.Name, strings.Join(r.stale, ", ")))
 	}
 	if len(errs) > 0 {
-		ginkgo.Fail("upspec: " + strings.Join(errs, "; "))
+		ginkgo.Fail(runEndedEarly + strings.Join(errs, "; "))
 	}
 }
 

@@ -61,7 +61,7 @@ func finishRun(stdout, stderr io.Writer, console reports.Console, meta runMeta, 
 	case meta.Expect != nil:
 		m.Profile = meta.Expect.Name
 	}
-	if selectedCount(ginkgoReports) == 0 {
+	if selectedCount(ginkgoReports) == 0 && !anyRan(ginkgoReports) {
 		fmt.Fprintf(stderr, "upspec run: the selection matches no scenario (%s); 'upspec list' shows the scenarios and their labels\n",
 			selectionText(ginkgoReports))
 		return exitUsage
@@ -74,6 +74,7 @@ func finishRun(stdout, stderr io.Writer, console reports.Console, meta runMeta, 
 		fmt.Fprintf(stderr, "upspec run: build the report of the run: %v\n", err)
 		return exitUsage
 	}
+	suite.DropAccountedErrors(run)
 	run.ApplyExpectations(meta.Expect)
 
 	status := exitOK
@@ -198,6 +199,19 @@ func selectedCount(ginkgoReports []types.Report) int {
 		n += r.PreRunStats.SpecsThatWillRun
 	}
 	return n
+}
+
+// anyRan reports whether a spec of the reports ran (or was planned by a dry run): a report
+// without Ginkgo's count of the selection still has a selection then.
+func anyRan(ginkgoReports []types.Report) bool {
+	for _, r := range ginkgoReports {
+		for _, spec := range r.SpecReports {
+			if spec.LeafNodeType == types.NodeTypeIt && !spec.State.Is(types.SpecStateSkipped|types.SpecStatePending) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // selectionText describes the selection of a run, e.g. "--label-filter 'probe && slow'".
