@@ -129,6 +129,22 @@ type run struct {
 	stale   []string                 // scenarios of this process that --expect lists and that passed
 }
 
+// ginkgoMargin is how long before Ginkgo's own suite time-out the run's deadline falls: the
+// grace of a scenario that overruns, and the teardown.
+const ginkgoMargin = 30 * time.Second
+
+// plan is the ReportBeforeSuite node (process 1): it keeps how many scenarios the selection
+// runs, and fails the suite when that is none (a selection that matches nothing is a mistake,
+// not a pass).
+func (r *run) plan(rep ginkgo.Report) {
+	r.planned = rep.PreRunStats.SpecsThatWillRun
+	if r.planned == 0 && rep.PreRunStats.TotalSpecs > 0 {
+		c := rep.SuiteConfig
+		ginkgo.Fail(fmt.Sprintf("upspec: the selection matches no scenario (label filter %q, focus %q, skip %q)",
+			c.LabelFilter, c.FocusStrings, c.SkipStrings))
+	}
+}
+
 // setupData is what the setup on process 1 hands to every process: the run's description and
 // the deadline of the run.
 type setupData struct {
@@ -140,7 +156,7 @@ type setupData struct {
 // register adds the suite setup, teardown and one It per scenario to Ginkgo's tree.
 func register(cfg *Config) {
 	r := &run{cfg: cfg}
-	ginkgo.ReportBeforeSuite(func(rep ginkgo.Report) { r.planned = rep.PreRunStats.SpecsThatWillRun })
+	ginkgo.ReportBeforeSuite(r.plan)
 	ginkgo.SynchronizedBeforeSuite(r.setupFirst, r.setupAll, ginkgo.NodeTimeout(setupTimeout))
 	ginkgo.SynchronizedAfterSuite(r.finishAll, r.teardown)
 	if cfg.writesReports() {
@@ -223,6 +239,11 @@ func (r *run) setupFirst(ctx ginkgo.SpecContext) []byte {
 	limit := r.cfg.Timeout
 	if limit <= 0 {
 		limit = r.cfg.RunBound(r.planned)
+	}
+	if gsc, _ := ginkgo.GinkgoConfiguration(); gsc.Timeout > 0 && gsc.Timeout-ginkgoMargin < limit {
+		// End before Ginkgo's own suite time-out (go test's -timeout, ginkgo's --timeout), so
+		// that the run accounts for the scenarios it could not start.
+		limit = max(gsc.Timeout-ginkgoMargin, time.Second)
 	}
 	data, err := json.Marshal(setupData{Info: info, Deadline: time.Now().Add(limit), Limit: limit})
 	if err != nil {

@@ -117,4 +117,12 @@ func TestSuiteTakesTheRunFlags(t *testing.T) {
 			}
 		})
 	}
+
+	// A selection that matches nothing fails, as under upspec run.
+	for _, via := range []bool{false, true} {
+		code, out := runSuite(t, via, nil, "--label-filter=no-such-label")
+		if code == 0 || !strings.Contains(out, `the selection matches no scenario (label filter "no-such-label"`) {
+			t.Errorf("an empty selection (ginkgo CLI %v): exit status %d\n%s", via, code, out)
+		}
+	}
 }
