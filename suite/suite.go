@@ -283,7 +283,8 @@ func (r *run) setupAll(_ ginkgo.SpecContext, data []byte) {
 	r.control.start(setup.Deadline, setup.Limit)
 	if sc.Target != nil {
 		probe := sc
-		r.control.alive = func(ctx context.Context, seq int) error { return Preflight(ctx, probe, seq) }
+		proc := ginkgo.GinkgoParallelProcess() // session IDs unique across the processes of a run
+		r.control.alive = func(ctx context.Context, seq int) error { return Preflight(ctx, probe, proc*1000+seq) }
 	}
 	r.sc, r.ready = sc, true
 	ginkgo.AddReportEntry(result.SetupEntryName, info, ginkgo.ReportEntryVisibilityFailureOrVerbose)

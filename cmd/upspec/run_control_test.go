@@ -216,6 +216,37 @@ func TestRunStopsWhenTheTargetStopsAnswering(t *testing.T) {
 	}
 }
 
+// TestRunFailFast: --fail-fast stops after the first failure with its verdict (exit status
+// 1); the scenarios after it are NOT-RUN with the reason.
+func TestRunFailFast(t *testing.T) {
+	srv := quietServer(t, alwaysOK(), false)
+	jsonPath := filepath.Join(t.TempDir(), "run.json")
+	r := upspecRun(t, 2*time.Minute, nil, "--no-color", "--target", srv.URL+"/upload", "--no-preflight", "--fail-fast",
+		"--label-filter", "completion", "--json-report", jsonPath)
+	if r.code != exitNotConform {
+		t.Fatalf("exit status %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, exitNotConform, r.stdout, r.stderr)
+	}
+	run, err := reports.ReadJSONFile(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed, notRun := 0, 0
+	for _, s := range run.Scenarios {
+		switch s.Verdict {
+		case result.Fail:
+			failed++
+		case result.NotRun:
+			notRun++
+			if !strings.Contains(s.SkipReason, "--fail-fast") {
+				t.Errorf("%s: reason %q", s.ID, s.SkipReason)
+			}
+		}
+	}
+	if failed != 1 || notRun == 0 || !strings.Contains(r.stderr, "--fail-fast: the run stopped after the first failure") {
+		t.Errorf("%d failed, %d not run; stderr %q", failed, notRun, r.stderr)
+	}
+}
+
 // TestRunEmptySelection: a selection that matches no scenario is a usage error.
 func TestRunEmptySelection(t *testing.T) {
 	for _, args := range [][]string{{"--focus", "NO-SUCH-SCENARIO"}, {"--label-filter", "no-such-label"}} {

@@ -82,9 +82,13 @@ func finishRun(stdout, stderr io.Writer, console reports.Console, meta runMeta, 
 	switch {
 	case interrupted(ginkgoReports):
 		status = exitInterrupted
-	case setupFailed(ginkgoReports), run.EngineErrorCount() > 0, notRun > 0:
+	case setupFailed(ginkgoReports), run.EngineErrorCount() > 0:
 		// The harness failed (a setup error, an engine error in a scenario, a failure outside
-		// any scenario), or not every scenario ran: no verdict on the target.
+		// any scenario): no verdict on the target.
+		status = exitUsage
+	case notRun > 0 && !(failFast(ginkgoReports) && !run.Conforming()):
+		// Not every scenario ran (the target stopped answering, the time limit): no verdict.
+		// --fail-fast stops after a failure on purpose: that run has its verdict.
 		status = exitUsage
 	case !run.Conforming():
 		status = exitNotConform
@@ -190,6 +194,11 @@ func interrupted(ginkgoReports []types.Report) bool {
 		}
 	}
 	return false
+}
+
+// failFast reports whether the run was asked to stop after its first failure.
+func failFast(ginkgoReports []types.Report) bool {
+	return len(ginkgoReports) > 0 && ginkgoReports[0].SuiteConfig.FailFast
 }
 
 // selectedCount is how many scenarios the selection runs (Ginkgo's count).
