@@ -247,6 +247,21 @@ func TestRunFailFast(t *testing.T) {
 	}
 }
 
+// TestRunTimeLimit: scenarios that the run's time limit leaves out are NOT-RUN with the reason,
+// and the run ends with exit status 2.
+func TestRunTimeLimit(t *testing.T) {
+	r := upspecRun(t, time.Minute, nil, "--no-color", "--timeout", "1ms", "--label-filter", "probe")
+	if r.code != exitUsage {
+		t.Fatalf("exit status %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, exitUsage, r.stdout, r.stderr)
+	}
+	if !regexp.MustCompile(`^upspec run: the run's time limit of 1ms ran out \(--timeout\); [1-9]\d* of [1-9]\d* scenarios not run\n$`).MatchString(r.stderr) {
+		t.Errorf("stderr %q", r.stderr)
+	}
+	if n := strings.Count(r.stdout, "\nNOT-RUN "); n == 0 {
+		t.Errorf("no NOT-RUN line:\n%s", r.stdout)
+	}
+}
+
 // TestRunEmptySelection: a selection that matches no scenario is a usage error.
 func TestRunEmptySelection(t *testing.T) {
 	for _, args := range [][]string{{"--focus", "NO-SUCH-SCENARIO"}, {"--label-filter", "no-such-label"}} {
