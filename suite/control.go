@@ -27,17 +27,20 @@ const (
 	StopAfter = 2
 )
 
-// runEndedEarly starts the failure of the suite's teardown when scenarios did not run (or a
-// STALE deviation did not occur): what it says is in the scenarios' results too.
-const runEndedEarly = "upspec: the run did not complete: "
+// The failures of the suite's teardown that the scenarios' results say too: scenarios that
+// did not run, and expected deviations that did not occur (STALE).
+const (
+	runEndedEarly   = "upspec: the run did not complete: "
+	staleDeviations = "upspec: the expected deviations are out of date: "
+)
 
 // DropAccountedErrors removes from run's suite errors the ones its scenarios already account
-// for: the run control's failure of the teardown (the NOT-RUN scenarios say why) and Ginkgo's
-// interrupt (idem). They are no engine errors: the harness did what it was told.
+// for: the failure of the teardown (the NOT-RUN and STALE scenarios say it) and Ginkgo's
+// interrupt (the NOT-RUN scenarios say it). They are no engine errors: the harness did what it was told.
 func DropAccountedErrors(run *reports.Run) {
 	kept := run.SuiteErrors[:0]
 	for _, e := range run.SuiteErrors {
-		if strings.Contains(e, runEndedEarly) || strings.HasPrefix(e, "Interrupted by User") {
+		if strings.Contains(e, runEndedEarly) || strings.Contains(e, staleDeviations) || strings.HasPrefix(e, "Interrupted by User") {
 			continue
 		}
 		kept = append(kept, e)

@@ -295,14 +295,14 @@ func (r *run) setupAll(_ ginkgo.SpecContext, data []byte) {
 func (r *run) finishAll() {
 	var errs []string
 	if reason, n := r.control.stop(); n > 0 {
-		errs = append(errs, fmt.Sprintf("%s; %d scenarios not run", reason, n))
+		errs = append(errs, fmt.Sprintf("%s%s; %d scenarios not run", runEndedEarly, reason, n))
 	}
 	if len(r.stale) > 0 {
-		errs = append(errs, fmt.Sprintf("%d expected deviations of %s did not occur (STALE: %s); update the list",
-			len(r.stale), r.expect.Name, strings.Join(r.stale, ", ")))
+		errs = append(errs, fmt.Sprintf("%s%d expected deviations of %s did not occur (STALE: %s); update the list",
+			staleDeviations, len(r.stale), r.expect.Name, strings.Join(r.stale, ", ")))
 	}
 	if len(errs) > 0 {
-		ginkgo.Fail(runEndedEarly + strings.Join(errs, "; "))
+		ginkgo.Fail(strings.Join(errs, "; "))
 	}
 }
 
