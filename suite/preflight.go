@@ -171,7 +171,7 @@ func classifyAnswer(target string, size int64, ex result.Exchange) error {
 	return fail(PreflightUnexpected, "answered %s%s to %s, want 201 with the range received: check --target and the deployment's error log", status, body, what)
 }
 
-// connectError describes a failed connection or TLS handshake (the error of scenarios.Reach).
+// connectError describes a failed connection or TLS handshake (the error of wire.Client.Reach).
 func connectError(target string, err error) error {
 	var re *wire.ReachError
 	handshake := false
