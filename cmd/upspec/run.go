@@ -246,7 +246,7 @@ func ginkgoConfig(sc *types.SuiteConfig, rc *types.ReporterConfig, cfg *suite.Co
 	}
 	limit := cfg.Timeout
 	if limit <= 0 {
-		limit = cfg.RunBound(1<<20) // the largest bound the run can fit to its selection
+		limit = cfg.RunBound(1 << 20) // the largest bound the run can fit to its selection
 	}
 	sc.Timeout = limit + ginkgoTimeoutMargin
 	sc.GracePeriod = specGracePeriod
