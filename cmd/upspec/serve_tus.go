@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/pflag"
@@ -23,12 +25,12 @@ const (
 // tusDefaultPath is the creation URL's path of `upspec serve --protocol tus` without --path.
 const tusDefaultPath = tus.DefaultPath
 
-// tusIgnoredFlags are the flags of the segment protocol that mean nothing to the tus server
-// (its journal, faults and admin API are still to come).
-var tusIgnoredFlags = []string{"upload-pass", "max-segment-size", "range-format", "completion-ttl", "profile", "quirk", "no-quirk", "fault", "admin-prefix", "journal-entries"}
+// tusIgnoredFlags are the flags of the segment protocol that mean nothing to the tus server.
+var tusIgnoredFlags = []string{"upload-pass", "max-segment-size", "range-format", "completion-ttl", "profile", "quirk", "no-quirk"}
 
 // serveTus runs the reference tus server with the flags of cfg (listen, path, data-dir,
-// fsync, max-file-size as Tus-Max-Size, cors, the page, verbose) until SIGINT or SIGTERM.
+// fsync, max-file-size as Tus-Max-Size, cors, the page, verbose, and the mock's fault,
+// admin-prefix and journal-entries) until SIGINT or SIGTERM.
 func serveTus(cfg *serveConfig, fs *pflag.FlagSet, stdout, stderr io.Writer) int {
 	for _, name := range tusIgnoredFlags {
 		if fs.Changed(name) {
@@ -39,6 +41,16 @@ func serveTus(cfg *serveConfig, fs *pflag.FlagSet, stdout, stderr io.Writer) int
 	if fs.Changed("path") {
 		opts.Path = cfg.path
 	}
+	base := strings.TrimSuffix(cmp.Or(opts.Path, tusDefaultPath), "/") + "/"
+	if strings.HasPrefix(cfg.mock.adminPrefix, base) {
+		return serveFail(stderr, serveUsagef("choose a prefix apart from --path, e.g. --admin-prefix /_upspec/",
+			"invalid --admin-prefix %q: it would be under the creation URL %s", cfg.mock.adminPrefix, base))
+	}
+	rules, err := cfg.mock.check(base, "")
+	if err != nil {
+		return serveFail(stderr, err)
+	}
+	opts.Faults, opts.AdminPrefix, opts.JournalSize = rules, cfg.mock.adminPrefix, cfg.mock.journalSize
 	if cfg.dataDir != "" {
 		st, err := tus.NewDirStore(cfg.dataDir, cfg.fsync)
 		if err != nil {
@@ -66,6 +78,7 @@ func serveTus(cfg *serveConfig, fs *pflag.FlagSet, stdout, stderr io.Writer) int
 	if page := cfg.pageText(); page != "" {
 		fmt.Fprintf(stdout, "upspec serve: %s at %s/\n", page, srv.URL)
 	}
+	fmt.Fprintf(stdout, "upspec serve: %s\n", cfg.mock.text(srv.URL))
 	select {
 	case <-srv.Done():
 		fmt.Fprintf(stderr, "upspec serve: %v; restart the server\n", oneLine(fmt.Sprint(srv.Err())))
