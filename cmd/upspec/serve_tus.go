@@ -3,9 +3,11 @@ package main
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -37,11 +39,12 @@ func serveTus(cfg *serveConfig, fs *pflag.FlagSet, stdout, stderr io.Writer) int
 			return serveFail(stderr, serveUsagef("leave it out with --protocol tus", "--%s applies to the nginx protocol only", name))
 		}
 	}
-	opts := tus.Options{MaxSize: int64(cfg.maxFileSize), CORSOrigins: cfg.cors, Fallback: cfg.page()}
+	opts := tus.Options{MaxSize: int64(cfg.maxFileSize), CORSOrigins: cfg.cors}
 	if fs.Changed("path") {
 		opts.Path = cfg.path
 	}
 	base := strings.TrimSuffix(cmp.Or(opts.Path, tusDefaultPath), "/") + "/"
+	opts.Fallback = withPageConfig(cfg.page(), pageConfig{Protocol: protocolTus, Endpoint: base})
 	if strings.HasPrefix(cfg.mock.adminPrefix, base) {
 		return serveFail(stderr, serveUsagef("choose a prefix apart from --path, e.g. --admin-prefix /_upspec/",
 			"invalid --admin-prefix %q: it would be under the creation URL %s", cfg.mock.adminPrefix, base))
@@ -94,4 +97,35 @@ func serveTus(cfg *serveConfig, fs *pflag.FlagSet, stdout, stderr io.Writer) int
 		_ = srv.Close()
 	}
 	return exitOK
+}
+
+// pageConfigPath is where the page beside the server finds what the server speaks
+// (internal/webui/js/demo.js reads it).
+const pageConfigPath = "/upspec-config.json"
+
+// pageConfig is the JSON at pageConfigPath.
+type pageConfig struct {
+	Protocol string `json:"protocol"` // protocolNginx or protocolTus
+	Endpoint string `json:"endpoint"` // the path of the endpoint: the segment endpoint or the creation URL
+}
+
+// withPageConfig answers GET and HEAD of pageConfigPath with c and passes every other request
+// to page; a nil page (--no-ui) stays nil.
+func withPageConfig(page http.Handler, c pageConfig) http.Handler {
+	if page == nil {
+		return nil
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		panic(fmt.Sprintf("encode the page config: %v", err)) // two strings always encode
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != pageConfigPath || r.Method != http.MethodGet && r.Method != http.MethodHead {
+			page.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		_, _ = w.Write(b) // a client that left cannot be told
+	})
 }
