@@ -32,13 +32,31 @@ const maxAdminBody = 1 << 20
 // take). Nothing of a request becomes a path: a session ID is checked against the protocol's
 // grammar and looked up through the store, which keeps to its own directory.
 type adminAPI struct {
-	a      *Admin
+	a      AdminBackend
 	prefix string
 }
 
-func newAdminAPI(h *handler) http.Handler {
-	return &adminAPI{a: &Admin{h: h}, prefix: h.opts.AdminPrefix}
+// AdminBackend is what the admin API reads and changes: *Admin for this package's server;
+// the reference tus server has its own (its sessions are its uploads).
+type AdminBackend interface {
+	JournalPage(f JournalFilter) JournalPage
+	Sessions() []SessionInfo
+	Session(id string) (SessionInfo, bool)
+	ForgetSession(id string) bool
+	Reset()
+	Files() []CompletedFile
+	Faults() []FaultStatus
+	AddFaults(rules ...FaultRule)
+	ClearFaults(plan string) int
 }
+
+// NewAdminHandler returns the admin API of b under the URL prefix (ending with a slash): the
+// endpoints of adminAPI, in JSON. It answers only paths under prefix.
+func NewAdminHandler(prefix string, b AdminBackend) http.Handler {
+	return &adminAPI{a: b, prefix: prefix}
+}
+
+func newAdminAPI(h *handler) http.Handler { return NewAdminHandler(h.opts.AdminPrefix, &Admin{h: h}) }
 
 // adminError is the JSON body of a refused admin request.
 type adminError struct {

@@ -356,14 +356,38 @@ type FaultStatus struct {
 	Fired int    `json:"fired"`          // how many times it fired
 }
 
-// faultPlans is the scripted faults of a handler: the deviation installed last, so that it
-// sees (and may override) what the quirks decided. Its rules change at run time (admin API);
-// the behaviour's functions read them under mu.
-type faultPlans struct {
-	h *handler
+// FaultEffect is what a rule does, for a server that applies the rules itself (the
+// reference tus server): Action is the rule's action key ("status", "keep", "reset-after",
+// "stall", "lost-reply", "delay", "forget", "restart") and the other fields its parameters.
+type FaultEffect struct {
+	Action      string
+	Status      int           // status; keep: the answer after the kept bytes (then=CODE)
+	RetryAfter  string        // status, keep: Retry-After; "" for none
+	Body        []byte        // status, keep: the body; nil: a one-line reason
+	ContentType string        // status, keep: the Content-Type; "" for text/plain
+	Early       bool          // status: answer before reading the body
+	N           int64         // keep: bytes kept; reset-after, stall: body bytes read first
+	Reset       bool          // keep: reset the connection instead of answering (then=reset)
+	Wait        time.Duration // stall, delay
+}
 
+// Effect returns what the rule does.
+func (r FaultRule) Effect() FaultEffect {
+	names := map[faultAction]string{actStatus: "status", actKeep: "keep", actResetAfter: "reset-after", actStall: "stall",
+		actLostReply: "lost-reply", actDelay: "delay", actForget: "forget", actRestart: "restart"}
+	return FaultEffect{Action: names[r.action], Status: r.status, RetryAfter: r.retryAfter, Body: r.body,
+		ContentType: r.contentType, Early: r.early, N: r.n, Reset: r.reset, Wait: r.wait}
+}
+
+// ErrNoFaultPlan is the error of FaultPlan.Pick for a request that names a plan without rules.
+var ErrNoFaultPlan = errors.New("no fault plan of that name")
+
+// FaultPlan is the scripted faults of a server, independent of its protocol: the rules and
+// how often each fired. Its rules change at run time (admin API); it is safe for concurrent
+// use.
+type FaultPlan struct {
 	mu         sync.Mutex
-	configured []FaultRule // Options.Faults, restored by reset
+	configured []FaultRule // restored by Reset
 	rules      []*faultState
 }
 
@@ -371,6 +395,84 @@ type faultPlans struct {
 type faultState struct {
 	rule  FaultRule
 	fired int
+}
+
+// NewFaultPlan returns the plan of rules, none fired.
+func NewFaultPlan(rules []FaultRule) *FaultPlan {
+	p := &FaultPlan{configured: slices.Clone(rules)}
+	p.Reset()
+	return p
+}
+
+// Reset makes the plan the rules it was made with, none fired.
+func (p *FaultPlan) Reset() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rules = nil
+	for _, r := range p.configured {
+		p.rules = append(p.rules, &faultState{rule: r})
+	}
+}
+
+// Add appends rules to the plan.
+func (p *FaultPlan) Add(rules []FaultRule) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, r := range rules {
+		if r.action != actNone {
+			p.rules = append(p.rules, &faultState{rule: r})
+		}
+	}
+}
+
+// Clear removes the rules of plan ("*": every plan) and returns how many.
+func (p *FaultPlan) Clear(plan string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := len(p.rules)
+	p.rules = slices.DeleteFunc(p.rules, func(st *faultState) bool { return plan == "*" || st.rule.plan == plan })
+	return n - len(p.rules)
+}
+
+// Status returns the rules with their counts.
+func (p *FaultPlan) Status() []FaultStatus {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]FaultStatus, 0, len(p.rules))
+	for _, st := range p.rules {
+		out = append(out, FaultStatus{Rule: st.rule.text, Plan: st.rule.plan, Times: st.rule.times, Fired: st.fired})
+	}
+	return out
+}
+
+// Pick fires the first rule of plan ("" for the rules without a plan) that matches segment
+// seg of session and has not fired all its times, and returns it; ok is false when none
+// fires. A plan name without rules is ErrNoFaultPlan.
+func (p *FaultPlan) Pick(plan, session string, seg ranges.Segment) (r FaultRule, ok bool, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	known := false
+	for _, st := range p.rules {
+		if st.rule.plan != plan {
+			continue
+		}
+		known = true
+		if (st.rule.times == 0 || st.fired < st.rule.times) && st.rule.matches(session, seg) {
+			st.fired++
+			return st.rule, true, nil
+		}
+	}
+	if !known && plan != "" {
+		return FaultRule{}, false, ErrNoFaultPlan
+	}
+	return FaultRule{}, false, nil
+}
+
+// faultPlans is the scripted faults of a handler: the deviation installed last, so that it
+// sees (and may override) what the quirks decided.
+type faultPlans struct {
+	*FaultPlan
+	h *handler
 }
 
 // firing is the rule that fired for a request, with what its action did so far.
@@ -383,70 +485,19 @@ type firing struct {
 type faultKey struct{}
 
 func newFaultPlans(h *handler, rules []FaultRule) *faultPlans {
-	p := &faultPlans{h: h, configured: slices.Clone(rules)}
-	p.reset()
-	return p
+	return &faultPlans{FaultPlan: NewFaultPlan(rules), h: h}
 }
 
-// reset makes the plan the configured rules, none fired.
-func (p *faultPlans) reset() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.rules = nil
-	for _, r := range p.configured {
-		p.rules = append(p.rules, &faultState{rule: r})
-	}
-}
-
-func (p *faultPlans) add(rules []FaultRule) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, r := range rules {
-		if r.action != actNone {
-			p.rules = append(p.rules, &faultState{rule: r})
-		}
-	}
-}
-
-// clear removes the rules of plan ("*": every plan) and returns how many.
-func (p *faultPlans) clear(plan string) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	n := len(p.rules)
-	p.rules = slices.DeleteFunc(p.rules, func(st *faultState) bool { return plan == "*" || st.rule.plan == plan })
-	return n - len(p.rules)
-}
-
-func (p *faultPlans) status() []FaultStatus {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	out := make([]FaultStatus, 0, len(p.rules))
-	for _, st := range p.rules {
-		out = append(out, FaultStatus{Rule: st.rule.text, Plan: st.rule.plan, Times: st.rule.times, Fired: st.fired})
-	}
-	return out
-}
-
-// pick fires the first rule of the request's plan that matches seg of session id and has
-// not fired all its times. A request that names a plan without rules is refused.
+// pick is Pick as the handler's failure.
 func (p *faultPlans) pick(plan, id string, seg ranges.Segment) (*firing, *failure) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	known := false
-	for _, st := range p.rules {
-		if st.rule.plan != plan {
-			continue
-		}
-		known = true
-		if (st.rule.times == 0 || st.fired < st.rule.times) && st.rule.matches(id, seg) {
-			st.fired++
-			return &firing{rule: st.rule}, nil
-		}
-	}
-	if !known && plan != "" {
+	r, ok, err := p.Pick(plan, id, seg)
+	switch {
+	case err != nil:
 		return nil, fail(kindDeviation, http.StatusBadRequest, fmt.Sprintf("no fault plan named %s (header %s)", quoteValue(plan), FaultPlanHeader))
+	case !ok:
+		return nil, nil
 	}
-	return nil, nil
+	return &firing{rule: r}, nil
 }
 
 // firedRule returns the rule that fired for x, as written; "" when none did.

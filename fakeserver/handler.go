@@ -119,7 +119,7 @@ type handler struct {
 
 	b *behavior // the decision points: the reference's, with the deviations installed
 
-	journal *journal      // every request answered (journal.go)
+	journal *Journal      // every request answered (journal.go)
 	faults  *faultPlans   // the scripted faults, the last deviation installed (faults.go)
 	admin   http.Handler  // the admin API under opts.AdminPrefix (admin.go)
 	files   fileList      // the files completed since the start
@@ -147,7 +147,7 @@ func newHandler(opts Options) *handler {
 		stop:     make(chan struct{}),
 	}
 	h.pool.New = func() any { b := make([]byte, bodyBufferSize); return &b }
-	h.journal = newJournal(h.opts.JournalSize)
+	h.journal = NewJournal(h.opts.JournalSize)
 	h.faults = newFaultPlans(h, h.opts.Faults)
 	h.b = newBehavior(h, h.deviations())
 	h.admin = newAdminAPI(h)
@@ -203,7 +203,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.admin.ServeHTTP(w, r) // not journalled
 		return
 	}
-	x := &exchange{w: w, r: r, seq: h.journal.next(), start: time.Now(), outcome: OutcomeAnswered}
+	x := &exchange{w: w, r: r, seq: h.journal.Next(), start: time.Now(), outcome: OutcomeAnswered}
 	defer h.record(x) // a file or an OPTIONS answer; a no-op when the answer was recorded
 	switch {
 	case p == h.opts.Path:

@@ -50,11 +50,11 @@ func (s *Server) ForgetSession(id string) bool { return s.Admin().ForgetSession(
 func (s *Server) Reset() { s.Admin().Reset() }
 
 // Journal returns the entries that f selects, oldest first.
-func (a *Admin) Journal(f JournalFilter) []JournalEntry { return a.h.journal.read(f).Entries }
+func (a *Admin) Journal(f JournalFilter) []JournalEntry { return a.h.journal.Read(f).Entries }
 
 // JournalPage returns the entries that f selects with the journal's counters: how many
 // entries the ring dropped, and the sequence number of the latest request.
-func (a *Admin) JournalPage(f JournalFilter) JournalPage { return a.h.journal.read(f) }
+func (a *Admin) JournalPage(f JournalFilter) JournalPage { return a.h.journal.Read(f) }
 
 // Sessions returns the sessions held in memory (those the server saw since it started, or
 // was reset or restarted), sorted by ID.
@@ -119,22 +119,22 @@ func (a *Admin) Reset() {
 	for _, id := range ids {
 		h.forgetSession(id)
 	}
-	h.journal.clear()
-	h.faults.reset()
+	h.journal.Clear()
+	h.faults.Reset()
 }
 
 // Files returns the files completed since the server started, by name.
 func (a *Admin) Files() []CompletedFile { return a.h.files.list() }
 
 // Faults returns the rules of the fault plan, in order, with how often each fired.
-func (a *Admin) Faults() []FaultStatus { return a.h.faults.status() }
+func (a *Admin) Faults() []FaultStatus { return a.h.faults.Status() }
 
 // AddFaults appends rules to the fault plan.
-func (a *Admin) AddFaults(rules ...FaultRule) { a.h.faults.add(rules) }
+func (a *Admin) AddFaults(rules ...FaultRule) { a.h.faults.Add(rules) }
 
 // ClearFaults removes every rule of the plan named plan ("" is the default plan, "*" every
 // plan) and returns how many it removed.
-func (a *Admin) ClearFaults(plan string) int { return a.h.faults.clear(plan) }
+func (a *Admin) ClearFaults(plan string) int { return a.h.faults.Clear(plan) }
 
 // info is what s holds. s.mu is held.
 func (h *handler) info(s *session) SessionInfo {

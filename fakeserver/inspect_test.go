@@ -240,7 +240,9 @@ func TestInspectWhileUploading(t *testing.T) {
 		}
 		since = p.Last
 		for _, s := range srv.Sessions() {
-			if _, ok := srv.Session(s.ID); !ok && s.State == SessionIncomplete {
+			// A session that holds acknowledged bytes is never dropped here (no forget, no
+			// TTL); an empty one may be, when a fault refuses its first segment.
+			if _, ok := srv.Session(s.ID); !ok && s.State == SessionIncomplete && len(s.Acknowledged) > 0 {
 				t.Errorf("session %s listed but not found", s.ID)
 			}
 		}

@@ -110,8 +110,9 @@ type CompletedFile struct {
 	Time    time.Time `json:"time"`           // when the store finished it
 }
 
-// journal is a bounded ring of entries.
-type journal struct {
+// Journal is a bounded ring of entries, numbered in arrival order (Next) and added when
+// answered (Add). Both reference servers (this package's and fakeserver/tus) keep one.
+type Journal struct {
 	mu      sync.Mutex
 	size    int
 	ring    []JournalEntry // len <= size; ring[(start+i)%size] is the i-th oldest
@@ -121,15 +122,16 @@ type journal struct {
 	pending map[int64]struct{} // numbered, not yet answered
 }
 
-func newJournal(size int) *journal {
+// NewJournal returns an empty journal of size entries (DefaultJournalSize when size <= 0).
+func NewJournal(size int) *Journal {
 	if size <= 0 {
 		size = DefaultJournalSize
 	}
-	return &journal{size: size, pending: map[int64]struct{}{}}
+	return &Journal{size: size, pending: map[int64]struct{}{}}
 }
 
-// next returns the next sequence number, in arrival order.
-func (j *journal) next() int64 {
+// Next returns the next sequence number, in arrival order; Add must follow with it.
+func (j *Journal) Next() int64 {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.seq++
@@ -137,8 +139,8 @@ func (j *journal) next() int64 {
 	return j.seq
 }
 
-// add records e, dropping the oldest entry when the ring is full.
-func (j *journal) add(e JournalEntry) {
+// Add records e, dropping the oldest entry when the ring is full.
+func (j *Journal) Add(e JournalEntry) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	delete(j.pending, e.Seq)
@@ -151,8 +153,8 @@ func (j *journal) add(e JournalEntry) {
 	j.dropped++
 }
 
-// read returns the entries f selects, in sequence order.
-func (j *journal) read(f JournalFilter) JournalPage {
+// Read returns the entries f selects, in sequence order.
+func (j *Journal) Read(f JournalFilter) JournalPage {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	p := JournalPage{Entries: []JournalEntry{}, Dropped: j.dropped, Last: j.seq}
@@ -172,8 +174,8 @@ func (j *journal) read(f JournalFilter) JournalPage {
 	return p
 }
 
-// clear forgets every entry; sequence numbers go on.
-func (j *journal) clear() {
+// Clear forgets every entry; sequence numbers go on.
+func (j *Journal) Clear() {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.ring, j.start, j.dropped = nil, 0, 0
@@ -192,9 +194,9 @@ func (h *handler) record(x *exchange) {
 	}
 	x.recorded = true
 	e := h.entry(x)
-	h.journal.add(e)
+	h.journal.Add(e)
 	if h.opts.Logf != nil {
-		h.opts.Logf("%s", logLine(&e, x.out))
+		h.opts.Logf("%s", JournalLine(&e, x.out))
 	}
 }
 
@@ -257,10 +259,10 @@ func firstHeader(r *http.Request, name1, key1, name2, key2 string) (name, value 
 	return "", ""
 }
 
-// logLine is the one line of -v for e: method, path, session, range, status (or the outcome
+// JournalLine is the one line of -v for e, out being the body bytes written: method, path, session, range, status (or the outcome
 // of a request that got no answer), body bytes read and written, duration, the reason of a
 // refusal, the fault that fired, and, last, the deviations that shaped the answer.
-func logLine(e *JournalEntry, out int64) string {
+func JournalLine(e *JournalEntry, out int64) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s session=%s range=%s", e.Method, e.Path, orDash(e.Session), orDash(e.Range))
 	if e.Status != 0 {

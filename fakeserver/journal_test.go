@@ -9,14 +9,14 @@ import (
 // TestJournalRing: the ring keeps the latest entries in sequence order, counts what it
 // dropped, and filters by session and sequence.
 func TestJournalRing(t *testing.T) {
-	j := newJournal(3)
+	j := NewJournal(3)
 	for i := range 5 {
-		seq := j.next()
+		seq := j.Next()
 		sess := "a"
 		if i%2 == 1 {
 			sess = "b"
 		}
-		j.add(JournalEntry{Seq: seq, Session: sess})
+		j.Add(JournalEntry{Seq: seq, Session: sess})
 	}
 	tests := []struct {
 		name string
@@ -30,7 +30,7 @@ func TestJournalRing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := j.read(tt.f)
+			p := j.Read(tt.f)
 			if p.Dropped != 2 || p.Last != 5 {
 				t.Errorf("dropped %d last %d, want 2 and 5", p.Dropped, p.Last)
 			}
@@ -49,17 +49,17 @@ func TestJournalRing(t *testing.T) {
 		})
 	}
 	// A request numbered before others and answered after them holds Last back.
-	late := j.next()
-	j.add(JournalEntry{Seq: j.next()})
-	if p := j.read(JournalFilter{}); p.Last != late-1 {
+	late := j.Next()
+	j.Add(JournalEntry{Seq: j.Next()})
+	if p := j.Read(JournalFilter{}); p.Last != late-1 {
 		t.Errorf("with request %d unanswered: last %d, want %d", late, p.Last, late-1)
 	}
-	j.add(JournalEntry{Seq: late})
-	if p := j.read(JournalFilter{}); p.Last != late+1 || p.Entries[len(p.Entries)-1].Seq != late+1 {
+	j.Add(JournalEntry{Seq: late})
+	if p := j.Read(JournalFilter{}); p.Last != late+1 || p.Entries[len(p.Entries)-1].Seq != late+1 {
 		t.Errorf("all answered: last %d, want %d", p.Last, late+1)
 	}
-	j.clear()
-	if p := j.read(JournalFilter{}); len(p.Entries) != 0 || p.Dropped != 0 || p.Last != 7 {
+	j.Clear()
+	if p := j.Read(JournalFilter{}); len(p.Entries) != 0 || p.Dropped != 0 || p.Last != 7 {
 		t.Errorf("after clear: %+v", p)
 	}
 }

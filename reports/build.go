@@ -151,7 +151,7 @@ func (c Catalogue) SpecScenario(spec types.SpecReport) (s Scenario, ok bool, err
 		}
 		// Ginkgo may have failed the spec after the scenario reported (a timeout in a
 		// cleanup node, say): the run must not say PASS for it.
-		if spec.State.Is(types.SpecStateFailureStates) && s.Verdict != result.Fail && s.Verdict != result.Error {
+		if spec.State.Is(types.SpecStateFailureStates) && s.Verdict != result.Fail && s.Verdict != result.Error && s.Verdict != result.NotRun {
 			s.Verdict = result.Fail
 			msg := ginkgoFailure(spec)
 			s.Findings = append(s.Findings, result.Finding{Level: s.Level, Detail: msg, Message: msg})

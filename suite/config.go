@@ -1,7 +1,6 @@
 package suite
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -9,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -16,9 +16,11 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/upspec/upspec/internal/bytesize"
+	"github.com/upspec/upspec/reports"
 	"github.com/upspec/upspec/reports/result"
 	"github.com/upspec/upspec/scenarios"
-	"github.com/upspec/upspec/scenarios/wire"
+	expectations "github.com/upspec/upspec/scenarios/expect"
+	"github.com/upspec/upspec/scenarios/tus"
 )
 
 // Defaults of the suite flags.
@@ -26,8 +28,6 @@ const (
 	DefaultRequestTimeout = scenarios.DefaultRequestTimeout
 	DefaultSpecTimeout    = 60 * time.Second
 	DefaultSegmentSize    = scenarios.DefaultSegmentSize
-	// DialTimeout bounds the reachability check of a target (Precheck).
-	DialTimeout = 3 * time.Second
 	// MaxRunIDLen keeps session IDs (`<run-id>-<scenario-id>-<n>`) well under 200 characters.
 	MaxRunIDLen = scenarios.MaxRunIDLen
 )
@@ -53,6 +53,13 @@ type Config struct {
 	BackendURL     string        // base URL of a running `upspec backend` whose forms are read; "" = none
 	Random         int           // random upload schedules to run (scenarios/schedule); 0 = none
 	Seed           int64         // seed of the random schedules (and of the order under upspec run); 0 = Ginkgo's seed
+	NoPreflight    bool          // skip the preflight segment (Preflight) before the scenarios
+	Timeout        time.Duration // bound on the whole run; 0 = fitted to the selection (FitTimeout)
+	Expect         string        // expected deviations: a file or a built-in list; "" = none
+	JSONReport     string        // upspec's JSON report; "" = none
+	HTMLReport     string        // the HTML report; "" = none
+	MarkdownReport string        // the Markdown summary (appended to $GITHUB_STEP_SUMMARY); "" = none
+	ReproDir       string        // where the reproducers of failed scenarios go; "" = none
 }
 
 // NewConfig returns a Config holding the defaults of every flag.
@@ -68,8 +75,12 @@ func NewConfig() *Config {
 // definition of the flags: `upspec run` calls it on its own flag set and the test binary copies
 // the flags onto flag.CommandLine (a pflag.Value is a flag.Value). Call it once per flag set.
 func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
+	before := map[string]bool{}
+	for _, name := range flagNames(fs) {
+		before[name] = true
+	}
 	fs.StringVar(&c.Target, "target", c.Target,
-		"segment endpoint URL, e.g. http://127.0.0.1:8080/upload (default: the embedded reference server; env UPSPEC_TARGET under go test)")
+		"segment endpoint URL, e.g. http://127.0.0.1:8080/upload (default: the embedded reference server)")
 	fs.StringVar(&c.Protocol, "protocol", c.Protocol,
 		"the `protocol` checked: nginx (nginx-upload-module's resumable uploads, the default) or tus (tus 1.0; --target is the creation URL)")
 	fs.StringArrayVar(&c.Headers, "header", c.Headers,
@@ -99,6 +110,24 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 		"also run `N` random upload schedules (spec RANDOM, label random), a failing one shrunk to a minimal reproducer (default 0: none)")
 	fs.Int64Var(&c.Seed, "seed", c.Seed,
 		"seed of the random schedules (upspec run: also of the scenario order); the same seed replays the same schedules (default: Ginkgo's seed)")
+	fs.BoolVar(&c.NoPreflight, "no-preflight", c.NoPreflight,
+		"skip the preflight: one segment of a fresh session sent before any scenario, which turns a target that is no resumable upload endpoint into one setup error (exit status 2)")
+	fs.DurationVar(&c.Timeout, "timeout", c.Timeout,
+		fmt.Sprintf("bound on the whole run; scenarios that have not started by then are counted as not run (default 0: --spec-timeout per selected scenario, at most %s, plus the time of --random)", MaxFittedTimeout))
+	fs.StringVar(&c.Expect, "expect", c.Expect, "expected deviations: an expectations `FILE` or a built-in list ("+
+		strings.Join(expectations.Builtin(), ", ")+"; with --protocol tus: "+strings.Join(tus.BuiltinExpectations(), ", ")+"); a listed scenario that fails is KNOWN and does not fail "+
+		"the run, a listed scenario that passes is STALE and does")
+	fs.StringVar(&c.JSONReport, "json-report", c.JSONReport, "write upspec's JSON report to `FILE` (schema version "+strconv.Itoa(reports.SchemaVersion)+"; 'upspec report' renders it again)")
+	fs.StringVar(&c.MarkdownReport, "markdown-report", c.MarkdownReport, "write a Markdown summary to `FILE` (appended when FILE is $GITHUB_STEP_SUMMARY)")
+	fs.StringVar(&c.HTMLReport, "html-report", c.HTMLReport, "write a self-contained HTML report to `FILE`")
+	fs.StringVar(&c.ReproDir, "repro-dir", c.ReproDir,
+		"write a reproducer (curl script) of every failed scenario into `DIR`, only when something failed; '' for none")
+	for _, name := range flagNames(fs) {
+		if before[name] {
+			continue
+		}
+		_ = fs.SetAnnotation(name, envAnnotation, []string{EnvName(name)})
+	}
 }
 
 // Resolve validates every field and returns the configuration of the scenarios. Errors are one
@@ -179,6 +208,12 @@ func (c *Config) Resolve() (scenarios.Config, error) {
 		if u, err := url.Parse(c.BackendURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return sc, fmt.Errorf("--backend-url %q: want the backend's base URL, e.g. http://127.0.0.1:4567", c.BackendURL)
 		}
+	}
+	if c.Timeout < 0 {
+		return sc, fmt.Errorf("--timeout %s: must be positive, or 0 for a bound fitted to the selection", c.Timeout)
+	}
+	if err := c.checkOutputs(); err != nil {
+		return sc, err
 	}
 	sc = sc.WithDefaults()
 	if sc.Target != nil {
@@ -316,27 +351,34 @@ func checkRunID(id string) error {
 	return nil
 }
 
-// Precheck makes sure the target can be reached before any scenario runs: a TCP dial within
-// DialTimeout (and, for https, a TLS handshake with the configured certificates), made as
-// every scenario request makes it (wire.Client.Reach). Its error is one line, meant for a
-// person: what failed and what to check.
-func Precheck(ctx context.Context, sc scenarios.Config) error {
-	if sc.Target == nil {
-		return errors.New("no target")
-	}
-	ctx, cancel := context.WithTimeout(ctx, DialTimeout)
-	defer cancel()
-	sc.RequestTimeout = DialTimeout
-	err := sc.Client().Reach(ctx)
-	if err == nil {
-		return nil
-	}
-	var re *wire.ReachError
-	if errors.As(err, &re) {
-		err = re.Err
-		if re.Handshake {
-			return fmt.Errorf("target %s: TLS handshake failed: %w; check --ca-file or use --insecure", sc.Target, err)
+// checkOutputs checks the report paths: each in a directory that exists and not itself a
+// directory; the reproducer directory not a file.
+func (c *Config) checkOutputs() error {
+	for _, out := range []struct{ flag, path string }{{"--json-report", c.JSONReport}, {"--markdown-report", c.MarkdownReport},
+		{"--html-report", c.HTMLReport}} {
+		if err := CheckOutputPath(out.flag, out.path); err != nil {
+			return err
 		}
 	}
-	return fmt.Errorf("target %s cannot be reached: %w; check --target and that the server is running", sc.Target, err)
+	if c.ReproDir != "" {
+		if fi, err := os.Stat(c.ReproDir); err == nil && !fi.IsDir() {
+			return fmt.Errorf("--repro-dir %s: not a directory; choose another path, or --repro-dir '' for no reproducers", c.ReproDir)
+		}
+	}
+	return nil
+}
+
+// CheckOutputPath checks the path of a report file given to flag: "" (none), or a file name
+// in a directory that exists.
+func CheckOutputPath(flag, path string) error {
+	if path == "" {
+		return nil
+	}
+	if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
+		return fmt.Errorf("%s %s: the directory %s does not exist; create it or choose another path", flag, path, filepath.Dir(path))
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("%s %s: is a directory; give a file name", flag, path)
+	}
+	return nil
 }

@@ -1,13 +1,6 @@
 package suite
 
 import (
-	"context"
-	"encoding/pem"
-	"io"
-	"log"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -144,81 +137,6 @@ func TestResolveErrors(t *testing.T) {
 			}
 			if strings.Contains(msg, "\n") {
 				t.Errorf("error is not one line: %q", msg)
-			}
-		})
-	}
-}
-
-func TestPrecheck(t *testing.T) {
-	selfTestOnly(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	// A port that was free a moment ago: nothing listens there.
-	ln2, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := "http://" + ln2.Addr().String() + "/upload"
-	ln2.Close()
-
-	tlsSrv := httptest.NewUnstartedServer(http.NotFoundHandler())
-	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0) // the failed handshake is expected
-	tlsSrv.StartTLS()
-	defer tlsSrv.Close()
-	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tlsSrv.Certificate().Raw})
-	if err := os.WriteFile(caFile, certPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-
-	tests := []struct {
-		name, target string
-		edit         func(c *Config)
-		want         string // part of the error; "" = reachable
-	}{
-		{"listening", "http://" + ln.Addr().String() + "/upload", nil, ""},
-		{"refused", closed, nil, "cannot be reached"},
-		{"https, unknown CA", tlsSrv.URL + "/upload", nil, "TLS handshake failed"},
-		{"https, --insecure", tlsSrv.URL + "/upload", func(c *Config) { c.Insecure = true }, ""},
-		{"https, --ca-file", tlsSrv.URL + "/upload", func(c *Config) { c.CAFile = caFile }, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c := NewConfig()
-			c.Target = tt.target
-			if tt.edit != nil {
-				tt.edit(c)
-			}
-			sc, err := c.Resolve()
-			if err != nil {
-				t.Fatal(err)
-			}
-			start := time.Now()
-			err = Precheck(context.Background(), sc)
-			switch {
-			case tt.want == "" && err != nil:
-				t.Fatalf("Precheck(%s) = %v, want reachable", tt.target, err)
-			case tt.want != "" && err == nil:
-				t.Fatalf("Precheck(%s) = nil, want an error with %q", tt.target, tt.want)
-			case err != nil && (strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), tt.want)):
-				t.Errorf("error %q: want one line with %q", err, tt.want)
-			}
-			// Precheck is bounded by DialTimeout; the margin keeps a loaded machine from
-			// failing the test, and still catches a check that waits for a spec timeout.
-			if d := time.Since(start); d > DialTimeout+30*time.Second {
-				t.Errorf("Precheck took %s", d)
 			}
 		})
 	}

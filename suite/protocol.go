@@ -2,7 +2,6 @@ package suite
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -43,7 +42,7 @@ func (c *Config) protocolName() string {
 // setupTus is setupFirst for --protocol tus: without a target it starts the embedded
 // reference tus server (package fakeserver/tus, its creation URL the target), else it checks
 // that the target can be reached. No harness backend: tus has no upload_pass.
-func (r *run) setupTus(ctx context.Context, sc scenarios.Config, info result.RunInfo) []byte {
+func (r *run) setupTus(ctx context.Context, sc scenarios.Config, info result.RunInfo) result.RunInfo {
 	if sc.Target == nil {
 		srv, err := fstus.NewServer(fstus.Options{MaxSize: EmbeddedTusMaxSize})
 		if err != nil {
@@ -51,17 +50,17 @@ func (r *run) setupTus(ctx context.Context, sc scenarios.Config, info result.Run
 		}
 		r.tus = srv
 		info.Target, info.Embedded = srv.CreationURL(), true
-	} else {
-		if err := Precheck(ctx, sc); err != nil {
-			ginkgo.Fail("upspec setup: " + err.Error())
+		return info
+	}
+	if !r.cfg.NoPreflight {
+		// The segment preflight is the nginx protocol's; for tus the target must at least
+		// accept a connection (and a TLS handshake).
+		if err := sc.Client().Reach(ctx); err != nil {
+			ginkgo.Fail("upspec setup: " + err.Error() + " (--no-preflight skips this check)")
 		}
-		info.Target = sc.Target.String()
 	}
-	data, err := json.Marshal(info)
-	if err != nil {
-		ginkgo.Fail(fmt.Sprintf("upspec setup: encode run info: %v", err))
-	}
-	return data
+	info.Target = sc.Target.String()
+	return info
 }
 
 // checkProtocol validates --protocol.

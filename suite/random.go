@@ -1,6 +1,8 @@
 package suite
 
 import (
+	"time"
+
 	"github.com/onsi/ginkgo/v2"
 
 	"github.com/upspec/upspec/reports/result"
@@ -20,8 +22,23 @@ func (r *run) registerRandom() {
 		r.cfg.Seed = sc.RandomSeed
 	}
 	s := schedule.Scenario(schedule.Options{N: r.cfg.Random, Seed: r.cfg.Seed, Workers: randomWorkers})
-	timeout := schedule.Timeout(r.cfg.Random, max(r.cfg.SpecTimeout, DefaultSpecTimeout))
+	timeout := r.cfg.randomTimeout()
 	labels := append([]string{result.IDLabel(s.ID)}, s.AllLabels()...)
 	ginkgo.It(SpecText(s), ginkgo.Label(labels...), ginkgo.SpecTimeout(timeout),
 		func(ctx ginkgo.SpecContext) { r.runScenario(ctx, s) })
+}
+
+// randomTimeout is the spec timeout of the random run (--random N): it grows with N. The
+// run's own bound (FitTimeout, or --timeout's default in upspec run) grows by as much.
+func (c *Config) randomTimeout() time.Duration {
+	if c.Random <= 0 {
+		return 0
+	}
+	return schedule.Timeout(c.Random, max(c.SpecTimeout, DefaultSpecTimeout))
+}
+
+// RunBound is the bound on a run of n selected scenarios without --timeout: FitTimeout, plus
+// the random run's own time when there is one.
+func (c *Config) RunBound(n int) time.Duration {
+	return FitTimeout(n, c.SpecTimeout) + c.randomTimeout()
 }

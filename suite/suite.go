@@ -49,13 +49,14 @@ import (
 	"github.com/upspec/upspec/reports"
 	"github.com/upspec/upspec/reports/result"
 	"github.com/upspec/upspec/scenarios"
+	expectations "github.com/upspec/upspec/scenarios/expect"
 )
 
 // Description is the name of the suite in Ginkgo's output and reports.
 const Description = "upspec conformance suite"
 
 // setupTimeout bounds the suite setup: resolving the flags, starting the embedded server or
-// checking that the target can be reached (DialTimeout).
+// the preflight of the target (PreflightTimeout).
 const setupTimeout = 15 * time.Second
 
 // Run registers the specs of every scenario (scenarios.All()) and the suite setup in Ginkgo's
@@ -73,7 +74,7 @@ func Run(t ginkgo.GinkgoTestingT, cfg *Config, args ...any) bool {
 	args, junit := takeJUnit(args)
 	register(cfg)
 	if junit != "" {
-		ginkgo.ReportAfterSuite("upspec JUnit report", func(rep ginkgo.Report) { writeJUnit(junit, cfg.Catalogue(), rep) })
+		ginkgo.ReportAfterSuite("upspec JUnit report", func(rep ginkgo.Report) { writeJUnit(junit, rep, cfg) })
 	}
 	return ginkgo.RunSpecs(t, Description, args...)
 }
@@ -103,8 +104,8 @@ func takeJUnit(args []any) ([]any, string) {
 // specs) from the result model. Like Ginkgo, it creates the report's directory: the ginkgo
 // CLI hands the suite a path of its own under the suite's directory and merges it into the
 // path asked for.
-func writeJUnit(path string, cat reports.Catalogue, rep ginkgo.Report) {
-	run, err := cat.FromGinkgo(reports.Meta{}, []gtypes.Report{rep})
+func writeJUnit(path string, rep ginkgo.Report, cfg *Config) {
+	run, err := resultModel(rep, cfg, nil)
 	if err == nil {
 		err = os.MkdirAll(filepath.Dir(path), 0o755)
 	}
@@ -124,13 +125,45 @@ type run struct {
 	server  *fakeserver.Server       // the embedded reference server (process 1 only)
 	tus     *fstus.Server            // the embedded reference tus server (process 1 only)
 	backend *scenarios.BackendServer // the harness backend (process 1 only)
+	planned int                      // scenarios the selection runs (process 1 only)
+	control control                  // the run's deadline and early stop
+	expect  *expectations.List       // --expect, applied to the specs' outcomes
+	stale   []string                 // scenarios of this process that --expect lists and that passed
+}
+
+// ginkgoMargin is how long before Ginkgo's own suite time-out the run's deadline falls: the
+// grace of a scenario that overruns, and the teardown.
+const ginkgoMargin = 30 * time.Second
+
+// plan is the ReportBeforeSuite node (process 1): it keeps how many scenarios the selection
+// runs, and fails the suite when that is none (a selection that matches nothing is a mistake,
+// not a pass).
+func (r *run) plan(rep ginkgo.Report) {
+	r.planned = rep.PreRunStats.SpecsThatWillRun
+	if r.planned == 0 && rep.PreRunStats.TotalSpecs > 0 {
+		c := rep.SuiteConfig
+		ginkgo.Fail(fmt.Sprintf("upspec: the selection matches no scenario (label filter %q, focus %q, skip %q)",
+			c.LabelFilter, c.FocusStrings, c.SkipStrings))
+	}
+}
+
+// setupData is what the setup on process 1 hands to every process: the run's description and
+// the deadline of the run.
+type setupData struct {
+	Info     result.RunInfo `json:"info"`
+	Deadline time.Time      `json:"deadline"`
+	Limit    time.Duration  `json:"limit"`
 }
 
 // register adds the suite setup, teardown and one It per scenario to Ginkgo's tree.
 func register(cfg *Config) {
 	r := &run{cfg: cfg}
+	ginkgo.ReportBeforeSuite(r.plan)
 	ginkgo.SynchronizedBeforeSuite(r.setupFirst, r.setupAll, ginkgo.NodeTimeout(setupTimeout))
-	ginkgo.SynchronizedAfterSuite(func() {}, r.teardown)
+	ginkgo.SynchronizedAfterSuite(r.finishAll, r.teardown)
+	if cfg.writesReports() {
+		ginkgo.ReportAfterSuite("upspec reports", r.writeReports)
+	}
 	timeout := cfg.SpecTimeout
 	if timeout <= 0 { // rejected by Resolve in the setup; keep the tree buildable
 		timeout = DefaultSpecTimeout
@@ -162,7 +195,7 @@ func (r *run) setupFirst(ctx ginkgo.SpecContext) []byte {
 	}
 	info := result.RunInfo{RunID: sc.RunID, Strict: sc.Strict, FileURL: sc.FileURL, FinalStatus: sc.FinalStatus, FinalBody: sc.FinalBody}
 	if r.cfg.protocolName() == ProtocolTus {
-		return r.setupTus(ctx, sc, info) // protocol.go
+		return r.encodeSetup(r.setupTus(ctx, sc, info)) // protocol.go
 	}
 	if r.cfg.BackendURL != "" && sc.Target != nil {
 		// A running `upspec backend`: every process reads its forms over HTTP.
@@ -201,12 +234,28 @@ func (r *run) setupFirst(ctx ginkgo.SpecContext) []byte {
 			info.FileURL = strings.TrimSuffix(srv.URL, "/") + fakeserver.DefaultFilePrefix + "{name}"
 		}
 	} else {
-		if err := Precheck(ctx, sc); err != nil {
-			ginkgo.Fail("upspec setup: " + err.Error())
+		if !r.cfg.NoPreflight {
+			if err := Preflight(ctx, sc, 0); err != nil {
+				ginkgo.Fail("upspec setup: " + err.Error() + " (--no-preflight skips this check)")
+			}
 		}
 		info.Target = sc.Target.String()
 	}
-	data, err := json.Marshal(info)
+	return r.encodeSetup(info)
+}
+
+// encodeSetup gives what setupFirst hands to every process: the run info and the run's deadline.
+func (r *run) encodeSetup(info result.RunInfo) []byte {
+	limit := r.cfg.Timeout
+	if limit <= 0 {
+		limit = r.cfg.RunBound(r.planned)
+	}
+	if gsc, _ := ginkgo.GinkgoConfiguration(); gsc.Timeout > 0 && gsc.Timeout-ginkgoMargin < limit {
+		// End before Ginkgo's own suite time-out (go test's -timeout, ginkgo's --timeout), so
+		// that the run accounts for the scenarios it could not start.
+		limit = max(gsc.Timeout-ginkgoMargin, time.Second)
+	}
+	data, err := json.Marshal(setupData{Info: info, Deadline: time.Now().Add(limit), Limit: limit})
 	if err != nil {
 		ginkgo.Fail(fmt.Sprintf("upspec setup: encode run info: %v", err))
 	}
@@ -216,10 +265,11 @@ func (r *run) setupFirst(ctx ginkgo.SpecContext) []byte {
 // setupAll runs on every process with the result.RunInfo of process 1 and resolves this process's
 // configuration from it.
 func (r *run) setupAll(_ ginkgo.SpecContext, data []byte) {
-	var info result.RunInfo
-	if err := json.Unmarshal(data, &info); err != nil {
+	var setup setupData
+	if err := json.Unmarshal(data, &setup); err != nil {
 		ginkgo.Fail(fmt.Sprintf("upspec setup: decode run info: %v", err))
 	}
+	info := setup.Info
 	c := *r.cfg
 	c.Target, c.RunID = info.Target, info.RunID
 	c.FileURL, c.FinalStatus, c.FinalBody = info.FileURL, info.FinalStatus, info.FinalBody
@@ -233,8 +283,37 @@ func (r *run) setupAll(_ ginkgo.SpecContext, data []byte) {
 	case info.Backend != "": // the other processes read it over HTTP
 		sc.Backend = scenarios.NewRemoteBackend(info.Backend, sc.RequestTimeout)
 	}
+	if r.cfg.Expect != "" {
+		e, err := r.cfg.LoadExpectations(r.cfg.Expect)
+		if err != nil {
+			ginkgo.Fail(fmt.Sprintf("upspec setup: --expect: %v", err))
+		}
+		r.expect = e
+	}
+	r.control.start(setup.Deadline, setup.Limit)
+	if sc.Target != nil {
+		probe := sc
+		proc := ginkgo.GinkgoParallelProcess() // session IDs unique across the processes of a run
+		r.control.alive = func(ctx context.Context, seq int) error { return Preflight(ctx, probe, proc*1000+seq) }
+	}
 	r.sc, r.ready = sc, true
 	ginkgo.AddReportEntry(result.SetupEntryName, info, ginkgo.ReportEntryVisibilityFailureOrVerbose)
+}
+
+// finishAll runs on every process after its last scenario: a run that stopped early, or
+// scenarios that --expect lists and that passed (STALE), fail the suite.
+func (r *run) finishAll() {
+	var errs []string
+	if reason, n := r.control.stop(); n > 0 {
+		errs = append(errs, fmt.Sprintf("%s%s; %d scenarios not run", runEndedEarly, reason, n))
+	}
+	if len(r.stale) > 0 {
+		errs = append(errs, fmt.Sprintf("%s%d expected deviations of %s did not occur (STALE: %s); update the list",
+			staleDeviations, len(r.stale), r.expect.Name, strings.Join(r.stale, ", ")))
+	}
+	if len(errs) > 0 {
+		ginkgo.Fail(strings.Join(errs, "; "))
+	}
 }
 
 // teardown runs on process 1 after every process has finished: it stops the embedded server,
@@ -269,7 +348,25 @@ func (r *run) runScenario(ctx context.Context, s scenarios.Scenario) {
 	if !r.ready {
 		ginkgo.Fail("upspec: the suite setup did not resolve a configuration")
 	}
-	res := scenarios.Run(ctx, r.sc, s)
+	if reason := r.control.admit(); reason != "" {
+		ginkgo.AddReportEntry(result.EntryName, resultEntry{Result: NotRunResult(s.ID, reason)}, ginkgo.ReportEntryVisibilityNever)
+		ginkgo.Skip("not run: " + reason)
+	}
+	bounded, cancel := r.control.bound(ctx)
+	res := scenarios.Run(bounded, r.sc, s)
+	cutShort := bounded.Err() != nil && ctx.Err() == nil
+	cancel()
+	interrupted := ctx.Err() != nil && !strings.Contains(context.Cause(ctx).Error(), "timeout")
+	if cutShort || interrupted {
+		// The run's deadline or an interrupt, not the target, ended the scenario.
+		reason := r.control.cutShort()
+		if interrupted {
+			reason = "the run was interrupted during the scenario"
+		}
+		ginkgo.AddReportEntry(result.EntryName, resultEntry{Result: NotRunResult(s.ID, reason)}, ginkgo.ReportEntryVisibilityNever)
+		ginkgo.Skip("not run: " + reason)
+	}
+	r.control.finish(ctx, res)
 	_, rc := ginkgo.GinkgoConfiguration()
 	verbose := rc.Verbose || rc.VeryVerbose
 	// The console shows the entry: always for NON-STRICT and INFO (their findings and notes
@@ -285,6 +382,13 @@ func (r *run) runScenario(ctx context.Context, s scenarios.Scenario) {
 	ginkgo.AddReportEntry(result.EntryName, resultEntry{Result: res, exchanges: verbose}, visibility)
 	if res.Verdict == result.Skipped {
 		ginkgo.Skip(res.SkipReason)
+	}
+	switch out, _ := r.expect.Classify(res.ScenarioID, res.Verdict); out {
+	case result.Known:
+		return // an expected deviation: the spec passes, its result says KNOWN
+	case result.Stale:
+		r.stale = append(r.stale, s.ID) // fails the suite (finishAll), not the spec: its result says what it did
+		return
 	}
 	gomega.Expect(res).To(conform(s))
 }

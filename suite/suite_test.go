@@ -13,35 +13,34 @@ import (
 	// The ginkgo CLI treats a package as a Ginkgo suite only when a _test.go file imports
 	// ginkgo/v2; without it `ginkgo run` would drop -p, --label-filter and the flags after --.
 	"github.com/onsi/ginkgo/v2"
-	"github.com/spf13/pflag"
 
 	"github.com/upspec/upspec/suite"
 )
 
-// flags holds the suite flags of the test binary. It has to live at package level: init
-// registers its fields on flag.CommandLine before the testing package parses the command line,
-// and TestUpspec reads them afterwards.
-var flags = suite.NewConfig()
+// flags holds the suite flags of the test binary, and names the flags of the table it defined.
+// They have to live at package level: init registers them on flag.CommandLine before the
+// testing package parses the command line, and TestUpspec reads them afterwards.
+var (
+	flags     = suite.NewConfig()
+	flagNames []string
+)
 
 func init() {
-	fs := pflag.NewFlagSet("upspec", pflag.ContinueOnError)
-	flags.RegisterFlags(fs)
-	fs.VisitAll(func(f *pflag.Flag) {
-		flag.CommandLine.Var(f.Value, f.Name, f.Usage) // a pflag.Value is a flag.Value
-	})
+	flagNames = flags.RegisterTestFlags(flag.CommandLine)
 }
 
 // TestUpspec runs the conformance suite: against --target (or $UPSPEC_TARGET), else against
-// the in-process reference server.
+// the in-process reference server. Every flag of the table has its environment variable
+// (UPSPEC_TARGET, UPSPEC_EXPECT, ...), read here for the flags not given.
 func TestUpspec(t *testing.T) {
 	if n := testCount(); n > 1 {
 		runInOwnProcess(t)
 		return
 	}
-	if flags.Target == "" {
-		// Read here, not at package level: go test caches results by the environment the test
-		// reads while running.
-		flags.Target = os.Getenv("UPSPEC_TARGET")
+	// Read here, not at package level: go test caches results by the environment the test
+	// reads while running.
+	if err := suite.ApplyEnvGo(flag.CommandLine, flagNames, os.LookupEnv); err != nil {
+		t.Fatalf("upspec: %v", err)
 	}
 	sc, rc := ginkgo.GinkgoConfiguration()
 	if dl, ok := t.Deadline(); ok {

@@ -727,3 +727,52 @@ func TestBrowserServerSawPanel(t *testing.T) {
 		t.Errorf("%d requests to /_upspec/ of a server without it, want 1", n)
 	}
 }
+
+// TestBrowserDemoPageTus uploads files through the demo page of `upspec serve --protocol
+// tus`: the page takes the creation URL from upspec-config.json, the library finds tus by
+// OPTIONS, and each row's link (the upload's URL) serves the bytes sent.
+func TestBrowserDemoPageTus(t *testing.T) {
+	ctx := newBrowser(t)
+	p := startServe(t, "--protocol", "tus")
+	names := []string{"one.bin", "twenty-four.txt", "mebi-plus-one.bin"}
+	sizes := []int{1, 24, 1<<20 + 1}
+	paths := writeFiles(t, names, sizes)
+
+	openPage(t, ctx, p.base+"/")
+	shown, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#endpoint-shown').textContent`))
+	if err != nil || shown != p.upload {
+		t.Fatalf("the page shows the endpoint %q (%v), want the creation URL %s", shown, err, p.upload)
+	}
+	pickFiles(t, ctx, paths)
+	waitRows(t, ctx, len(names))
+	links, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]string](`Object.fromEntries([...document.querySelectorAll('#list .file')].map((r) => [r.dataset.name, r.querySelector('a.link').href]))`))
+	if err != nil || len(links) != len(names) {
+		t.Fatalf("links %v: %v", links, err)
+	}
+	for i, name := range names {
+		if !strings.HasPrefix(links[name], p.upload) {
+			t.Errorf("%s: link %q is not an upload URL under %s", name, links[name], p.upload)
+			continue
+		}
+		res, err := http.Get(links[name])
+		if err != nil {
+			t.Fatalf("GET %s: %v", links[name], err)
+		}
+		got, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if want := pattern(sizes[i], i+1); err != nil || res.StatusCode != 200 || !bytes.Equal(got, want) {
+			t.Errorf("%s: GET %s: %d, %d bytes (%v), want the %d sent", name, links[name], res.StatusCode, len(got), err, len(want))
+		}
+	}
+	res, err := http.Get(p.base + "/_upspec/files")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	for _, name := range names {
+		if !strings.Contains(string(b), `"name": "`+name+`"`) {
+			t.Errorf("the admin API's files lack %s: %s", name, b)
+		}
+	}
+}

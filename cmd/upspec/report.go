@@ -3,9 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/upspec/upspec/reports"
+	"github.com/upspec/upspec/suite"
 )
 
 const reportUsage = `Usage: upspec report [--html FILE] [--markdown FILE] [--junit FILE] [--reproducers DIR] RUN.json
@@ -164,20 +164,6 @@ func reportMain(args []string, stdout, stderr io.Writer) int {
 }
 
 // writeMarkdown writes the Markdown summary to path, replacing the file, except for GitHub's
-// job summary file ($GITHUB_STEP_SUMMARY), which is appended to as GitHub expects.
-func writeMarkdown(path string, run *reports.Run) (err error) {
-	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-	if gh := os.Getenv("GITHUB_STEP_SUMMARY"); gh != "" && gh == path {
-		flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
-	}
-	f, err := os.OpenFile(path, flags, 0o644)
-	if err != nil {
-		return fmt.Errorf("markdown report: %w", err)
-	}
-	defer func() {
-		if cerr := f.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("markdown report: %w", cerr)
-		}
-	}()
-	return reports.WriteMarkdown(f, run)
-}
+// job summary file ($GITHUB_STEP_SUMMARY), which is appended to as GitHub expects (the suite's
+// writer, so that go test and upspec run write it alike).
+func writeMarkdown(path string, run *reports.Run) error { return suite.WriteMarkdownReport(path, run) }

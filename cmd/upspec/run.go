@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"time"
 
 	"github.com/onsi/ginkgo/v2"
@@ -21,11 +20,14 @@ import (
 
 // Defaults of the run flags that are not suite flags.
 const (
-	defaultSuiteTimeout = 30 * time.Minute
 	// specGracePeriod is how long a scenario that overran its spec timeout may take to return.
 	specGracePeriod = 5 * time.Second
 	// defaultReproDir is where reproducers go unless --repro-dir says otherwise.
 	defaultReproDir = "upspec-repro"
+	// ginkgoTimeoutMargin is how much longer than the run's own bound (--timeout, or the bound
+	// fitted to the selection) Ginkgo's suite time-out is: the run's control ends the run
+	// first and accounts for every scenario; Ginkgo's time-out is a backstop.
+	ginkgoTimeoutMargin = 2 * time.Minute
 )
 
 const runUsageHead = `Usage: upspec run [--target URL] [flags]
@@ -64,56 +66,51 @@ slow where they apply (see 'upspec list').
 Expected deviations (--expect): a listed scenario that fails is KNOWN and does not fail the
 run; a listed scenario that passes is STALE and fails it (the list needs updating).
 
+Before any scenario, a preflight sends one segment of a fresh session and wants a 201: a
+target that refuses, never answers, fails the TLS handshake, redirects, is no upload endpoint
+(404, 405, 501), takes no segment that large (413) or answers 200 to a partial segment is a
+setup error, named in one line, within seconds (--no-preflight skips it). The run is bounded
+(--timeout; by default --spec-timeout per selected scenario, at most 10 minutes), and stops
+early when the target stops answering (2 scenarios in a row without an answer, and a fresh
+segment without one either). A scenario that did not run is counted as not run, with the
+reason. On a terminal each line starts with its place in the run, [n/N].
+
+Every flag has an environment variable, used when the flag is not given: UPSPEC_ and the
+name in capitals with _ for -, e.g. UPSPEC_TARGET, UPSPEC_EXPECT, UPSPEC_LABEL_FILTER
+(repeatable flags: one value per line). go test ./suite -args and ginkgo run ./suite -- take
+the same flags and variables.
+
 Exit status: 0 conforming, 1 not conforming (a scenario failed, or a STALE entry), 2 usage or
-setup error, or an engine error (the harness itself failed: a panic in a scenario, a broken
-harness backend; no verdict on the target).
+setup error (the preflight failed, the selection matches no scenario, the target stopped
+answering or the time limit ran out before every scenario ran), or an engine error (the
+harness itself failed: a panic in a scenario, a broken harness backend; no verdict on the
+target), 130 interrupted (Ctrl-C, SIGINT or SIGTERM: the reports hold what ran).
 
 Flags:
 `
 
-// runFlags are the flags of `upspec run` that are not suite flags.
+// runFlags are the flags of `upspec run` that are neither suite flags nor Ginkgo's.
 type runFlags struct {
-	labelFilter string
-	focus       []string
-	skip        []string
-	dryRun      bool
-	failFast    bool
-	timeout     time.Duration
-	seed        int64
-	jsonReport  string
-	junitReport string
-	mdReport    string
-	htmlReport  string
-	reproDir    string
-	verbose     bool
-	noColor     bool
-	expect      string // --expect FILE or built-in list (run_expect.go)
+	seed    int64
+	verbose bool
+	noColor bool
 }
 
 // runMain is `upspec run`.
 func runMain(args []string, stdout, stderr io.Writer) int {
 	cfg := suite.NewConfig()
+	cfg.ReproDir = defaultReproDir
 	var rf runFlags
+	suiteConf, repConf := types.NewDefaultSuiteConfig(), types.NewDefaultReporterConfig()
 
 	fs := pflag.NewFlagSet("upspec run", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.SortFlags = false
 	cfg.RegisterFlags(fs)
-	fs.StringVar(&rf.labelFilter, "label-filter", "", "run only the scenarios whose labels match `EXPR`, e.g. 'parallel || probe', '!slow'")
-	fs.StringArrayVar(&rf.focus, "focus", nil, "run only scenarios whose ID or title matches `REGEXP` (repeatable)")
-	fs.StringArrayVar(&rf.skip, "skip", nil, "skip scenarios whose ID or title matches `REGEXP` (repeatable)")
-	fs.BoolVar(&rf.dryRun, "dry-run", false, "list the scenarios that would run, without running them")
-	fs.BoolVar(&rf.failFast, "fail-fast", false, "stop after the first failed scenario")
-	fs.DurationVar(&rf.timeout, "timeout", defaultSuiteTimeout, "bound on the whole run")
-	fs.StringVar(&rf.jsonReport, "json-report", "", "write the JSON report to `FILE` (upspec's schema, version "+
-		strconv.Itoa(reports.SchemaVersion)+"; 'upspec report' renders it again)")
-	fs.StringVar(&rf.mdReport, "markdown-report", "", "write a Markdown summary to `FILE` (appended when FILE is $GITHUB_STEP_SUMMARY)")
-	fs.StringVar(&rf.htmlReport, "html-report", "", "write a self-contained HTML report to `FILE`")
-	fs.StringVar(&rf.junitReport, "junit-report", "", "write a JUnit XML report to `FILE`")
-	fs.StringVar(&rf.reproDir, "repro-dir", defaultReproDir, "write a reproducer (curl script) of every failed scenario into `DIR`, only when something failed; '' for none")
-	registerExpectFlag(fs, &rf.expect)
+	suite.RegisterGinkgoFlags(fs, &suiteConf, &repConf)
 	fs.BoolVarP(&rf.verbose, "verbose", "v", false, "print every scenario and its exchanges as it runs")
 	fs.BoolVar(&rf.noColor, "no-color", false, "no colours in the output (also when NO_COLOR is set)")
+	suite.BindEnv(fs, "verbose", "no-color")
 	help := fs.BoolP("help", "h", false, "print this help")
 
 	if err := fs.Parse(args); err != nil {
@@ -124,10 +121,13 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, fs.FlagUsagesWrapped(100))
 		return exitOK
 	}
-	rf.seed = cfg.Seed // --seed is a suite flag: the scenario order and the random schedules
 	if fs.NArg() > 0 {
 		return usageError(stderr, "unexpected argument %q (the target goes in --target)", fs.Arg(0))
 	}
+	if err := suite.ApplyEnv(fs, os.LookupEnv); err != nil {
+		return usageError(stderr, "%v", err)
+	}
+	rf.seed = cfg.Seed // --seed is a suite flag: the scenario order and the random schedules
 	if os.Getenv("NO_COLOR") != "" {
 		rf.noColor = true
 	}
@@ -136,54 +136,37 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	}
 
 	// Usage errors: everything Ginkgo would otherwise answer with its own exit status.
-	if rf.labelFilter != "" {
-		if _, err := types.ParseLabelFilter(rf.labelFilter); err != nil {
+	if suiteConf.LabelFilter != "" {
+		if _, err := types.ParseLabelFilter(suiteConf.LabelFilter); err != nil {
 			return usageErrorf(stderr, "--label-filter %q: %s; combine labels with &&, || and !, e.g. 'range-strings && !slow'",
-				rf.labelFilter, ginkgoErrorLine(err))
+				suiteConf.LabelFilter, ginkgoErrorLine(err))
 		}
 	}
 	for _, flag := range []struct {
 		name string
 		res  []string
-	}{{"--focus", rf.focus}, {"--skip", rf.skip}} {
+	}{{"--focus", suiteConf.FocusStrings}, {"--skip", suiteConf.SkipStrings}} {
 		for _, re := range flag.res {
 			if _, err := regexp.Compile(re); err != nil {
 				return usageErrorf(stderr, "%s %q: %v; give a regular expression over the scenario ID and title", flag.name, re, err)
 			}
 		}
 	}
-	if rf.timeout <= 0 {
-		return usageErrorf(stderr, "--timeout %s: must be positive", rf.timeout)
-	}
-	for _, out := range []struct{ flag, path string }{{"--json-report", rf.jsonReport}, {"--markdown-report", rf.mdReport},
-		{"--html-report", rf.htmlReport}, {"--junit-report", rf.junitReport}} {
-		if out.path == "" {
-			continue
-		}
-		if fi, err := os.Stat(filepath.Dir(out.path)); err != nil || !fi.IsDir() {
-			return usageErrorf(stderr, "%s %s: the directory %s does not exist; create it or choose another path",
-				out.flag, out.path, filepath.Dir(out.path))
-		}
-		if fi, err := os.Stat(out.path); err == nil && fi.IsDir() {
-			return usageErrorf(stderr, "%s %s: is a directory; give a file name", out.flag, out.path)
-		}
-	}
-	if rf.reproDir != "" {
-		if fi, err := os.Stat(rf.reproDir); err == nil && !fi.IsDir() {
-			return usageErrorf(stderr, "--repro-dir %s: not a directory; choose another path, or --repro-dir '' for no reproducers", rf.reproDir)
-		}
+	if err := suite.CheckOutputPath("--junit-report", repConf.JUnitReport); err != nil {
+		return usageErrorf(stderr, "%v", err)
 	}
 	sc, err := cfg.Resolve() // fills cfg.RunID: the suite then uses the same run ID
 	if err != nil {
 		return usageErrorf(stderr, "%v; run 'upspec run --help' for the flags", err)
 	}
-	expect, err := loadExpect(rf.expect, cfg)
+	expect, err := loadExpect(cfg.Expect, cfg)
 	if err != nil {
 		return usageErrorf(stderr, "%v; give an expectations file or the name of a built-in list", err)
 	}
-	if sc.Target != nil && !rf.dryRun {
-		if err := suite.Precheck(context.Background(), sc); err != nil {
-			return usageErrorf(stderr, "%v", err)
+	// The segment preflight is the nginx protocol's; a tus run checks reachability in its setup.
+	if sc.Target != nil && !suiteConf.DryRun && !cfg.NoPreflight && cfg.Protocol != suite.ProtocolTus {
+		if err := suite.Preflight(context.Background(), sc, 0); err != nil {
+			return usageErrorf(stderr, "%v (--no-preflight skips this check)", err)
 		}
 	}
 
@@ -192,15 +175,15 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		Embedded:    sc.Target == nil,
 		RunID:       sc.RunID,
 		Strict:      sc.Strict,
-		LabelFilter: rf.labelFilter,
-		DryRun:      rf.dryRun,
+		LabelFilter: suiteConf.LabelFilter,
+		DryRun:      suiteConf.DryRun,
 		Outputs: reports.Outputs{
-			JSON:     rf.jsonReport,
-			HTML:     rf.htmlReport,
-			ReproDir: rf.reproDir,
+			JSON:     cfg.JSONReport,
+			HTML:     cfg.HTMLReport,
+			ReproDir: cfg.ReproDir,
 		},
-		Markdown:  rf.mdReport,
-		JUnit:     rf.junitReport,
+		Markdown:  cfg.MarkdownReport,
+		JUnit:     repConf.JUnitReport,
 		Expect:    expect,
 		Catalogue: cfg.Catalogue(),
 	}
@@ -221,7 +204,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	defer os.RemoveAll(tmp)
 	ginkgoJSON := filepath.Join(tmp, "ginkgo-report.json")
 
-	suiteConf, repConf := ginkgoConfig(rf, ginkgoJSON)
+	ginkgoConfig(&suiteConf, &repConf, cfg, rf, ginkgoJSON)
 	meta.Seed = suiteConf.RandomSeed
 	cfg.Seed = suiteConf.RandomSeed // the random schedules use the seed the report names
 
@@ -231,15 +214,24 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	formatter.ColorableStdOut = io.Discard
 	console := reports.NewConsole(stdout, rf.noColor)
 	console.Expect = expect
+	progress := newProgress(stdout, isTerminal(stdout))
+	ginkgo.ReportBeforeSuite(func(rep types.Report) { progress.total = rep.PreRunStats.SpecsThatWillRun })
 	ginkgo.ReportAfterEach(func(spec types.SpecReport) {
-		if rf.dryRun && spec.LeafNodeType == types.NodeTypeIt && spec.State == types.SpecStatePassed {
+		if suiteConf.DryRun && spec.LeafNodeType == types.NodeTypeIt && spec.State == types.SpecStatePassed {
 			meta.Planned++
 		}
+		progress.spec(spec)
 		console.SpecDone(spec, rf.verbose)
 	})
 
+	// The suite gets the run's configuration without what the command does itself: the
+	// preflight (done above), the expectations and the reports (finishRun).
+	suiteCfg := *cfg
+	suiteCfg.NoPreflight = true
+	suiteCfg.Expect, suiteCfg.JSONReport, suiteCfg.HTMLReport, suiteCfg.MarkdownReport, suiteCfg.ReproDir = "", "", "", "", ""
+
 	meta.Start = time.Now()
-	suite.Run(&runT{}, cfg, suiteConf, repConf) // the verdict comes from the result model
+	suite.Run(&runT{}, &suiteCfg, suiteConf, repConf) // the verdict comes from the result model
 	meta.Duration = time.Since(meta.Start)
 
 	ginkgoReports, err := reports.ReadGinkgoJSON(ginkgoJSON)
@@ -250,25 +242,24 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	return finishRun(stdout, stderr, console, meta, ginkgoReports)
 }
 
-// ginkgoConfig builds Ginkgo's configuration from the run flags, starting from Ginkgo's
-// defaults (a zero SuiteConfig fails Ginkgo's checks). Runs are serial.
-func ginkgoConfig(rf runFlags, jsonPath string) (types.SuiteConfig, types.ReporterConfig) {
-	sc := types.NewDefaultSuiteConfig()
+// ginkgoConfig completes Ginkgo's configuration (from Ginkgo's defaults and the flags bound
+// to it: a zero SuiteConfig fails Ginkgo's checks). Runs are serial. Ginkgo's suite time-out
+// is a backstop behind the run's own bound (cfg.Timeout, else the bound fitted to the
+// selection, at most suite.MaxFittedTimeout).
+func ginkgoConfig(sc *types.SuiteConfig, rc *types.ReporterConfig, cfg *suite.Config, rf runFlags, jsonPath string) {
 	if rf.seed != 0 {
 		sc.RandomSeed = rf.seed
 	}
-	sc.LabelFilter = rf.labelFilter
-	sc.FocusStrings = rf.focus
-	sc.SkipStrings = rf.skip
-	sc.DryRun = rf.dryRun
-	sc.FailFast = rf.failFast
-	sc.Timeout = rf.timeout
+	limit := cfg.Timeout
+	if limit <= 0 {
+		limit = cfg.RunBound(1 << 20) // the largest bound the run can fit to its selection
+	}
+	sc.Timeout = limit + ginkgoTimeoutMargin
 	sc.GracePeriod = specGracePeriod
-	rc := types.NewDefaultReporterConfig()
 	rc.NoColor = rf.noColor
 	rc.Verbose = rf.verbose
+	rc.JUnitReport = ""      // written by finishRun from the result model
 	rc.JSONReport = jsonPath // always: the result model is built from it
-	return sc, rc
 }
 
 // runT is the GinkgoTestingT of the binary. Whether the run conforms is the result model's

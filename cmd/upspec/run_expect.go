@@ -2,22 +2,11 @@ package main
 
 import (
 	"fmt"
-	"strings"
-
-	"github.com/spf13/pflag"
 
 	"github.com/upspec/upspec/scenarios"
 	"github.com/upspec/upspec/scenarios/expect"
-	"github.com/upspec/upspec/scenarios/tus"
 	"github.com/upspec/upspec/suite"
 )
-
-// registerExpectFlag adds --expect to the flags of `upspec run`.
-func registerExpectFlag(fs *pflag.FlagSet, arg *string) {
-	fs.StringVar(arg, "expect", "", "expected deviations: an expectations `FILE` or a built-in list ("+
-		strings.Join(expect.Builtin(), ", ")+"; with --protocol tus: "+strings.Join(tus.BuiltinExpectations(), ", ")+"); a listed scenario that fails is KNOWN and does not fail "+
-		"the run, a listed scenario that passes is STALE and does")
-}
 
 // loadExpect reads --expect ("" = none) for the protocol of cfg.
 func loadExpect(arg string, cfg *suite.Config) (*expect.List, error) {

@@ -96,17 +96,20 @@ func TestRunRandomCatchesAndShrinks(t *testing.T) {
 }
 
 func TestRunRandomOffByDefault(t *testing.T) {
+	// Without --random there is no RANDOM spec: a selection of it alone matches nothing (a
+	// usage error).
 	tests := []struct {
 		args []string
-		want string
+		code int
+		want string // in stdout and stderr
 	}{
-		{[]string{"--dry-run", "--label-filter", "random"}, "dry run: 0 scenarios selected"},
-		{[]string{"--dry-run", "--label-filter", "random", "--random", "5"}, "dry run: 1 scenarios selected"},
+		{[]string{"--dry-run", "--label-filter", "random"}, exitUsage, "the selection matches no scenario"},
+		{[]string{"--dry-run", "--label-filter", "random", "--random", "5"}, exitOK, "dry run: 1 scenarios selected"},
 	}
 	for _, tt := range tests {
 		res := upspecRun(t, time.Minute, nil, tt.args...)
-		if res.code != exitOK || !strings.Contains(res.stdout, tt.want) {
-			t.Errorf("upspec run %s: exit %d, want 0 and %q in\n%s%s", strings.Join(tt.args, " "), res.code, tt.want, res.stdout, res.stderr)
+		if res.code != tt.code || !strings.Contains(res.stdout+res.stderr, tt.want) {
+			t.Errorf("upspec run %s: exit %d, want %d and %q in\n%s%s", strings.Join(tt.args, " "), res.code, tt.code, tt.want, res.stdout, res.stderr)
 		}
 	}
 	res := upspecRun(t, time.Minute, nil, "--random", "-1")

@@ -10,7 +10,9 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/upspec/upspec/reports"
+	"github.com/upspec/upspec/reports/result"
 	"github.com/upspec/upspec/scenarios/expect"
+	"github.com/upspec/upspec/suite"
 )
 
 // runMeta is what `upspec run` knows of the run besides Ginkgo's reports: the metadata of the
@@ -61,6 +63,14 @@ func finishRun(stdout, stderr io.Writer, console reports.Console, meta runMeta, 
 	case meta.Expect != nil:
 		m.Profile = meta.Expect.Name
 	}
+	if selectedCount(ginkgoReports) == 0 && !anyRan(ginkgoReports) {
+		fmt.Fprintf(stderr, "upspec run: the selection matches no scenario (%s); 'upspec list' shows the scenarios and their labels\n",
+			selectionText(ginkgoReports))
+		return exitUsage
+	}
+	// Scenarios Ginkgo did not start (an interrupt, --fail-fast, its suite time-out) get a
+	// NOT-RUN result, so that every selected scenario is accounted for.
+	suite.AccountNotRun(ginkgoReports)
 	cat := meta.Catalogue
 	if cat.Scenarios == nil {
 		cat = reports.DefaultCatalogue()
@@ -70,17 +80,33 @@ func finishRun(stdout, stderr io.Writer, console reports.Console, meta runMeta, 
 		fmt.Fprintf(stderr, "upspec run: build the report of the run: %v\n", err)
 		return exitUsage
 	}
+	suite.DropAccountedErrors(run)
 	run.ApplyExpectations(meta.Expect)
 
 	status := exitOK
+	notRun, reason := notRunOf(run)
 	switch {
+	case interrupted(ginkgoReports):
+		status = exitInterrupted
 	case setupFailed(ginkgoReports), run.EngineErrorCount() > 0:
 		// The harness failed (a setup error, an engine error in a scenario, a failure outside
 		// any scenario): no verdict on the target.
 		status = exitUsage
+	case notRun > 0 && !(failFast(ginkgoReports) && !run.Conforming()):
+		// Not every scenario ran (the target stopped answering, the time limit): no verdict.
+		// --fail-fast stops after a failure on purpose: that run has its verdict.
+		status = exitUsage
 	case !run.Conforming():
 		status = exitNotConform
 	}
+	defer func() {
+		switch {
+		case status == exitInterrupted:
+			fmt.Fprintf(stderr, "upspec run: interrupted: %d of %d scenarios not run; the reports hold what ran\n", notRun, len(run.Scenarios))
+		case notRun > 0 && !setupFailed(ginkgoReports):
+			fmt.Fprintf(stderr, "upspec run: %s; %d of %d scenarios not run\n", reason, notRun, len(run.Scenarios))
+		}
+	}()
 
 	written, reproducers, errs := writeOutputs(run, meta)
 	for _, err := range errs {
@@ -158,4 +184,83 @@ func setupFailed(ginkgoReports []types.Report) bool {
 		}
 	}
 	return false
+}
+
+// exitInterrupted is the exit status of a run stopped by SIGINT or SIGTERM (128 + SIGINT, as
+// a shell reports a command that Ctrl-C ended).
+const exitInterrupted = 130
+
+// interrupted reports whether the run was interrupted (SIGINT, SIGTERM).
+func interrupted(ginkgoReports []types.Report) bool {
+	for _, r := range ginkgoReports {
+		for _, reason := range r.SpecialSuiteFailureReasons {
+			if strings.Contains(reason, "Interrupted") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// failFast reports whether the run was asked to stop after its first failure.
+func failFast(ginkgoReports []types.Report) bool {
+	return len(ginkgoReports) > 0 && ginkgoReports[0].SuiteConfig.FailFast
+}
+
+// selectedCount is how many scenarios the selection runs (Ginkgo's count).
+func selectedCount(ginkgoReports []types.Report) int {
+	n := 0
+	for _, r := range ginkgoReports {
+		n += r.PreRunStats.SpecsThatWillRun
+	}
+	return n
+}
+
+// anyRan reports whether a spec of the reports ran (or was planned by a dry run): a report
+// without Ginkgo's count of the selection still has a selection then.
+func anyRan(ginkgoReports []types.Report) bool {
+	for _, r := range ginkgoReports {
+		for _, spec := range r.SpecReports {
+			if spec.LeafNodeType == types.NodeTypeIt && !spec.State.Is(types.SpecStateSkipped|types.SpecStatePending) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// selectionText describes the selection of a run, e.g. "--label-filter 'probe && slow'".
+func selectionText(ginkgoReports []types.Report) string {
+	if len(ginkgoReports) == 0 {
+		return "no report"
+	}
+	c := ginkgoReports[0].SuiteConfig
+	var parts []string
+	if c.LabelFilter != "" {
+		parts = append(parts, fmt.Sprintf("--label-filter %q", c.LabelFilter))
+	}
+	for _, f := range c.FocusStrings {
+		parts = append(parts, fmt.Sprintf("--focus %q", f))
+	}
+	for _, f := range c.SkipStrings {
+		parts = append(parts, fmt.Sprintf("--skip %q", f))
+	}
+	if len(parts) == 0 {
+		return "no filter"
+	}
+	return strings.Join(parts, " ")
+}
+
+// notRunOf counts the scenarios of run that did not run and returns the first reason given.
+func notRunOf(run *reports.Run) (n int, reason string) {
+	for _, s := range run.Scenarios {
+		if s.Verdict != result.NotRun {
+			continue
+		}
+		n++
+		if reason == "" {
+			reason = strings.TrimPrefix(s.SkipReason, "not run: ")
+		}
+	}
+	return n, reason
 }

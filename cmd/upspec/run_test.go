@@ -102,9 +102,10 @@ func TestRunUsageErrors(t *testing.T) {
 		{"bad header", []string{"--target", closed, "--header", "no colon"}, "--header"},
 		{"unreadable CA file", []string{"--target", closed, "--ca-file", "/nonexistent/ca.pem"}, "--ca-file"},
 		{"CA file without certificate", []string{"--target", closed, "--ca-file", notPEM}, "--ca-file"},
-		{"unreachable target", []string{"--target", closed}, "cannot be reached"},
+		{"unreachable target", []string{"--target", closed}, "refused the connection"},
 		{"bad segment size", []string{"--segment-size", "0"}, "--segment-size"},
-		{"bad timeout", []string{"--timeout", "0s"}, "--timeout"},
+		{"bad timeout", []string{"--timeout", "-1s"}, "--timeout"},
+		{"bad environment variable", []string{"--dry-run"}, "UPSPEC_SEGMENT_SIZE"},
 		{"report in a missing directory", []string{"--junit-report", "/nonexistent/dir/junit.xml"}, "--junit-report"},
 		{"HTML report in a missing directory", []string{"--html-report", "/nonexistent/dir/run.html"}, "--html-report"},
 		{"Markdown report is a directory", []string{"--markdown-report", os.TempDir()}, "--markdown-report"},
@@ -113,7 +114,11 @@ func TestRunUsageErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r := upspecRun(t, 30*time.Second, nil, tt.args...)
+			var env []string
+			if tt.name == "bad environment variable" {
+				env = []string{"UPSPEC_SEGMENT_SIZE=lots"}
+			}
+			r := upspecRun(t, 30*time.Second, env, tt.args...)
 			if r.code != exitUsage {
 				t.Errorf("exit status %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, exitUsage, r.stdout, r.stderr)
 			}
@@ -244,7 +249,7 @@ func TestRunNotConforming(t *testing.T) {
 	out := t.TempDir()
 	jsonPath, mdPath := filepath.Join(out, "run.json"), filepath.Join(out, "run.md")
 	htmlPath, junitPath := filepath.Join(out, "run.html"), filepath.Join(out, "junit.xml")
-	r := upspecRun(t, 3*time.Minute, nil, "--no-color", "--target", srv.URL+"/upload",
+	r := upspecRun(t, 3*time.Minute, nil, "--no-color", "--target", srv.URL+"/upload", "--no-preflight",
 		"--request-timeout", "2s", "--spec-timeout", "20s",
 		"--json-report", jsonPath, "--markdown-report", mdPath, "--html-report", htmlPath, "--junit-report", junitPath)
 	if r.code != exitNotConform {
@@ -322,7 +327,7 @@ func TestRunNoReproducers(t *testing.T) {
 	}{{"none", ""}, {"elsewhere", elsewhere}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := upspecRun(t, 2*time.Minute, nil, "--no-color", "--target", srv.URL+"/upload", "--label-filter", "completion",
+			r := upspecRun(t, 2*time.Minute, nil, "--no-color", "--target", srv.URL+"/upload", "--no-preflight", "--label-filter", "completion",
 				"--request-timeout", "2s", "--repro-dir", tt.dir)
 			if r.code != exitNotConform {
 				t.Fatalf("exit status %d, want 1\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)

@@ -26,23 +26,33 @@ func registerMockFlags(fs *pflag.FlagSet, m *mockFlags) {
 
 // apply checks the flags and sets them in opts; path is the segment endpoint.
 func (m *mockFlags) apply(opts *fakeserver.Options, path string) error {
+	rules, err := m.check(path, fakeserver.DefaultFilePrefix)
+	if err != nil {
+		return err
+	}
+	opts.Faults, opts.AdminPrefix, opts.JournalSize = rules, m.adminPrefix, m.journalSize
+	return nil
+}
+
+// check checks the flags against the endpoint's path and the files' prefix ("" for none)
+// and returns the fault rules.
+func (m *mockFlags) check(path, files string) ([]fakeserver.FaultRule, error) {
 	p := m.adminPrefix
 	if !strings.HasPrefix(p, "/") || !strings.HasSuffix(p, "/") || len(p) < 3 || strings.ContainsAny(p, " ?#") {
-		return serveUsagef("give a URL path that starts and ends with /, e.g. --admin-prefix /_upspec/", "invalid --admin-prefix %q", p)
+		return nil, serveUsagef("give a URL path that starts and ends with /, e.g. --admin-prefix /_upspec/", "invalid --admin-prefix %q", p)
 	}
-	if strings.HasPrefix(path+"/", p) || strings.HasPrefix(p, fakeserver.DefaultFilePrefix) || strings.HasPrefix(fakeserver.DefaultFilePrefix, p) {
-		return serveUsagef("choose a prefix apart from --path and "+fakeserver.DefaultFilePrefix+", e.g. --admin-prefix /_upspec/",
+	if strings.HasPrefix(path+"/", p) || files != "" && (strings.HasPrefix(p, files) || strings.HasPrefix(files, p)) {
+		return nil, serveUsagef("choose a prefix apart from --path and "+fakeserver.DefaultFilePrefix+", e.g. --admin-prefix /_upspec/",
 			"invalid --admin-prefix %q: it would cover the segment endpoint or the files", p)
 	}
 	if m.journalSize < 1 {
-		return serveUsagef("give a positive number, e.g. --journal-entries 10000", "invalid --journal-entries %d", m.journalSize)
+		return nil, serveUsagef("give a positive number, e.g. --journal-entries 10000", "invalid --journal-entries %d", m.journalSize)
 	}
 	rules, err := fakeserver.ParseFaultRules(m.faults...)
 	if err != nil {
-		return serveUsagef("see the fault syntax in the README, e.g. --fault status=503,retry-after=2,times=2", "--fault: %v", err)
+		return nil, serveUsagef("see the fault syntax in the README, e.g. --fault status=503,retry-after=2,times=2", "--fault: %v", err)
 	}
-	opts.Faults, opts.AdminPrefix, opts.JournalSize = rules, p, m.journalSize
-	return nil
+	return rules, nil
 }
 
 // text describes the admin API and the fault plan for the start-up message.

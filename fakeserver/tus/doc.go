@@ -15,6 +15,11 @@
 // store; when the body ends early, what arrived is kept (not with Upload-Checksum, which only
 // a whole body can match), and the offset never goes down.
 //
+// It is also the mock of the nginx-protocol server for tus clients: the same journal
+// (fakeserver.Journal), scripted faults (fakeserver.FaultPlan, on PATCH and on a creating POST
+// with a body) and admin API (fakeserver.NewAdminHandler over Admin) under
+// Options.AdminPrefix, with an upload as the session.
+//
 // One addition to the protocol: a GET of an upload URL answers the bytes received so far
 // (all of them once the upload is complete), with Range support, so that a suite can compare
 // what it sent byte for byte.

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/upspec/upspec/fakeserver"
 )
 
 // Protocol words of tus 1.0.0.
@@ -62,6 +64,13 @@ type handler struct {
 	entries map[string]*entry // uploads loaded from the store
 	gone    map[string]bool   // uploads terminated or expired while the server ran: 410
 	wg      sync.WaitGroup    // requests in progress
+
+	journal *fakeserver.Journal   // every request answered but the admin API's (mock.go)
+	faults  *fakeserver.FaultPlan // the scripted faults (mock.go)
+	files   fileList              // the uploads completed
+	admin   http.Handler          // the admin API under opts.AdminPrefix
+	stop    chan struct{}         // closed when the server closes: faults stop waiting
+	stopped sync.Once
 }
 
 // entry is one upload as the handler holds it.
@@ -75,11 +84,17 @@ type entry struct {
 
 func newHandler(opts Options) *handler {
 	opts = opts.withDefaults()
-	return &handler{opts: opts, base: opts.Path, entries: map[string]*entry{}, gone: map[string]bool{}}
+	h := &handler{opts: opts, base: opts.Path, entries: map[string]*entry{}, gone: map[string]bool{},
+		journal: fakeserver.NewJournal(opts.JournalSize), faults: fakeserver.NewFaultPlan(opts.Faults), stop: make(chan struct{})}
+	h.admin = fakeserver.NewAdminHandler(opts.AdminPrefix, &Admin{h: h})
+	return h
 }
 
-// wait waits for the requests in progress.
-func (h *handler) wait() { h.wg.Wait() }
+// wait waits for the requests in progress; a fault's wait ends at once.
+func (h *handler) wait() {
+	h.stopped.Do(func() { close(h.stop) })
+	h.wg.Wait()
+}
 
 // errGone and errUnknown are the lookup failures: 410 and 404.
 var (
@@ -142,17 +157,25 @@ func (h *handler) expireIfDue(e *entry) bool {
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.wg.Add(1)
 	defer h.wg.Done()
-	if h.opts.Logf != nil {
-		lw := &logWriter{ResponseWriter: w, status: http.StatusOK}
-		start := time.Now()
-		body := &countReader{r: r.Body}
-		r.Body = body
-		defer func() {
-			h.opts.Logf("%s %s %d read=%d %v", r.Method, r.URL.Path, lw.status, body.n, time.Since(start).Round(time.Microsecond))
-		}()
-		w = lw
-	}
 	p := r.URL.Path
+	inBase := p == h.base || p+"/" == h.base || strings.HasPrefix(p, h.base)
+	if !inBase && strings.HasPrefix(p, h.opts.AdminPrefix) {
+		h.admin.ServeHTTP(w, r) // not journalled
+		return
+	}
+	x := &exchange{ResponseWriter: w, h: h, r: r, seq: h.journal.Next(), start: time.Now(),
+		body: &countReader{r: r.Body}, outcome: fakeserver.OutcomeAnswered, total: -1}
+	r.Body = x.body
+	w = x
+	defer func() {
+		if x.status == 0 && x.outcome == fakeserver.OutcomeAnswered {
+			x.outcome = fakeserver.OutcomeDropped // the handler ended without an answer
+		}
+		x.record()
+		if h.opts.Logf != nil {
+			h.opts.Logf("%s", fakeserver.JournalLine(&x.entry, x.out))
+		}
+	}()
 	var id string
 	switch {
 	case p == h.base || p+"/" == h.base:
@@ -166,6 +189,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	x.upload = id
 	method := r.Method
 	if o := r.Header.Get("X-HTTP-Method-Override"); o != "" && method == http.MethodPost {
 		method = strings.ToUpper(strings.TrimSpace(o))
@@ -195,10 +219,22 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e, err := h.lookup(id)
+	if err == nil && method == http.MethodPatch {
+		var ok bool
+		if e, ok, err = h.patchFault(x, id, e); !ok {
+			return
+		}
+	}
 	if err != nil {
 		lookupFailed(w, err)
 		return
 	}
+	if x.fault != nil && x.effect.Action == "status" && x.effect.Early {
+		faultAnswer(x)
+		return
+	}
+	info := e.up.Info()
+	x.total, x.fileName = info.Length, metadataValue(info.Metadata, "filename")
 	switch method {
 	case http.MethodHead:
 		h.head(w, r, e)
@@ -214,6 +250,38 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// patchFault fires the fault plan for a PATCH of upload e: forget and restart act at once
+// (the upload is looked up again), the others when the body is read or the answer written.
+// ok is false when the request is answered (an unknown plan).
+func (h *handler) patchFault(x *exchange, id string, e *entry) (*entry, bool, error) {
+	info := e.up.Info()
+	x.total = info.Length
+	start, ok := parseLength(x.r.Header.Get("Upload-Offset"))
+	if !ok {
+		start = info.Offset
+	}
+	total := info.Length
+	if n, ok := parseLength(x.r.Header.Get("Upload-Length")); ok && total < 0 {
+		total = n
+	}
+	if !h.pickFault(x, id, start, total) {
+		return nil, false, nil
+	}
+	if x.fault == nil {
+		return e, true, nil
+	}
+	switch x.effect.Action {
+	case "forget":
+		h.forgetUpload(id)
+	case "restart":
+		h.restart()
+	default:
+		return e, true, nil
+	}
+	e, err := h.lookup(id)
+	return e, true, err
+}
+
 // lookupFailed answers a failed lookup: 410, 404 or 500.
 func lookupFailed(w http.ResponseWriter, err error) {
 	switch {
@@ -226,12 +294,16 @@ func lookupFailed(w http.ResponseWriter, err error) {
 	}
 }
 
-// fail answers status with a one-line text body.
+// fail answers status with a one-line text body, the journal's reason.
 func fail(w http.ResponseWriter, status int, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if x := exchangeOf(w); x != nil && x.reason == "" {
+		x.reason = msg
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Del("Upload-Offset")
 	w.WriteHeader(status)
-	_, _ = fmt.Fprintf(w, format+"\n", args...)
+	_, _ = io.WriteString(w, msg+"\n")
 }
 
 func (h *handler) options(w http.ResponseWriter) {
@@ -391,11 +463,26 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) {
 	info.Metadata = md
 	withBody := !info.Final && r.Header.Get("Content-Type") == OffsetOctetStream
 	var sum *checksum
+	x := exchangeOf(w)
 	if withBody {
 		var ok bool
 		if sum, ok = parseChecksum(w, r); !ok {
 			return
 		}
+		if !h.pickFault(x, info.ID, 0, info.Length) {
+			return
+		}
+		switch {
+		case x.fault == nil:
+		case x.effect.Action == "restart":
+			h.restart()
+		case x.effect.Action == "status" && x.effect.Early:
+			faultAnswer(x)
+			return
+		}
+	}
+	if x != nil {
+		x.upload, x.total, x.fileName = info.ID, info.Length, metadataValue(md, "filename")
 	}
 	up, err := h.opts.Store.Create(info)
 	if err != nil {
@@ -644,7 +731,29 @@ func (h *handler) room(length, off int64) int64 {
 // the bytes that arrived; with one, only a whole body whose digest matches is stored. It
 // answers the failures itself (ok false) and returns the committed Info.
 func (h *handler) receive(w http.ResponseWriter, r *http.Request, e *entry, info Info, sum *checksum) (Info, bool) {
-	n, over, rerr := h.copyBody(w, r, e.up, info.Offset, h.room(info.Length, info.Offset), sum)
+	body := io.Reader(r.Body)
+	x := exchangeOf(w)
+	if x != nil && x.fault != nil {
+		switch fe := x.effect; fe.Action {
+		case "status", "reset-after": // nothing of the body is stored
+			e.mu.Lock()
+			e.busy = false
+			e.mu.Unlock()
+			if fe.Action == "status" {
+				drain(r.Body, -1)
+				faultAnswer(x)
+			} else {
+				drain(r.Body, fe.N)
+				x.drop(true)
+			}
+			return info, false
+		case "keep":
+			body = io.LimitReader(r.Body, fe.N)
+		case "stall":
+			body = &stallReader{x: x, r: r.Body, left: fe.N}
+		}
+	}
+	n, over, rerr := h.copyBody(w, body, e.up, info.Offset, h.room(info.Length, info.Offset), sum)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.busy = false
@@ -675,6 +784,18 @@ func (h *handler) receive(w http.ResponseWriter, r *http.Request, e *entry, info
 			fail(w, http.StatusInternalServerError, "%v", err)
 			return e.up.Info(), false
 		}
+		if info.Complete() {
+			h.completed(info)
+		}
+	}
+	if keep && x != nil && x.fault != nil && x.effect.Action == "keep" {
+		if x.effect.Reset {
+			x.drop(true)
+		} else {
+			drain(r.Body, -1)
+			faultAnswer(x)
+		}
+		return info, false
 	}
 	switch {
 	case over:
@@ -690,14 +811,14 @@ func (h *handler) receive(w http.ResponseWriter, r *http.Request, e *entry, info
 	return info, true
 }
 
-// copyBody writes the body of r into up from off, at most room bytes (-1: no limit); over
+// copyBody writes body into up from off, at most room bytes (-1: no limit); over
 // reports a body longer than that. Every read has BodyReadTimeout.
-func (h *handler) copyBody(w http.ResponseWriter, r *http.Request, up Upload, off, room int64, sum *checksum) (n int64, over bool, err error) {
+func (h *handler) copyBody(w http.ResponseWriter, body io.Reader, up Upload, off, room int64, sum *checksum) (n int64, over bool, err error) {
 	rc := http.NewResponseController(w)
 	buf := make([]byte, 64<<10)
 	for {
 		_ = rc.SetReadDeadline(time.Now().Add(h.opts.BodyReadTimeout))
-		m, rerr := r.Body.Read(buf)
+		m, rerr := body.Read(buf)
 		if m > 0 {
 			if room >= 0 && n+int64(m) > room {
 				return n, true, nil
@@ -756,23 +877,7 @@ func (h *handler) get(w http.ResponseWriter, r *http.Request, e *entry) {
 	http.ServeContent(w, r, "", time.Time{}, io.NewSectionReader(e.up, 0, info.Offset))
 }
 
-// logWriter records the status of an answer for Logf.
-type logWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (l *logWriter) WriteHeader(code int) {
-	if code >= 200 {
-		l.status = code
-	}
-	l.ResponseWriter.WriteHeader(code)
-}
-
-// Unwrap lets http.ResponseController reach the connection.
-func (l *logWriter) Unwrap() http.ResponseWriter { return l.ResponseWriter }
-
-// countReader counts the body bytes read, for Logf.
+// countReader counts the body bytes read, for the journal.
 type countReader struct {
 	r io.ReadCloser
 	n int64

@@ -614,7 +614,14 @@ func TestInterruptedPatch(t *testing.T) {
 			}
 			_ = conn.Close()
 			waitOffset(t, u, c.kept)
-			if a := patch(t, u, c.kept, body[c.kept:]); a.status != 204 {
+			// The cut PATCH holds the upload until the server has read the end of its body
+			// (409 meanwhile); the offset of 0 in the checksum case is true before that.
+			a := patch(t, u, c.kept, body[c.kept:])
+			for a.status == http.StatusConflict && time.Now().Before(deadline) {
+				time.Sleep(5 * time.Millisecond)
+				a = patch(t, u, c.kept, body[c.kept:])
+			}
+			if a.status != 204 {
 				t.Fatalf("resume: %d", a.status)
 			}
 			if got := stored(t, u); !bytes.Equal(got, body) {

@@ -95,3 +95,10 @@ func (u *memUpload) Remove() error {
 	u.mu.Unlock()
 	return nil
 }
+
+// forgetAll loses every upload, as the end of the process does (the fault restart).
+func (s *memStore) forgetAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.uploads = map[string]*memUpload{}
+}

@@ -3,6 +3,8 @@ package tus
 import (
 	"net/http"
 	"time"
+
+	"github.com/upspec/upspec/fakeserver"
 )
 
 // Defaults of Options.
@@ -41,8 +43,20 @@ type Options struct {
 	// Fallback, when non-nil, answers the requests whose path is outside Path (e.g. a page
 	// beside the server); nil: 404.
 	Fallback http.Handler
-	// Logf, when non-nil, receives one line per request: method, path, status, body bytes
-	// read and duration. It is called from many goroutines at once.
+	// Faults is the scripted fault plan (fakeserver.ParseFaultRules), consulted for each
+	// PATCH and each creating POST with a body: the README's "Scripted faults" with an
+	// upload as the session and the body's bytes at Upload-Offset as the segment.
+	Faults []fakeserver.FaultRule
+	// JournalSize is how many requests the journal keeps; default
+	// fakeserver.DefaultJournalSize.
+	JournalSize int
+	// AdminPrefix is the URL prefix of the admin API (fakeserver.NewAdminHandler; the
+	// sessions are the uploads); default fakeserver.DefaultAdminPrefix. Path is matched
+	// before it.
+	AdminPrefix string
+	// Logf, when non-nil, receives one line per request (fakeserver.JournalLine): method,
+	// path, upload, Upload-Offset, status, body bytes read and written, duration, the reason
+	// of a refusal and the fault that fired. It is called from many goroutines at once.
 	Logf func(format string, args ...any)
 	// now is the clock (tests); nil: time.Now.
 	now func() time.Time
@@ -63,6 +77,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.BodyReadTimeout <= 0 {
 		o.BodyReadTimeout = DefaultBodyReadTimeout
+	}
+	if o.AdminPrefix == "" {
+		o.AdminPrefix = fakeserver.DefaultAdminPrefix
 	}
 	if o.now == nil {
 		o.now = time.Now

@@ -27,9 +27,9 @@ func corsPolicy() fakeserver.CORSPolicy {
 	return fakeserver.CORSPolicy{
 		AllowMethods: "POST, GET, HEAD, PATCH, DELETE, OPTIONS",
 		AllowHeaders: "Authorization, Content-Type, Tus-Resumable, Upload-Length, Upload-Defer-Length, Upload-Offset, " +
-			"Upload-Metadata, Upload-Concat, Upload-Checksum, X-HTTP-Method-Override, X-Requested-With, X-Request-ID",
+			"Upload-Metadata, Upload-Concat, Upload-Checksum, X-HTTP-Method-Override, X-Requested-With, X-Request-ID, " + fakeserver.FaultPlanHeader,
 		ExposeHeaders: "Location, Tus-Resumable, Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm, " +
-			"Upload-Offset, Upload-Length, Upload-Defer-Length, Upload-Metadata, Upload-Concat, Upload-Expires",
+			"Upload-Offset, Upload-Length, Upload-Defer-Length, Upload-Metadata, Upload-Concat, Upload-Expires, Retry-After",
 	}
 }
 

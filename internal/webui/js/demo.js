@@ -3,8 +3,11 @@
 //
 // Query parameters preset the form: endpoint (URL of the segment endpoint), files (URL prefix
 // of completed files; default /file/ on the endpoint's host), segment (bytes), concurrency,
-// retries, retryDelay and maxRetryDelay (ms), admin (URL prefix of the admin API of
-// `upspec serve`, default /_upspec/ on the endpoint's host; "off" shows nothing).
+// retries, retryDelay and maxRetryDelay (ms), protocol (nginx, tus or auto: the default, which
+// asks the endpoint with OPTIONS), admin (URL prefix of the admin API of `upspec serve`,
+// default /_upspec/ on the endpoint's host; "off" shows nothing). Without endpoint, the page
+// takes the one the server names in upspec-config.json beside the page (`upspec serve
+// --protocol tus` serves it), else /upload.
 //
 // Each file's "What the server saw" panel polls the admin API while the upload runs, and once
 // at its end: the session's acknowledged ranges and the journal lines of the session.
@@ -15,10 +18,16 @@ import { ServerView, adminURL } from './server-view.js';
 const params = new URLSearchParams(location.search);
 const $ = (sel, root = document) => root.querySelector(sel);
 
+/** What the server says of itself beside the page: {protocol, endpoint}; {} when nothing. */
+const config = await fetch('upspec-config.json', { cache: 'no-store' })
+  .then((r) => (r.ok ? r.json() : {}))
+  .catch(() => ({}));
+
 const endpointInput = $('#endpoint');
 const segmentSelect = $('#segment');
 const concurrencySelect = $('#concurrency');
 if (params.has('endpoint')) endpointInput.value = params.get('endpoint');
+else if (typeof config.endpoint === 'string') endpointInput.value = config.endpoint;
 if (params.has('segment')) {
   const v = params.get('segment');
   if (![...segmentSelect.options].some((o) => o.value === v)) segmentSelect.add(new Option(`${v} B`, v));
@@ -63,6 +72,7 @@ class Row {
     const endpoint = new URL(endpointInput.value, location.href);
     this.uploader = fileUploader(file, Number(segmentSelect.value), undefined, {
       endpoint,
+      protocol: params.get('protocol') ?? 'auto',
       concurrency: Number(concurrencySelect.value),
       retries: numberParam('retries'),
       retryDelay: numberParam('retryDelay'),
@@ -152,7 +162,7 @@ class Row {
       this.set('completed', `completed: ${done.httpStatus} ${done.body}`.trim());
       this.toggle.disabled = true;
       const a = $('.link', this.el);
-      a.href = this.fileURL;
+      a.href = done.uploadURL ?? this.fileURL; // tus: the upload's own URL serves its bytes
       a.hidden = false;
     } catch (e) {
       if (e?.name === 'AbortError') {

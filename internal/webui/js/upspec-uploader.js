@@ -36,6 +36,7 @@ export const DEFAULT_SEGMENT_SIZE = 1 << 20;
  * @property {number} acknowledged how many bytes the ranges hold.
  * @property {number} [httpStatus] the status of the answer this status came from.
  * @property {string} [body] the body of the final answer (e.g. `completed`), when completed.
+ * @property {string} [uploadURL] with tus, the upload's URL (its Location), once created.
  */
 
 /**
@@ -669,6 +670,7 @@ class TusRun {
       total: this.total,
       ranges: this.offset > 0 ? [{ start: 0, end: this.offset - 1 }] : [],
       acknowledged: this.offset,
+      ...(this.url === null ? {} : { uploadURL: this.url }),
       ...extra,
     };
   }
