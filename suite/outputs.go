@@ -8,7 +8,6 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/upspec/upspec/reports"
-	"github.com/upspec/upspec/scenarios"
 	expectations "github.com/upspec/upspec/scenarios/expect"
 )
 
@@ -67,16 +66,6 @@ func resultModel(rep ginkgo.Report, cfg *Config, list *expectations.List) (*repo
 		run.Meta.Profile = list.Name
 	}
 	return run, nil
-}
-
-// scenarioIDs returns the IDs of the suite's scenarios, which a list of expected deviations
-// may name.
-func scenarioIDs() []string {
-	var ids []string
-	for _, s := range scenarios.All() {
-		ids = append(ids, s.ID)
-	}
-	return ids
 }
 
 // WriteMarkdownReport writes the Markdown summary of run to path; it appends when path is
