@@ -2,23 +2,12 @@ package tus
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/upspec/upspec/fakeserver"
-)
-
-// Timeouts and limits of the http.Server of a Server; a body is bounded per read by
-// Options.BodyReadTimeout.
-const (
-	serverReadHeaderTimeout = 10 * time.Second
-	serverIdleTimeout       = 60 * time.Second
-	serverMaxHeaderBytes    = 64 << 10
+	"github.com/upspec/upspec/fakeserver/internal/serving"
 )
 
 // corsPolicy is what pages of the allowed origins (Options.CORSOrigins) may do: every method
@@ -45,14 +34,7 @@ type Server struct {
 	Listener net.Listener
 
 	handler *handler
-	srv     *http.Server
-	done    chan struct{}
-	serve   error
-
-	mu      sync.Mutex
-	started bool
-	once    sync.Once
-	err     error
+	life    *serving.Lifecycle
 }
 
 // NewServer starts the reference tus server with opts on 127.0.0.1 at a free port. The
@@ -69,43 +51,21 @@ func NewServer(opts Options) (*Server, error) {
 // Listener if it must serve somewhere else than a free loopback port, then call Start.
 func NewUnstartedServer(opts Options) *Server {
 	h := newHandler(opts)
-	return &Server{
-		handler: h,
-		srv: &http.Server{
-			Handler:           fakeserver.CORS(h.opts.CORSOrigins, corsPolicy(), h),
-			ReadHeaderTimeout: serverReadHeaderTimeout,
-			IdleTimeout:       serverIdleTimeout,
-			MaxHeaderBytes:    serverMaxHeaderBytes,
-		},
-		done: make(chan struct{}),
-	}
+	srv := serving.NewHTTPServer(fakeserver.CORS(h.opts.CORSOrigins, corsPolicy(), h))
+	return &Server{handler: h, life: serving.New("tus", srv, func() error {
+		h.wait()
+		return h.opts.Store.Close()
+	})}
 }
 
 // Start starts serving on Listener (a new one on 127.0.0.1 at a free port if it is nil) and
 // sets URL and Addr. It is an error to start a server twice.
 func (s *Server) Start() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.started {
-		return errors.New("tus: Start: the server is already started")
+	addr, err := s.life.Start(&s.Listener, nil)
+	if err != nil {
+		return err
 	}
-	if s.Listener == nil {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return fmt.Errorf("tus: listen on loopback: %w", err)
-		}
-		s.Listener = ln
-	}
-	s.started = true
-	s.Addr = s.Listener.Addr().String()
-	s.URL = "http://" + s.Addr
-	ln := s.Listener
-	go func() {
-		defer close(s.done)
-		if err := s.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			s.serve = err
-		}
-	}()
+	s.Addr, s.URL = addr, "http://"+addr
 	return nil
 }
 
@@ -118,54 +78,20 @@ func (s *Server) UploadURL(id string) string {
 }
 
 // Done returns a channel that is closed when the server stops serving.
-func (s *Server) Done() <-chan struct{} { return s.done }
+func (s *Server) Done() <-chan struct{} { return s.life.Done() }
 
 // Err returns why the server stopped serving on its own (a failed listener), once Done is
 // closed; nil while it serves and after Close or Shutdown.
-func (s *Server) Err() error {
-	select {
-	case <-s.done:
-		if s.serve != nil {
-			return fmt.Errorf("tus: serve: %w", s.serve)
-		}
-	default:
-	}
-	return nil
-}
+func (s *Server) Err() error { return s.life.Err() }
 
 // Shutdown stops the server gracefully: it closes the listener, waits until every request in
 // progress has ended or ctx is done, then closes the store. When ctx ends first it returns the
 // context's error and the server still runs: call Close.
-func (s *Server) Shutdown(ctx context.Context) error {
-	if err := s.srv.Shutdown(ctx); err != nil {
-		return fmt.Errorf("tus: shutdown: %w", err)
-	}
-	return s.Close()
-}
+func (s *Server) Shutdown(ctx context.Context) error { return s.life.Shutdown(ctx) }
 
 // Close stops the server: it closes the listener and every connection, waits for the
 // requests in progress, then closes the store. It may be called more than once.
-func (s *Server) Close() error {
-	s.once.Do(func() {
-		s.mu.Lock()
-		started := s.started
-		s.started = true
-		s.mu.Unlock()
-		var err error
-		if started {
-			err = s.srv.Close()
-			<-s.done
-		}
-		s.handler.wait()
-		if cerr := s.handler.opts.Store.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			s.err = fmt.Errorf("tus: close: %w", err)
-		}
-	})
-	return s.err
-}
+func (s *Server) Close() error { return s.life.Close() }
 
 // New returns the reference tus server with opts as an http.Handler (with CORS when
 // opts.CORSOrigins is set), to embed in a mux or an httptest.Server. The caller closes
