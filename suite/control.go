@@ -114,7 +114,18 @@ func (c *control) cutShort() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.notRun++
-	return c.timeUp() + " during the scenario"
+	return c.timeUp() + duringScenario
+}
+
+// duringScenario ends the reason of a scenario that the run's deadline cut short.
+const duringScenario = " during the scenario"
+
+// RunStopReason returns the run-level reason behind the skip reason of one NOT-RUN scenario:
+// without the "not run: " of the skip and without the " during the scenario" of the scenario
+// that the run's deadline cut short, so that a cut-short scenario and the scenarios never
+// started give one reason for the run.
+func RunStopReason(skipReason string) string {
+	return strings.TrimSuffix(strings.TrimPrefix(skipReason, "not run: "), duringScenario)
 }
 
 // finish records the result of a scenario that ran: StopAfter failures in a row without any

@@ -133,3 +133,22 @@ func TestAccountNotRun(t *testing.T) {
 		}
 	}
 }
+
+// TestRunStopReason: a scenario cut short by the run's deadline and a scenario never started
+// give the run one reason.
+func TestRunStopReason(t *testing.T) {
+	var c control
+	c.start(time.Now(), time.Millisecond)
+	cut, unstarted := "not run: "+c.cutShort(), "not run: "+c.admit()
+	want := "the run's time limit of 1ms ran out (--timeout)"
+	for _, tc := range []struct{ name, skip, want string }{
+		{"cut short", cut, want},
+		{"never started", unstarted, want},
+		{"target stopped", "not run: the target stopped answering: 3 scenarios in a row", "the target stopped answering: 3 scenarios in a row"},
+		{"no prefix", "the run was interrupted during the scenario", "the run was interrupted"},
+	} {
+		if got := RunStopReason(tc.skip); got != tc.want {
+			t.Errorf("%s: RunStopReason(%q) = %q, want %q", tc.name, tc.skip, got, tc.want)
+		}
+	}
+}

@@ -259,7 +259,7 @@ func notRunOf(run *reports.Run) (n int, reason string) {
 		}
 		n++
 		if reason == "" {
-			reason = strings.TrimPrefix(s.SkipReason, "not run: ")
+			reason = suite.RunStopReason(s.SkipReason)
 		}
 	}
 	return n, reason
