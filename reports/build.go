@@ -277,7 +277,7 @@ func (c Catalogue) Scenario(r scenarios.Result) Scenario {
 		s.Level = c.levelOf(def.Clauses)
 	} else {
 		// Not in this catalogue (a report of another version): what the result says.
-		s.Title = r.Title
+		s.Title, s.Family = r.Title, r.Family
 		s.Clauses = append(s.Clauses, r.Clauses...)
 		if len(r.Clauses) > 0 || r.Title != "" {
 			s.Level = r.Level

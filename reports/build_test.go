@@ -314,3 +314,16 @@ func TestSpecOfAnotherCatalogue(t *testing.T) {
 		t.Errorf("scenario %s, verdict %s, labels %q; want ZZ-01, FAIL, [future]", s.ID, s.Verdict, s.Labels)
 	}
 }
+
+// TestScenarioOutsideCatalogue: a scenario that the catalogue does not list (the random run,
+// a report of another version) keeps the title, family and level its result carries.
+func TestScenarioOutsideCatalogue(t *testing.T) {
+	s := DefaultCatalogue().Scenario(scenarios.Result{ScenarioID: "RANDOM", Title: "random schedules",
+		Family: "random", Level: result.MUST, Clauses: []string{"seg.any-order"}, Verdict: result.Pass})
+	if s.Title != "random schedules" || s.Family != "random" || s.Level != result.MUST {
+		t.Errorf("title %q, family %q, level %v; want the result's", s.Title, s.Family, s.Level)
+	}
+	if g := (&Run{Scenarios: []Scenario{s}}).ByFamily(); len(g) != 1 || g[0].Name != "random" {
+		t.Errorf("ByFamily = %+v, want one group random", g)
+	}
+}

@@ -23,6 +23,7 @@ import (
 type Result struct {
 	ScenarioID string           `json:"scenario_id"`
 	Title      string           `json:"title"`
+	Family     string           `json:"family,omitempty"`
 	Level      Level            `json:"level"`
 	Clauses    []string         `json:"clauses"`
 	Verdict    result.Verdict   `json:"verdict"`
@@ -326,6 +327,7 @@ func (t *T) result(d time.Duration) Result {
 	r := Result{
 		ScenarioID: s.ID,
 		Title:      s.Title,
+		Family:     s.Family,
 		Level:      s.Level(),
 		Clauses:    append([]string(nil), s.Clauses...),
 		Duration:   d,
