@@ -73,7 +73,7 @@ func TestRunTus(t *testing.T) {
 			want string
 		}{
 			{[]string{"--protocol", "ftp", "--target", target}, `--protocol "ftp": want one of nginx, tus`},
-			{[]string{"--protocol", "tus", "--target", target, "--expect", "nginx-upload-module"}, "no built-in list of that name (built in: tusd-v2)"},
+			{[]string{"--protocol", "tus", "--target", target, "--expect", "nginx-upload-module"}, "no built-in list of that name (built in: tus-node-server-2, tusd-v2)"},
 		} {
 			res := upspecRun(t, time.Minute, nil, tt.args...)
 			if res.code != exitUsage || !strings.Contains(res.stderr, tt.want) || strings.Count(strings.TrimSpace(res.stderr), "\n") > 0 {

@@ -100,7 +100,7 @@ func builtinLists() fs.FS {
 }
 
 // BuiltinExpectations returns the names of the built-in expectation lists of tus servers
-// (tusd-v2).
+// (tus-node-server-2, tusd-v2).
 func BuiltinExpectations() []string { return expect.Names(builtinLists()) }
 
 // LoadExpectations returns the built-in list named arg, or else parses the file at path arg,

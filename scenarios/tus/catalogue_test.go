@@ -117,7 +117,7 @@ func TestCatalogueDoc(t *testing.T) {
 }
 
 func TestBuiltinExpectations(t *testing.T) {
-	if got := tus.BuiltinExpectations(); !slices.Equal(got, []string{"tusd-v2"}) {
+	if got := tus.BuiltinExpectations(); !slices.Equal(got, []string{"tus-node-server-2", "tusd-v2"}) {
 		t.Errorf("BuiltinExpectations() = %v", got)
 	}
 	if _, err := tus.LoadExpectations("nginx-upload-module"); err == nil {
