@@ -56,7 +56,7 @@ func TestTusdExpectations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkExpectations(t, "tusd", exp, runAll(t, startTusd(t, tusdOptions{})))
+	checkExpectations(t, "tusd", exp, runAll(t, startTusd(t, tusdOptions{})), nil)
 }
 
 // checkExpectations holds the verdicts res of the server named server to the expectation
@@ -64,12 +64,17 @@ func TestTusdExpectations(t *testing.T) {
 // and every other one must pass or be skipped for an extension the server does not announce.
 // Every scenario must check only the clauses it declares, and every completed upload must
 // have been read back.
-func checkExpectations(t *testing.T, server string, exp *expect.List, res map[string]scenarios.Result) {
+//
+// varies names the listed scenarios whose verdict on that server depends on timing the
+// harness does not control, with why: they may pass (logged, not STALE).
+func checkExpectations(t *testing.T, server string, exp *expect.List, res map[string]scenarios.Result, varies map[string]string) {
 	t.Helper()
 	for _, s := range tus.All() {
 		r := res[s.ID]
 		checkDeclared(t, s, r)
 		switch out, x := exp.Classify(r.ScenarioID, r.Verdict); {
+		case out == result.Stale && varies[s.ID] != "":
+			t.Logf("%s listed in %s passed this time: %s", s.ID, exp.Name, varies[s.ID])
 		case out == result.Stale:
 			t.Errorf("%s is listed in %s (%s) but %s now passes it: STALE, update the list", s.ID, exp.Name, x.Reason, server)
 		case out == result.Known:

@@ -172,5 +172,10 @@ func TestTusNodeExpectations(t *testing.T) {
 		Strict:  true,
 		RunID:   "tusnode",
 	})
-	checkExpectations(t, "@tus/server "+tusNodeVersion, exp, res)
+	checkExpectations(t, "@tus/server "+tusNodeVersion, exp, res, map[string]string{
+		// @tus/server drops the bytes that arrived when the end of the connection comes
+		// within about a millisecond of them; the harness cuts right behind its bytes, but a
+		// busy machine may delay the cut past that.
+		"TP-04": "@tus/server keeps the bytes of a cut PATCH when the cut comes a millisecond or more after them",
+	})
 }
