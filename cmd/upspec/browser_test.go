@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/exec"
@@ -291,49 +290,6 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	}
 }
 
-// gate holds the first segment whose start is at or after `from` until it is let go; a held
-// segment never reaches the server.
-type gate struct {
-	from    int64
-	active  atomic.Bool
-	held    chan struct{} // closed when a segment is held
-	release chan struct{} // closed to answer the held segment 503
-	once    sync.Once
-}
-
-func newGate(from int64) *gate {
-	g := &gate{from: from, held: make(chan struct{}), release: make(chan struct{})}
-	g.active.Store(true)
-	return g
-}
-
-func (g *gate) wrap(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start, _, _, ok := parseSegmentRange(r)
-		if r.Method == http.MethodPost && ok && start >= g.from && g.active.CompareAndSwap(true, false) {
-			close(g.held)
-			select {
-			case <-g.release:
-			case <-r.Context().Done():
-			}
-			http.Error(w, "held by the test", http.StatusServiceUnavailable)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-func (g *gate) waitHeld(t *testing.T, ctx context.Context) {
-	t.Helper()
-	select {
-	case <-g.held:
-	case <-time.After(browserWait):
-		t.Fatalf("no segment from byte %d reached the server within %v; page: %s", g.from, browserWait, pageRows(ctx))
-	}
-}
-
-func (g *gate) letGo() { g.once.Do(func() { close(g.release) }) }
-
 func TestBrowserReloadResumes(t *testing.T) {
 	ctx := newBrowser(t)
 	const (
@@ -342,7 +298,7 @@ func TestBrowserReloadResumes(t *testing.T) {
 		held = 2 * seg // the segment that starts here is held, then lost with the page
 	)
 	var log segmentLog
-	g := newGate(held)
+	g := newHoldGate(fmt.Sprintf("a segment from byte %d", held), segmentFrom(held))
 	defer g.letGo()
 	srv := inProcessServeWrapped(t, func(h http.Handler) http.Handler { return g.wrap(log.logging(h)) })
 	paths := writeFiles(t, []string{"reload.bin"}, []int{size})
@@ -481,27 +437,13 @@ func TestBrowserSurvivesKill(t *testing.T) {
 		cut  = 3 * seg // the segment that starts here is cut by the kill
 	)
 	dataDir := t.TempDir()
-	var target atomic.Pointer[url.URL]
-	setTarget := func(p *serveProc) {
-		u, _ := url.Parse(p.base)
-		target.Store(u)
-	}
 	p := startServe(t, "--data-dir", dataDir)
-	setTarget(p)
+	proxy := newServeProxy(t, p)
 
 	var log segmentLog
 	held := make(chan struct{})
 	release := make(chan struct{})
 	var cutOnce atomic.Bool
-	proxy := &httputil.ReverseProxy{
-		Rewrite: func(r *httputil.ProxyRequest) {
-			r.SetURL(target.Load())
-			r.Out.Host = r.In.Host
-		},
-		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			http.Error(w, "upstream: "+err.Error(), http.StatusBadGateway)
-		},
-	}
 	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start, _, _, ok := parseSegmentRange(r)
 		if r.Method == http.MethodPost && ok && start == cut && cutOnce.CompareAndSwap(false, true) {
@@ -521,16 +463,12 @@ func TestBrowserSurvivesKill(t *testing.T) {
 	paths := writeFiles(t, []string{"killed.bin"}, []int{size})
 	openPage(t, ctx, front.URL+"/?concurrency=1&retryDelay=50&maxRetryDelay=500&retries=200&segment="+strconv.Itoa(seg))
 	pickFiles(t, ctx, paths)
-	select {
-	case <-held:
-	case <-time.After(browserWait):
-		t.Fatalf("the segment at %d never reached the proxy; page: %s", cut, pageRows(ctx))
-	}
+	waitClosed(t, ctx, held, fmt.Sprintf("the segment at %d reached the proxy", cut))
 	before := len(log.all())
 	p.kill() // SIGKILL with half of the segment's body in the server
 	close(release)
 	p = startServe(t, "--data-dir", dataDir)
-	setTarget(p)
+	proxy.to(t, p)
 	waitRows(t, ctx, 1)
 
 	if got := fetchFile(t, front.URL, "killed.bin"); !bytes.Equal(got, pattern(size, 1)) {
@@ -586,7 +524,7 @@ func TestBrowserPauseResume(t *testing.T) {
 		held = 2 * seg
 	)
 	var log segmentLog
-	g := newGate(held)
+	g := newHoldGate(fmt.Sprintf("a segment from byte %d", held), segmentFrom(held))
 	defer g.letGo()
 	srv := inProcessServeWrapped(t, func(h http.Handler) http.Handler { return g.wrap(log.logging(h)) })
 	paths := writeFiles(t, []string{"pause.bin"}, []int{size})

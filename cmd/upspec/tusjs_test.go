@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -126,50 +124,6 @@ func (l *patchLog) all() []loggedPatch {
 	return append([]loggedPatch(nil), l.patches...)
 }
 
-// patchGate holds the first PATCH at Upload-Offset from or beyond, before it reaches the
-// server, until it is let go; it then answers 503.
-type patchGate struct {
-	from    int64
-	active  atomic.Bool
-	held    chan struct{}
-	release chan struct{}
-	once    sync.Once
-}
-
-func newPatchGate(from int64) *patchGate {
-	g := &patchGate{from: from, held: make(chan struct{}), release: make(chan struct{})}
-	g.active.Store(true)
-	return g
-}
-
-func (g *patchGate) wrap(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		off, err := strconv.ParseInt(r.Header.Get("Upload-Offset"), 10, 64)
-		if r.Method == http.MethodPatch && err == nil && off >= g.from && g.active.CompareAndSwap(true, false) {
-			close(g.held)
-			select {
-			case <-g.release:
-			case <-r.Context().Done():
-			}
-			http.Error(w, "held by the test", http.StatusServiceUnavailable)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-func (g *patchGate) letGo() { g.once.Do(func() { close(g.release) }) }
-
-// waitHeld waits until something is closed, or fails the test after browserWait.
-func waitClosed(t *testing.T, ch <-chan struct{}, what string) {
-	t.Helper()
-	select {
-	case <-ch:
-	case <-time.After(browserWait):
-		t.Fatalf("%s did not happen within %v", what, browserWait)
-	}
-}
-
 // startTusJSUpload starts window.runUpload in the page.
 func startTusJSUpload(t *testing.T, ctx context.Context, size, seed, chunk int) {
 	t.Helper()
@@ -244,12 +198,12 @@ func TestTusJSResumesAfterReload(t *testing.T) {
 	ctx := newBrowser(t)
 	const chunk, size, held = 256 << 10, 1 << 20, 512 << 10
 	var log patchLog
-	g := newPatchGate(held)
+	g := newHoldGate(fmt.Sprintf("a PATCH at offset %d", held), patchFrom(held))
 	defer g.letGo()
 	front := tusJSFront(t, client, inProcessTus(t, func(h http.Handler) http.Handler { return g.wrap(log.wrap(h)) }))
 	openPage(t, ctx, front.URL+"/")
 	startTusJSUpload(t, ctx, size, 4, chunk)
-	waitClosed(t, g.held, fmt.Sprintf("a PATCH at offset %d", held))
+	g.waitHeld(t, ctx)
 	before := len(log.all())
 	if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
 		t.Fatalf("reload: %v", err)
@@ -282,28 +236,14 @@ func TestTusJSSurvivesKill(t *testing.T) {
 	ctx := newBrowser(t)
 	const chunk, size, cut = 256 << 10, 1 << 20, 512 << 10
 	dataDir := t.TempDir()
-	var target atomic.Pointer[url.URL]
-	setTarget := func(p *serveProc) {
-		u, _ := url.Parse(p.base)
-		target.Store(u)
-	}
 	p := startServe(t, "--protocol", "tus", "--data-dir", dataDir)
-	setTarget(p)
+	proxy := newServeProxy(t, p)
 	held, release := make(chan struct{}), make(chan struct{})
 	var releaseOnce sync.Once
 	letGo := func() { releaseOnce.Do(func() { close(release) }) }
 	defer letGo()
 	var cutOnce atomic.Bool
 	var log patchLog
-	proxy := &httputil.ReverseProxy{
-		Rewrite: func(r *httputil.ProxyRequest) {
-			r.SetURL(target.Load())
-			r.Out.Host = r.In.Host
-		},
-		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			http.Error(w, "upstream: "+err.Error(), http.StatusBadGateway)
-		},
-	}
 	// While the server is down, requests wait at the front until it is back: tus-js-client
 	// answers a HEAD that fails with a status (a proxy's 502) by creating a new upload, which
 	// would measure the proxy, not the server.
@@ -327,14 +267,14 @@ func TestTusJSSurvivesKill(t *testing.T) {
 	})))
 	openPage(t, ctx, front.URL+"/")
 	startTusJSUpload(t, ctx, size, 5, chunk)
-	waitClosed(t, held, fmt.Sprintf("half of the PATCH at %d", cut))
+	waitClosed(t, ctx, held, fmt.Sprintf("half of the PATCH at %d reached the server", cut))
 	before := len(log.all())
 	down := make(chan struct{})
 	up.Store(&down)
 	p.kill() // SIGKILL with half of the PATCH's body in the server
 	letGo()
 	p = startServe(t, "--protocol", "tus", "--data-dir", dataDir)
-	setTarget(p)
+	proxy.to(t, p)
 	close(down)
 	u := waitTusJSUpload(t, ctx)
 	if got := getUpload(t, u); !bytes.Equal(got, pattern(size, 5)) {
