@@ -81,6 +81,12 @@ export const DEFAULT_SEGMENT_SIZE = 1 << 20;
  *   one at a time (concurrency does not apply) and an empty file may be uploaded.
  * @property {UrlStorage} [urlStorage] where tus upload URLs are remembered by session ID;
  *   default the page's localStorage, else the uploader's memory.
+ * @property {(url: string) => void} [onUploadURL] with tus, called with the absolute URL of
+ *   the upload the client works on whenever it takes up another one than the last it
+ *   announced: the one remembered under the session ID, before its first request, and the one
+ *   a creating POST made (its Location: the first, or a new one after the server forgot the
+ *   previous). The upload's ID, as a tus server's journal names it, is the URL's last path
+ *   element. Never called with the nginx protocol.
  */
 
 /**
@@ -488,8 +494,8 @@ export class Uploader {
     /** The file's size. */
     this.total = file.size;
     /**
-     * The options with their defaults. `signal` and `onProgress` may be replaced between calls
-     * (the demo page gives every resume a new AbortSignal).
+     * The options with their defaults. `signal`, `onProgress` and `onUploadURL` may be replaced
+     * between calls (the demo page gives every resume a new AbortSignal).
      */
     this.options = {
       concurrency: Math.max(1, Math.floor(o.concurrency ?? 1)),
@@ -503,6 +509,7 @@ export class Uploader {
       headers: o.headers ?? {},
       credentials: o.credentials ?? 'same-origin',
       fetch: o.fetch ?? globalThis.fetch?.bind(globalThis),
+      onUploadURL: o.onUploadURL,
     };
     if (typeof this.options.fetch !== 'function') throw new TypeError('fileUploader: no fetch available');
     /** The segment endpoint, absolute. */
@@ -517,6 +524,32 @@ export class Uploader {
     /** @type {'nginx'|'tus'|'auto'} the protocol as given; `protocol` is the one found. */
     this._protocol = protocol;
     this._urls = o.urlStorage ?? defaultUrlStorage();
+    /** The upload URL last given to onUploadURL. */
+    this._announced = undefined;
+  }
+
+  /**
+   * With tus, the absolute URL of the file's upload as the client knows it now: remembered
+   * under the session ID (urlStorage) from an earlier upload of the same file, or made by a
+   * creating POST; undefined when there is none yet, before the session ID is known, and with
+   * the nginx protocol.
+   * @returns {string|undefined}
+   */
+  get uploadURL() {
+    if (this.protocol !== 'tus' || this._sessionId === undefined) return undefined;
+    return this._urls.getItem(this._tusKey()) ?? undefined;
+  }
+
+  /** The urlStorage key of the file's tus upload URL. */
+  _tusKey() {
+    return `upspec-tus:${this.endpoint}:${this._sessionId}`;
+  }
+
+  /** Gives url to onUploadURL unless it was the last one given. */
+  _announce(url) {
+    if (url === this._announced) return;
+    this._announced = url;
+    this.options.onUploadURL?.(url);
   }
 
   /**
@@ -654,7 +687,7 @@ class TusRun {
     this.offset = 0;
     this.failures = 0;
     this.losses = 0;
-    this.key = `upspec-tus:${up.endpoint}:${up.sessionId}`;
+    this.key = up._tusKey();
   }
 
   /** The upload URL remembered for the session, or null. */
@@ -709,6 +742,7 @@ class TusRun {
         this.offset = 0;
         return;
       }
+      this.up._announce(url);
       const res = await this.request('HEAD', url, { 'Cache-Control': 'no-store' });
       if (res.error || tusRetryable(res.status)) {
         await this.failed(res, 'HEAD');
@@ -748,7 +782,9 @@ class TusRun {
       if (res.status !== 201 || !loc) {
         throw new UploadError(`the server answered ${res.status} to the creating POST${loc ? '' : ' without Location'}: ${clip(res.body) || '(no reason given)'}`, { status: res.status, body: clip(res.body) });
       }
-      this.up._urls.setItem(this.key, new URL(loc, this.up.endpoint).href);
+      const url = new URL(loc, this.up.endpoint).href;
+      this.up._urls.setItem(this.key, url);
+      this.up._announce(url);
       this.offset = 0;
       this.failures = 0;
       return;

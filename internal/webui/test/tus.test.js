@@ -128,6 +128,53 @@ describe('tus', () => {
     assert.deepEqual(fake.log.map((e) => e.method), ['POST', 'PATCH', 'PATCH', 'POST', 'PATCH', 'PATCH']);
   });
 
+  test('onUploadURL announces each upload the client takes up, once, before its requests', async () => {
+    const file = patternFile('n.bin', 20, 9);
+    fake.fault = (r) => {
+      if (r.method === 'PATCH' && r.offset === 10 && !fake.lost) {
+        fake.lost = true;
+        fake.uploads.clear();
+      }
+    };
+    const seen = [];
+    const announce = (url) => seen.push({ url, requests: fake.log.map((e) => `${e.method} ${e.id}`) });
+    const up = fileUploader(file, 10, 's14', tus({ onUploadURL: announce }));
+    assert.equal(up.uploadURL, undefined, 'nothing before the first request');
+    assert.equal((await up.upload()).completed, true);
+    const created = (id) => new URL(`/files/${id}`, fake.url).href;
+    // The first creation's Location, then the second's after the server forgot the first.
+    assert.deepEqual(seen, [
+      { url: created('u0'), requests: ['POST '] },
+      { url: created('u1'), requests: ['POST ', 'PATCH u0', 'PATCH u0', 'POST '] },
+    ]);
+    assert.equal(up.uploadURL, created('u1'));
+
+    // A new uploader of the file announces the remembered upload before its HEAD, once.
+    seen.length = 0;
+    const before = fake.log.length;
+    const again = fileUploader(file, 10, 's14', tus({ onUploadURL: announce }));
+    const st = await again.fetchStatus();
+    assert.equal(st.completed, true);
+    await again.uploadSegments(st);
+    await again.fetchStatus();
+    assert.deepEqual(seen.map((s) => [s.url, s.requests.length - before]), [[created('u1'), 0]]);
+    assert.deepEqual(fake.log.slice(before).map((e) => `${e.method} ${e.id}`), ['HEAD u1', 'HEAD u1']);
+    assert.equal(again.uploadURL, created('u1'));
+  });
+
+  test('onUploadURL is never called with the nginx protocol', async () => {
+    const nginx = await startFake();
+    try {
+      const calls = [];
+      const up = fileUploader(patternFile('o.bin', 10), 4, 's15', { ...fast, protocol: 'auto', endpoint: nginx.url, onUploadURL: (u) => calls.push(u) });
+      assert.equal((await up.upload()).completed, true);
+      assert.deepEqual(calls, []);
+      assert.equal(up.uploadURL, undefined);
+    } finally {
+      await nginx.close();
+    }
+  });
+
   test('an offset beyond the bytes sent is not believed', async () => {
     const file = patternFile('i.bin', 20, 8);
     fake.fault = (r) => (r.method === 'PATCH' && r.offset === 10 && !fake.lied ? ((fake.lied = true), { offset: 999 }) : undefined);
