@@ -10,10 +10,13 @@
 // --protocol tus` serves it), else /upload.
 //
 // Each file's "What the server saw" panel polls the admin API while the upload runs, and once
-// at its end: the session's acknowledged ranges and the journal lines of the session.
+// at its end: the session's acknowledged ranges and the journal lines of the session. With
+// tus, the upload's offset and the journal lines of the upload the client works on (its ID
+// from the upload URL the client announces: the one remembered, or the Location of the
+// creation POST): the creation POST, the HEADs and the PATCHes.
 
 import { fileUploader, UploadError } from './upspec-uploader.js';
-import { ServerView, adminURL } from './server-view.js';
+import { ServerView, adminURL, describeHeld, journalCells, journalColumns, uploadIdOf } from './server-view.js';
 
 const params = new URLSearchParams(location.search);
 const $ = (sel, root = document) => root.querySelector(sel);
@@ -86,12 +89,40 @@ class Row {
     if (!this.admin) this.saw.hidden = true;
   }
 
-  /** Starts following the session on the server (once the session ID is known). */
+  /**
+   * Starts following the file on the server, once the session ID and the protocol are known:
+   * nginx, its session; tus, the upload the client announces (onUploadURL), none before.
+   */
   async watchServer(signal) {
     if (!this.admin) return;
     const id = await this.uploader.getSessionId();
-    this.view ??= new ServerView(this.admin, id, { onChange: (v) => this.showServer(v) });
+    this.protocol = await this.uploader.resolveProtocol();
+    if (!this.view) {
+      this.view = new ServerView(this.admin, undefined, { onChange: (v) => this.showServer(v) });
+      const head = $('.saw-journal thead tr', this.saw);
+      head.replaceChildren(...journalColumns(this.protocol).map(([cls, text, title]) => {
+        const th = document.createElement('th');
+        th.className = cls;
+        th.textContent = text;
+        th.title = title;
+        return th;
+      }));
+      if (this.protocol === 'tus') {
+        this.uploader.options.onUploadURL = (url) => this.followUpload(url);
+        if (this.uploader.uploadURL) this.followUpload(this.uploader.uploadURL);
+      } else {
+        this.view.follow(id);
+      }
+      this.showServer(this.view);
+    }
     this.view.watch(signal);
+  }
+
+  /** tus: the panel follows the upload at url from now on. */
+  followUpload(url) {
+    const id = uploadIdOf(url);
+    this.el.dataset.upload = id;
+    this.view.follow(id);
   }
 
   /** Draws what the server saw: the note, the ranges as a bar and a list, the journal. */
@@ -107,8 +138,20 @@ class Row {
       $('.saw-journal', this.saw).hidden = true;
       return;
     }
-    const notes = [`session ${v.sessionId}`];
-    if (!v.session) notes.push('the server holds no segment of it yet');
+    const tus = this.protocol === 'tus';
+    const notes = [];
+    if (v.sessionId === undefined) {
+      notes.push('no upload yet: the client creates one with a POST, whose Location names it');
+    } else if (tus) {
+      notes.push(`upload ${v.sessionId}`);
+      if (!v.session) notes.push('the server holds no upload of this ID');
+    } else {
+      notes.push(`session ${v.sessionId}`);
+      if (!v.session) notes.push('the server holds no segment of it yet');
+    }
+    if (v.previous.length) {
+      notes.push(`the client left ${tus ? 'upload' : 'session'} ${v.previous.join(', ')} before it`);
+    }
     if (v.dropped) notes.push(`the journal dropped ${v.dropped} older entries`);
     if (v.error) notes.push(`last read failed: ${v.error}`);
     note.textContent = notes.join('; ');
@@ -127,11 +170,8 @@ class Row {
       }
     }
     bar.replaceChildren(...spans);
-    list.textContent = s
-      ? `${s.state}: ${s.list || 'nothing acknowledged'} of ${s.total} bytes` +
-        (s.in_flight?.length ? `; in flight ${s.in_flight.map((r) => `${r.start}-${r.end}`).join(',')}` : '')
-      : '';
-    body.replaceChildren(...v.journal.map((e) => journalRow(e)));
+    list.textContent = describeHeld(s, this.protocol);
+    body.replaceChildren(...v.journal.map((e) => journalRow(e, this.protocol)));
   }
 
   set(state, text = state) {
@@ -183,27 +223,17 @@ class Row {
   }
 }
 
-/** One journal line as a table row. */
-function journalRow(e) {
+/** One journal line as a table row, in the columns of the protocol. */
+function journalRow(e, protocol) {
   const tr = document.createElement('tr');
   tr.dataset.seq = String(e.seq);
   tr.dataset.status = String(e.status);
   tr.className = e.status >= 200 && e.status < 300 ? 'ok' : 'refused';
-  const ms = e.duration_ns / 1e6;
-  const cells = [
-    ['seq', String(e.seq)],
-    ['method', e.method],
-    ['range', e.range ?? e.path],
-    ['status', e.status ? String(e.status) : e.outcome],
-    ['reason', e.reason ?? ''],
-    ['fault', e.fault || (e.shaped_by ?? []).join(', ')],
-    ['bytes', String(e.body_read)],
-    ['time', ms < 1 ? `${Math.round(ms * 1000)} µs` : `${ms.toFixed(ms < 10 ? 1 : 0)} ms`],
-  ];
-  for (const [cls, text] of cells) {
+  const cells = journalCells(e, protocol);
+  for (const [cls] of journalColumns(protocol)) {
     const td = document.createElement('td');
     td.className = cls;
-    td.textContent = text;
+    td.textContent = cells[cls];
     tr.append(td);
   }
   return tr;
