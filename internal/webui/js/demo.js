@@ -115,6 +115,7 @@ class Row {
       }
       this.showServer(this.view);
     }
+    this.saw.dataset.watch = 'running';
     this.view.watch(signal);
   }
 
@@ -214,7 +215,10 @@ class Row {
       }
     } finally {
       this.controller = undefined;
-      this.view?.stop(); // the last poll, unless the upload was aborted
+      // The last poll, unless the upload was aborted; then the panel says that it is done.
+      this.view?.stop().then(() => {
+        if (!this.controller) this.saw.dataset.watch = 'ended';
+      });
     }
   }
 
