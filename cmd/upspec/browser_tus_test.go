@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -70,6 +71,35 @@ func tusJournal(t *testing.T, base, upload string) []tusJournalEntry {
 	return page.Entries
 }
 
+// tusPanel is what a row's "What the server saw" panel shows after its last poll.
+type tusPanel struct {
+	Lines []string // the journal's lines: the cells of panelLine
+	State string   // the panel's data-state: the upload's state on the server
+	Note  string
+	Held  string // what the server holds of the upload
+	Head  string // the column headings
+}
+
+// readTusPanel waits until the panel of the row of file name has made its last poll and
+// returns what it shows.
+func readTusPanel(t *testing.T, ctx context.Context, name string) tusPanel {
+	t.Helper()
+	expr := fmt.Sprintf(`(() => {
+		const row = [...document.querySelectorAll('#list .file')].find((r) => r.dataset.name === %q);
+		const saw = row.querySelector('.saw');
+		if (saw.dataset.watch !== 'ended') return false;
+		const cols = ['seq', 'method', 'offset', 'length', 'status', 'reason', 'fault'];
+		const lines = [...saw.querySelectorAll('.saw-journal tbody tr')].map((tr) => cols.map((c) => tr.querySelector('.' + c).textContent).join('|'));
+		return { lines, state: saw.dataset.state, note: saw.querySelector('.saw-note').textContent, held: saw.querySelector('.saw-ranges').textContent,
+			head: [...saw.querySelectorAll('.saw-journal thead th')].map((th) => th.textContent).join('|') };
+	})()`, name)
+	got, err := chromedp.Run(ctx, chromedp.Poll[tusPanel](expr, chromedp.WithPollingTimeout(browserWait)))
+	if err != nil {
+		t.Fatalf("%s: the panel never made its last poll: %v; page: %s", name, err, pageRows(ctx))
+	}
+	return got
+}
+
 // TestBrowserServerSawPanelTus uploads two files through the demo page of `upspec serve
 // --protocol tus`, one PATCH of the two refused by a scripted 503, and checks each file's
 // "What the server saw" panel: it follows the upload the client created (the ID at the end
@@ -124,25 +154,7 @@ func TestBrowserServerSawPanelTus(t *testing.T) {
 			}
 		}
 
-		expr := fmt.Sprintf(`(() => {
-			const row = [...document.querySelectorAll('#list .file')].find((r) => r.dataset.name === %q);
-			const saw = row.querySelector('.saw');
-			const cols = ['seq', 'method', 'offset', 'length', 'status', 'reason', 'fault'];
-			const lines = [...saw.querySelectorAll('.saw-journal tbody tr')].map((tr) => cols.map((c) => tr.querySelector('.' + c).textContent).join('|'));
-			if (saw.dataset.watch !== 'ended') return false;
-			return { lines, state: saw.dataset.state, note: saw.querySelector('.saw-note').textContent, held: saw.querySelector('.saw-ranges').textContent,
-				head: [...saw.querySelectorAll('.saw-journal thead th')].map((th) => th.textContent).join('|') };
-		})()`, name)
-		got, err := chromedp.Run(ctx, chromedp.Poll[struct {
-			Lines []string
-			State string
-			Note  string
-			Held  string
-			Head  string
-		}](expr, chromedp.WithPollingTimeout(browserWait)))
-		if err != nil {
-			t.Fatalf("%s: the panel never made its last poll: %v", name, err)
-		}
+		got := readTusPanel(t, ctx, name)
 		if got.State != "complete" {
 			t.Errorf("%s: the panel's state is %q, want complete", name, got.State)
 		}
@@ -185,4 +197,45 @@ func TestBrowserServerSawPanelTus(t *testing.T) {
 		t.Errorf("%d OPTIONS in the journal, want one per row, in no panel", options)
 	}
 	screenshot(t, ctx, "server-saw-tus")
+}
+
+// TestBrowserServerSawPanelTusForgotten: the server forgets the upload at its last PATCH
+// (404), the client creates another, and the panel follows the new one: its journal lines
+// only, a note that names the upload left; the one left keeps its lines in the journal.
+func TestBrowserServerSawPanelTusForgotten(t *testing.T) {
+	ctx := newBrowser(t)
+	p := startServe(t, "--protocol", "tus", "--fault", "forget,match=last,times=1")
+	const name, size = "forgotten.bin", 3000
+	openPage(t, ctx, p.base+"/?segment=1024&retryDelay=20")
+	pickFiles(t, ctx, writeFiles(t, []string{name}, []int{size}))
+	waitRows(t, ctx, 1)
+	upload, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#list .file').dataset.upload`))
+	if err != nil || upload == "" {
+		t.Fatalf("the row's upload %q: %v", upload, err)
+	}
+	var left string
+	var leftLines []string
+	for _, e := range tusJournal(t, p.base, "") {
+		if e.Session != "" && e.Session != upload {
+			left = e.Session
+			leftLines = append(leftLines, e.panelLine())
+		}
+	}
+	if left == "" || !strings.HasSuffix(leftLines[len(leftLines)-1], "|404|no such upload|forget,match=last,times=1") {
+		t.Fatalf("the journal holds no upload forgotten at its last PATCH: %v", leftLines)
+	}
+	var want []string
+	for _, e := range tusJournal(t, p.base, upload) {
+		want = append(want, e.panelLine())
+	}
+	got := readTusPanel(t, ctx, name)
+	if strings.Join(got.Lines, "\n") != strings.Join(want, "\n") {
+		t.Errorf("the panel lists\n%s\nthe journal of upload %s has\n%s", strings.Join(got.Lines, "\n"), upload, strings.Join(want, "\n"))
+	}
+	if len(want) < 2 || !strings.Contains(want[0], "|POST|") || got.State != "complete" {
+		t.Errorf("the new upload's journal %v, panel state %q: want its creation POST first, then complete", want, got.State)
+	}
+	if wantNote := "upload " + upload + "; the client left upload " + left + " before it"; got.Note != wantNote {
+		t.Errorf("the panel's note %q, want %q", got.Note, wantNote)
+	}
 }
