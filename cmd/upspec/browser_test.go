@@ -235,6 +235,10 @@ func TestBrowserDemoPageUploads(t *testing.T) {
 
 	openPage(t, ctx, srv.URL+"/?concurrency=2")
 	screenshot(t, ctx, "empty")
+	shown, err := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll('[data-protocol]:not([hidden])')].map((el) => el.textContent.replace(/\s+/g, ' ').trim()).join(' | ')`))
+	if err != nil || !strings.Contains(shown, "in segments to "+srv.URL+"/upload") || !strings.Contains(shown, "At once") || strings.Contains(shown, "tus") {
+		t.Fatalf("the page shows %q (%v), want the segment lead with %s/upload and At once", shown, err, srv.URL)
+	}
 	pickFiles(t, ctx, paths)
 	waitRows(t, ctx, len(names))
 	for i, name := range names {
@@ -677,9 +681,9 @@ func TestBrowserDemoPageTus(t *testing.T) {
 	paths := writeFiles(t, names, sizes)
 
 	openPage(t, ctx, p.base+"/")
-	shown, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#endpoint-shown').textContent`))
-	if err != nil || shown != p.upload {
-		t.Fatalf("the page shows the endpoint %q (%v), want the creation URL %s", shown, err, p.upload)
+	shown, err := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll('[data-protocol]:not([hidden])')].map((el) => el.textContent.replace(/\s+/g, ' ').trim()).join(' | ')`))
+	if err != nil || !strings.Contains(shown, "tus 1.0 uploads, created at "+p.upload) || strings.Contains(shown, "range list") || strings.Contains(shown, "At once") {
+		t.Fatalf("the page shows %q (%v), want the tus lead with the creation URL %s and no range list or At once", shown, err, p.upload)
 	}
 	pickFiles(t, ctx, paths)
 	waitRows(t, ctx, len(names))

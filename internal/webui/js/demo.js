@@ -38,8 +38,13 @@ if (params.has('segment')) {
 }
 if (params.has('concurrency')) concurrencySelect.value = params.get('concurrency');
 const showEndpoint = () => {
-  $('#endpoint-shown').textContent = new URL(endpointInput.value, location.href).href;
+  const href = new URL(endpointInput.value, location.href).href;
+  for (const el of document.querySelectorAll('.endpoint-shown')) el.textContent = href;
 };
+// The page speaks of the protocol the server beside it says it serves (nginx when it says
+// nothing): on tus there is no range list and one PATCH at a time, so no "At once".
+const pageProtocol = (params.get('protocol') ?? config.protocol) === 'tus' ? 'tus' : 'nginx';
+for (const el of document.querySelectorAll('[data-protocol]')) el.hidden = el.dataset.protocol !== pageProtocol;
 endpointInput.addEventListener('input', showEndpoint);
 showEndpoint();
 
