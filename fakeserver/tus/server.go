@@ -93,10 +93,26 @@ func (s *Server) Shutdown(ctx context.Context) error { return s.life.Shutdown(ct
 // requests in progress, then closes the store. It may be called more than once.
 func (s *Server) Close() error { return s.life.Close() }
 
-// New returns the reference tus server with opts as an http.Handler (with CORS when
-// opts.CORSOrigins is set), to embed in a mux or an httptest.Server. The caller closes
-// opts.Store, if it gave one, once the handler serves no more.
-func New(opts Options) http.Handler {
-	h := newHandler(opts)
-	return fakeserver.CORS(h.opts.CORSOrigins, corsPolicy(), h)
+// Handler is the reference tus server as an http.Handler (with CORS when
+// Options.CORSOrigins is set), to embed in a mux or an httptest.Server, or to wrap (a
+// grading mock that sees every request), with its Admin.
+type Handler struct {
+	h    *handler
+	next http.Handler
 }
+
+// New returns the reference tus server with opts as a Handler. The caller closes
+// opts.Store, if it gave one, once the handler serves no more.
+func New(opts Options) *Handler {
+	h := newHandler(opts)
+	return &Handler{h: h, next: fakeserver.CORS(h.opts.CORSOrigins, corsPolicy(), h)}
+}
+
+// ServeHTTP serves the tus protocol, the admin API and the fallback.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.next.ServeHTTP(w, r) }
+
+// Admin returns the handler's Admin: its journal, uploads, completed uploads and fault plan.
+func (h *Handler) Admin() *Admin { return &Admin{h: h.h} }
+
+// CreationPath returns the path of the creation URL (Options.Path with a trailing slash).
+func (h *Handler) CreationPath() string { return h.h.base }

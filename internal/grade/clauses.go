@@ -7,7 +7,6 @@ package grade
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/upspec/upspec/reports/result"
@@ -97,9 +96,9 @@ func Catalogue() []Clause {
 	}
 }
 
-// ClauseByID returns the clause with that ID.
+// ClauseByID returns the clause with that ID, of either catalogue (Catalogue, TusCatalogue).
 func ClauseByID(id ID) (Clause, bool) {
-	for _, c := range Catalogue() {
+	for _, c := range append(Catalogue(), TusCatalogue()...) {
 		if c.ID == id {
 			return c, true
 		}
@@ -133,41 +132,15 @@ func CatalogueMarkdown() string {
 			fmt.Fprintf(&b, "\n### %s\n\n", section)
 			b.WriteString("| ID | Level | Clause | Exercised by |\n|---|---|---|---|\n")
 		}
-		fmt.Fprintf(&b, "| `%s` | %s | **%s.** %s | %s |\n", c.ID, c.Level, mdCell(c.Title), mdCell(c.Text), mdCell(exercisedBy(c.ID)))
+		fmt.Fprintf(&b, "| `%s` | %s | **%s.** %s | %s |\n", c.ID, c.Level, mdCell(c.Title), mdCell(c.Text), mdCell(exercisedIn(Schedule(DefaultSize, DefaultRetryAfter), c.ID)))
 	}
 	b.WriteString("\n## The schedule\n\n")
 	b.WriteString("The files `upspec grade` asks for, and the fault the mock injects into each (MID is the\n")
 	b.WriteString("file's middle byte: the segment that holds it gets the fault, whatever the client's segment\n")
 	b.WriteString("size):\n\n")
-	b.WriteString("| File | Injected | Fault rules |\n|---|---|---|\n")
-	for _, u := range Schedule(DefaultSize, DefaultRetryAfter) {
-		rules := make([]string, len(u.Plan.Rules))
-		for i, r := range u.Plan.Rules {
-			rules[i] = "`" + strings.ReplaceAll(r, fmt.Sprintf("offset=%d", DefaultSize/2), "offset=MID") + "`"
-		}
-		rs := strings.Join(rules, "<br>")
-		if rs == "" {
-			rs = "—"
-		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", u.File, mdCell(u.Plan.Inject), rs)
-	}
+	writeSchedule(&b, Schedule(DefaultSize, DefaultRetryAfter))
+	b.WriteString(TusCatalogueMarkdown())
 	return b.String()
-}
-
-// exercisedBy names the plans of the schedule that exercise a clause.
-func exercisedBy(id ID) string {
-	var names []string
-	for _, u := range Schedule(DefaultSize, DefaultRetryAfter) {
-		for _, c := range u.Plan.Exercises {
-			if c == id && !slices.Contains(names, "`"+u.File+"`") {
-				names = append(names, "`"+u.File+"`")
-			}
-		}
-	}
-	if len(names) == 0 {
-		return "every upload"
-	}
-	return strings.Join(names, ", ")
 }
 
 func mdCell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }

@@ -93,29 +93,7 @@ func Judge(ev Evidence, strict bool) []Result {
 		NoStopIncomplete:           judgeAbandoned,
 		DistinctSessionIDs:         judgeTwins,
 	}
-	var out []Result
-	for _, c := range Catalogue() {
-		j := judges[c.ID](&ev, ss)
-		r := Result{Clause: c, Findings: j.findings, Notes: j.notes}
-		for i := range r.Findings {
-			r.Findings[i] = finish(c, r.Findings[i])
-			if s := r.Findings[i].Session; s != "" && !slices.Contains(r.Sessions, s) {
-				r.Sessions = append(r.Sessions, s)
-			}
-		}
-		for _, s := range j.exercised {
-			if !slices.Contains(r.Sessions, s) {
-				r.Sessions = append(r.Sessions, s)
-			}
-		}
-		skipped := len(j.exercised) == 0 && len(r.Findings) == 0
-		if skipped {
-			r.SkipReason = j.skip
-		}
-		r.Verdict = result.Decide(c.Level, r.Findings, skipped, strict)
-		out = append(out, r)
-	}
-	return out
+	return decide(Catalogue(), func(c Clause) judgement { return judges[c.ID](&ev, ss) }, strict)
 }
 
 // sessionsOf groups the segments of the journal by session, in the order sessions first

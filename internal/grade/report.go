@@ -24,14 +24,58 @@ const maxExchanges = 400
 // with its verdict, findings, notes and the exchanges of the sessions that are its evidence,
 // built from the journal. meta.Duration is left as given.
 func Run(meta reports.Meta, ev Evidence, results []Result) *reports.Run {
+	sessions := sessionsOf(ev)
+	return buildRun(meta, results, func(ids []string) ([]result.Exchange, int) {
+		var xs []result.Exchange
+		for _, s := range sessions {
+			if slices.Contains(ids, s.id) {
+				for i := range s.segs {
+					if len(xs) < maxExchanges {
+						xs = append(xs, Exchange(&s.segs[i], meta.Target))
+					}
+				}
+			}
+		}
+		return xs, exchangeCount(sessions, ids)
+	})
+}
+
+// TusRun builds the report of a grade of a tus client (JudgeTus), as Run does: the
+// exchanges of a clause are the requests of the uploads that are its evidence.
+func TusRun(meta reports.Meta, ev Evidence, results []Result) *reports.Run {
+	uploads := tusUploadsOf(ev)
+	return buildRun(meta, results, func(ids []string) ([]result.Exchange, int) {
+		var xs []result.Exchange
+		n := 0
+		for _, u := range uploads {
+			if !slices.Contains(ids, u.id) {
+				continue
+			}
+			n += len(u.reqs)
+			for i := range u.reqs {
+				if len(xs) < maxExchanges {
+					xs = append(xs, TusExchange(&u.reqs[i], meta.Target))
+				}
+			}
+		}
+		return xs, n
+	})
+}
+
+// buildRun makes the report of results; exchanges returns the exchanges of the sessions
+// given (at most maxExchanges) and how many there are.
+func buildRun(meta reports.Meta, results []Result, exchanges func([]string) ([]result.Exchange, int)) *reports.Run {
 	clauses := make([]scenarios.Clause, 0, len(results))
 	defs := make([]scenarios.Scenario, 0, len(results))
 	rs := make([]scenarios.Result, 0, len(results))
-	sessions := sessionsOf(ev)
 	for _, r := range results {
 		c := r.Clause
 		clauses = append(clauses, scenarios.Clause{ID: string(c.ID), Level: c.Level, Section: c.Section, Title: c.Title, Text: c.Text})
 		defs = append(defs, scenarios.Scenario{ID: string(c.ID), Title: c.Title, Family: Family, Clauses: []string{string(c.ID)}})
+		xs, n := exchanges(r.Sessions)
+		if xs == nil {
+			xs = []result.Exchange{}
+		}
 		res := scenarios.Result{
 			ScenarioID: string(c.ID),
 			Title:      c.Title,
@@ -41,18 +85,9 @@ func Run(meta reports.Meta, ev Evidence, results []Result) *reports.Run {
 			Findings:   slices.Clone(r.Findings),
 			Notes:      slices.Clone(r.Notes),
 			SkipReason: r.SkipReason,
-			Exchanges:  []result.Exchange{},
+			Exchanges:  xs,
 		}
-		for _, s := range sessions {
-			if slices.Contains(r.Sessions, s.id) {
-				for i := range s.segs {
-					if len(res.Exchanges) < maxExchanges {
-						res.Exchanges = append(res.Exchanges, Exchange(&s.segs[i], meta.Target))
-					}
-				}
-			}
-		}
-		if n := exchangeCount(sessions, r.Sessions); n > maxExchanges {
+		if n > maxExchanges {
 			res.Notes = append(res.Notes, fmt.Sprintf("%d exchanges of %d shown; the JSON journal (%sjournal) holds them all", maxExchanges, n, fakeserver.DefaultAdminPrefix))
 		}
 		rs = append(rs, res)
@@ -120,6 +155,35 @@ func Exchange(e *fakeserver.JournalEntry, base string) result.Exchange {
 		}
 	}
 	x.Error = strings.Join(notes, "; ")
+	return x
+}
+
+// TusExchange is a tus journal entry as an exchange of the result model: the request's
+// method, path and tus headers as the journal has them, the body bytes the server read, the
+// answer (its status, Upload-Offset or reason), the outcome and the fault that shaped it;
+// base is the URL of the grading mock.
+func TusExchange(e *fakeserver.JournalEntry, base string) result.Exchange {
+	x := Exchange(e, base)
+	q := result.Request{Method: e.Method, Target: e.Path, Proto: "HTTP/1.1", URL: base, BodyLen: max(e.ContentLength, 0), BodySent: e.BodyRead, BodyPlanned: max(e.ContentLength, 0)}
+	if e.Range != "" {
+		q.Headers = append(q.Headers, result.Header{Name: "Upload-Offset", Value: e.Range})
+	}
+	if e.ContentType != "" {
+		q.Headers = append(q.Headers, result.Header{Name: "Content-Type", Value: e.ContentType})
+	}
+	if e.ContentLength >= 0 {
+		q.Headers = append(q.Headers, result.Header{Name: "Content-Length", Value: strconv.FormatInt(e.ContentLength, 10)})
+	}
+	x.Request = q
+	if x.Response != nil {
+		rp := &result.Response{Status: e.Status, StatusLine: x.Response.StatusLine}
+		if _, ok := tusOffset(e); ok {
+			rp.Headers = append(rp.Headers, result.Header{Name: "Upload-Offset", Value: e.Answer})
+		} else if e.Answer != "" {
+			rp.Body, rp.BodyLen = e.Answer, int64(len(e.Answer))
+		}
+		x.Response = rp
+	}
 	return x
 }
 

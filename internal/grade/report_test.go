@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/upspec/upspec/fakeserver"
 	"github.com/upspec/upspec/reports"
 	"github.com/upspec/upspec/reports/result"
 )
@@ -87,5 +88,60 @@ func TestRun(t *testing.T) {
 	b.Reset()
 	if err := reports.WriteHTML(&b, run); err != nil || !strings.Contains(b.String(), "cli.no-stop-incomplete") {
 		t.Errorf("HTML: %v", err)
+	}
+}
+
+func TestTusCatalogueIDs(t *testing.T) {
+	seen := map[ID]bool{}
+	for _, c := range Catalogue() {
+		seen[c.ID] = true
+	}
+	for _, c := range TusCatalogue() {
+		if !strings.HasPrefix(string(c.ID), "tus.cli.") || seen[c.ID] || c.Title == "" || c.Text == "" {
+			t.Errorf("clause %+v: want a unique tus.cli. ID, a title and a text", c)
+		}
+		seen[c.ID] = true
+		if got, ok := ClauseByID(c.ID); !ok || got.Title != c.Title {
+			t.Errorf("ClauseByID(%s) = %+v, %v", c.ID, got, ok)
+		}
+	}
+	for _, u := range TusSchedule(DefaultSize, DefaultRetryAfter) {
+		for _, id := range u.Plan.Exercises {
+			if !seen[id] {
+				t.Errorf("%s exercises %s, not a clause", u.File, id)
+			}
+		}
+	}
+}
+
+// TestTusRun checks that a tus grade reports like the nginx-protocol grade: a scenario per
+// tus clause with the requests of the uploads it judged, with their tus headers.
+func TestTusRun(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	ev := Evidence{Path: "/files/", Journal: []fakeserver.JournalEntry{
+		{Seq: 1, Time: at, Method: "POST", Path: "/files/", Session: "u1", FileName: "a.bin", Total: 30, Start: -1, End: -1, ContentLength: 0, Status: 201, Outcome: "answered", Duration: time.Millisecond},
+		{Seq: 2, Time: at.Add(time.Second), Method: "PATCH", Path: "/files/u1", Session: "u1", FileName: "a.bin", Total: 30, RangeHeader: "Upload-Offset", Range: "0",
+			Start: 0, End: 9, ContentType: "application/offset+octet-stream", ContentLength: 10, BodyRead: 10, Status: 204, Outcome: "answered", Answer: "10", Duration: time.Millisecond},
+	}}
+	run := TusRun(Meta("http://127.0.0.1:1/files/", false, at, time.Second), ev, JudgeTus(ev, false))
+	if len(run.Scenarios) != len(TusCatalogue()) {
+		t.Fatalf("%d scenarios, want %d", len(run.Scenarios), len(TusCatalogue()))
+	}
+	s, ok := run.Scenario(string(TusNoStopIncomplete))
+	if !ok || s.Verdict != result.Fail || s.Family != Family || len(s.Exchanges) != 2 {
+		t.Fatalf("scenario %+v", s)
+	}
+	x := s.Exchanges[1]
+	if h, _ := x.Request.Header("Upload-Offset"); h != "0" || x.Request.Method != "PATCH" {
+		t.Errorf("request %+v", x.Request)
+	}
+	if v, _ := x.Response.Header("Upload-Offset"); v != "10" || x.Status() != 204 {
+		t.Errorf("response %+v", x.Response)
+	}
+	if !strings.Contains(s.Findings[0].Message, "abandoned upload: upload u1 (a.bin, 30 bytes)") {
+		t.Errorf("finding %q", s.Findings[0].Message)
+	}
+	if r, _ := run.Scenario(string(TusNoResendAcknowledged)); len(r.Notes) != 1 || !strings.Contains(r.Notes[0], "efficiency 0.333") {
+		t.Errorf("notes %v", r.Notes)
 	}
 }
