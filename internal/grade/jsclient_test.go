@@ -25,10 +25,10 @@ const jsDriver = `import { fileUploader } from './upspec-uploader.mjs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 
-const [endpoint, segmentSize, concurrency, ...paths] = process.argv.slice(2);
+const [endpoint, segmentSize, concurrency, protocol, ...paths] = process.argv.slice(2);
 for (const path of paths) {
   const file = new File([await readFile(path)], basename(path), { type: 'application/octet-stream' });
-  const up = fileUploader(file, Number(segmentSize), undefined, { endpoint, concurrency: Number(concurrency), retryDelay: 50, timeout: 60000 });
+  const up = fileUploader(file, Number(segmentSize), undefined, { endpoint, protocol, concurrency: Number(concurrency), retryDelay: 50, timeout: 60000 });
   try {
     const st = await up.upload();
     console.log(JSON.stringify({ path, ok: st.completed, status: st.httpStatus ?? 0 }));
@@ -42,25 +42,7 @@ for (const path of paths) {
 // the grading mock, one file after the other and with three segments at once: no clause may
 // fail, and none may be left unexercised.
 func TestGradeJavaScriptClient(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("node is not installed: %v", err)
-		}
-		t.Skipf("node is not installed: %v", err)
-	}
-	lib, err := os.ReadFile(uploaderJS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "upspec-uploader.mjs"), lib, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	driver := filepath.Join(dir, "drive.mjs")
-	if err := os.WriteFile(driver, []byte(jsDriver), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	node, driver := jsDriverFiles(t)
 	for _, concurrency := range []int{1, 3} {
 		t.Run("concurrency "+strconv.Itoa(concurrency), func(t *testing.T) {
 			uploads := Schedule(40000, 1)
@@ -76,35 +58,7 @@ func TestGradeJavaScriptClient(t *testing.T) {
 			defer g.Close()
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
-			args := append([]string{driver, g.UploadURL(), "8192", strconv.Itoa(concurrency)}, paths...)
-			cmd := exec.CommandContext(ctx, node, args...)
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			out, err := cmd.Output()
-			if err != nil {
-				t.Fatalf("node: %v\n%s", err, stderr.String())
-			}
-			sc := bufio.NewScanner(bytes.NewReader(out))
-			n := 0
-			for sc.Scan() {
-				var r struct {
-					Path   string `json:"path"`
-					OK     bool   `json:"ok"`
-					Status int    `json:"status"`
-					Error  string `json:"error"`
-				}
-				if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-					t.Fatalf("driver line %q: %v", sc.Text(), err)
-				}
-				n++
-				stops := strings.Contains(r.Path, "client-error")
-				if r.OK == stops || stops && r.Status != 403 {
-					t.Errorf("%s: %+v", r.Path, r)
-				}
-			}
-			if n != len(uploads) {
-				t.Fatalf("%d results for %d files:\n%s\n%s", n, len(uploads), out, stderr.String())
-			}
+			runJSDriver(ctx, t, node, driver, g.UploadURL(), "nginx", concurrency, paths)
 			ev, err := g.Finish(ctx)
 			if err != nil {
 				t.Fatal(err)
@@ -115,5 +69,65 @@ func TestGradeJavaScriptClient(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// jsDriverFiles returns node and the driver, written beside a copy of the client.
+func jsDriverFiles(t *testing.T) (node, driver string) {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("node is not installed: %v", err)
+		}
+		t.Skipf("node is not installed: %v", err)
+	}
+	lib, err := os.ReadFile(uploaderJS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "upspec-uploader.mjs"), lib, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	driver = filepath.Join(dir, "drive.mjs")
+	if err := os.WriteFile(driver, []byte(jsDriver), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return node, driver
+}
+
+// runJSDriver uploads paths with the JavaScript client to endpoint, speaking protocol, and
+// checks what it reported for each: success, but a 403 for the client-error file.
+func runJSDriver(ctx context.Context, t *testing.T, node, driver, endpoint, protocol string, concurrency int, paths []string) {
+	t.Helper()
+	args := append([]string{driver, endpoint, "8192", strconv.Itoa(concurrency), protocol}, paths...)
+	cmd := exec.CommandContext(ctx, node, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node: %v\n%s", err, stderr.String())
+	}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	n := 0
+	for sc.Scan() {
+		var r struct {
+			Path   string `json:"path"`
+			OK     bool   `json:"ok"`
+			Status int    `json:"status"`
+			Error  string `json:"error"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("driver line %q: %v", sc.Text(), err)
+		}
+		n++
+		stops := strings.Contains(r.Path, "client-error")
+		if r.OK == stops || stops && r.Status != 403 {
+			t.Errorf("%s: %+v", r.Path, r)
+		}
+	}
+	if n != len(paths) {
+		t.Fatalf("%d results for %d files:\n%s\n%s", n, len(paths), out, stderr.String())
 	}
 }
