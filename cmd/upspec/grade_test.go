@@ -30,6 +30,7 @@ func TestGradeUsage(t *testing.T) {
 		{[]string{"--listen", "nowhere"}, "upspec grade:"},
 		{[]string{"--bogus"}, "unknown flag: --bogus"},
 		{[]string{"--cors", "localhost"}, `invalid --cors origin "localhost"`},
+		{[]string{"--protocol", "ftp"}, `unknown --protocol "ftp"`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -52,6 +53,17 @@ func TestGradeNothingUploaded(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, stderr.String())
 	}
 	if !strings.Contains(stdout.String(), "ended (--timeout 100ms)") || !strings.Contains(stdout.String(), "12 skipped") {
+		t.Errorf("stdout:\n%s", stdout.String())
+	}
+}
+
+func TestGradeTusNothingUploaded(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := gradeMain([]string{"--protocol", "tus", "--listen", "127.0.0.1:0", "--files", t.TempDir(), "--size", "1K", "--timeout", "100ms"}, &stdout, &stderr)
+	if code != exitUsage || !strings.Contains(stderr.String(), "no upload reached the mock") {
+		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "07-gone.bin (1024 bytes): the server forgets the upload") || !strings.Contains(stdout.String(), "15 skipped") {
 		t.Errorf("stdout:\n%s", stdout.String())
 	}
 }
@@ -124,5 +136,84 @@ func TestGradeCommand(t *testing.T) {
 		if b, err := os.ReadFile(p); err != nil || !bytes.Contains(b, []byte("cli.stop-on-4xx")) {
 			t.Errorf("%s: %v", p, err)
 		}
+	}
+}
+
+// TestGradeTusCommand creates a tus upload of the clean file, sends it in one PATCH, and
+// checks the tus grade's console and reports.
+func TestGradeTusCommand(t *testing.T) {
+	dir := t.TempDir()
+	files := filepath.Join(dir, "files")
+	jsonPath, mdPath := filepath.Join(dir, "g.json"), filepath.Join(dir, "g.md")
+	pr, pw := io.Pipe()
+	var stderr bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		defer pw.Close()
+		done <- gradeMain([]string{"--protocol", "tus", "--listen", "127.0.0.1:0", "--files", files, "--size", "1K", "--uploads", "1", "--settle", "0s",
+			"--timeout", "2m", "--json-report", jsonPath, "--markdown-report", mdPath, "--no-color"}, pw, &stderr)
+	}()
+	out := bufio.NewReader(pr)
+	first, err := out.ReadString('\n')
+	if err != nil {
+		t.Fatalf("first line: %v (%s)", err, stderr.String())
+	}
+	creation, _, ok := strings.Cut(strings.TrimPrefix(first, "upspec grade: upload to "), " ")
+	if !ok || !strings.HasPrefix(creation, "http://127.0.0.1:") || !strings.HasSuffix(creation, "/files/") || !strings.Contains(first, "tus 1.0.0 creation URL") {
+		t.Fatalf("first line %q", first)
+	}
+	body, err := os.ReadFile(filepath.Join(files, "01-clean.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := &http.Client{Timeout: time.Minute}
+	req, _ := http.NewRequest(http.MethodPost, creation, nil)
+	req.Header.Set("Tus-Resumable", "1.0.0")
+	req.Header.Set("Upload-Length", fmt.Sprint(len(body)))
+	req.Header.Set("Upload-Metadata", "filename MDEtY2xlYW4uYmlu") // 01-clean.bin
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusCreated || loc == "" {
+		t.Fatalf("POST: %d, Location %q", resp.StatusCode, loc)
+	}
+	req, _ = http.NewRequest(http.MethodPatch, loc, bytes.NewReader(body))
+	req.Header.Set("Tus-Resumable", "1.0.0")
+	req.Header.Set("Content-Type", "application/offset+octet-stream")
+	req.Header.Set("Upload-Offset", "0")
+	if resp, err = hc.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("PATCH: %d", resp.StatusCode)
+	}
+	rest, _ := io.ReadAll(out)
+	if code := <-done; code != exitOK {
+		t.Fatalf("exit %d\n%s%s\n%s", code, first, rest, stderr.String())
+	}
+	text := string(rest)
+	for _, want := range []string{"PASS", "tus.cli.no-stop-incomplete", "01-clean.bin: 1024 body bytes sent for a file of 1024 in 1 uploads: efficiency 1.000", "reports: JSON " + jsonPath} {
+		if !strings.Contains(text, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, text)
+		}
+	}
+	data, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var run reports.Run
+	if err := json.Unmarshal(data, &run); err != nil {
+		t.Fatal(err)
+	}
+	s, ok := run.Scenario("tus.cli.no-stop-incomplete")
+	if !ok || s.Verdict != result.Pass || len(s.Exchanges) != 2 || s.Exchanges[1].Status() != http.StatusNoContent {
+		t.Errorf("tus.cli.no-stop-incomplete: %+v", s)
+	}
+	if md, err := os.ReadFile(mdPath); err != nil || !bytes.Contains(md, []byte("tus.cli.stop-on-4xx")) {
+		t.Errorf("%s: %v", mdPath, err)
 	}
 }
