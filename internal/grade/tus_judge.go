@@ -333,14 +333,14 @@ func judgeTusHead(_ *Evidence, us []*tusUpload) judgement {
 				continue // never resumed (other clauses judge that)
 			}
 			j.exercised = noteUpload(j.exercised, u)
-			if headAnswered(u, t, next.Time) != nil {
-				continue
+			if headAnswered(u, t, next.Time) != nil || next.Range == in.Range && in.Method == http.MethodPatch {
+				continue // a HEAD first, or the interrupted PATCH sent again as it was
 			}
 			j.findings = append(j.findings, result.Finding{
 				Session:  u.id,
 				Step:     step(next),
-				Detail:   fmt.Sprintf("%s: after %s the client sent a PATCH without asking HEAD for the offset", u, tusWhat(in)),
-				Expected: "a HEAD of the upload, then a PATCH at the offset it gives",
+				Detail:   fmt.Sprintf("%s: after %s the client sent a PATCH at another offset without asking HEAD for it", u, tusWhat(in)),
+				Expected: "a HEAD of the upload, then a PATCH at the offset it gives (or the interrupted PATCH again, at its offset)",
 				Got:      tusWhat(next),
 			})
 		}
