@@ -196,7 +196,7 @@ func TestGradeTusCommand(t *testing.T) {
 		t.Fatalf("exit %d\n%s%s\n%s", code, first, rest, stderr.String())
 	}
 	text := string(rest)
-	for _, want := range []string{"PASS", "tus.cli.no-stop-incomplete", "01-clean.bin: 1024 body bytes sent for a file of 1024 in 1 uploads: efficiency 1.000", "reports: JSON " + jsonPath} {
+	for _, want := range []string{"PASS", "tus.cli.no-stop-incomplete", "01-clean.bin: 1024 body bytes sent for a file of 1024 in 1 upload: efficiency 1.000", "reports: JSON " + jsonPath} {
 		if !strings.Contains(text, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, text)
 		}

@@ -405,8 +405,12 @@ func judgeTusResend(_ *Evidence, us []*tusUpload) judgement {
 		}
 		total := ups[0].total
 		if total > 0 {
-			j.notes = append(j.notes, fmt.Sprintf("%s: %d body bytes sent for a file of %d in %d uploads: efficiency %.3f (bytes sent / file size)",
-				strings.TrimPrefix(k, "upload "), sent, total, len(ups), float64(sent)/float64(total)))
+			in := "1 upload"
+			if len(ups) > 1 {
+				in = fmt.Sprintf("%d uploads", len(ups))
+			}
+			j.notes = append(j.notes, fmt.Sprintf("%s: %d body bytes sent for a file of %d in %s: efficiency %.3f (bytes sent / file size)",
+				strings.TrimPrefix(k, "upload "), sent, total, in, float64(sent)/float64(total)))
 		}
 		if f, ok := resentIn(ups); ok {
 			f.Got = fmt.Sprintf("%d body bytes sent for a file of %d (efficiency %.3f)", sent, total, float64(sent)/float64(total))
