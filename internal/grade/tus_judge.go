@@ -19,6 +19,7 @@ type tusUpload struct {
 	file  string // the grade's file it carries (Upload.File); "" when unknown
 	name  string
 	total int64
+	group string // key()
 	reqs  []fakeserver.JournalEntry
 }
 
@@ -32,13 +33,9 @@ func (u *tusUpload) String() string {
 	return "upload " + u.id
 }
 
-// key is what groups the uploads of one file: the file, or the upload alone.
-func (u *tusUpload) key() string {
-	if u.file != "" {
-		return u.file
-	}
-	return "upload " + u.id
-}
+// key is what groups the uploads of one file: the grade's file they carry, else their name
+// and size (unless that is a twin's, which only the bytes tell apart), else the upload alone.
+func (u *tusUpload) key() string { return u.group }
 
 // began is when the upload's first request arrived.
 func (u *tusUpload) began() time.Time { return u.reqs[0].Time }
@@ -124,10 +121,21 @@ func tusUploadsOf(ev Evidence) []*tusUpload {
 		u.reqs = append(u.reqs, e)
 	}
 	for _, u := range out {
-		if fs := ev.Carried[u.id]; len(fs) > 0 {
+		i, named := planFor(ev.Uploads, u.name, u.total)
+		twin := named && twinned(ev.Uploads, i)
+		switch fs := ev.Carried[u.id]; {
+		case len(fs) > 0:
 			u.file = fs[0]
-		} else if i, ok := planFor(ev.Uploads, u.name, u.total); ok && !twinned(ev.Uploads, i) {
+		case named && !twin:
 			u.file = ev.Uploads[i].File // by name and size, when no other file has them
+		}
+		switch {
+		case u.file != "":
+			u.group = u.file
+		case u.name != "" && !twin:
+			u.group = fmt.Sprintf("%s, %d bytes", u.name, u.total)
+		default:
+			u.group = "upload " + u.id
 		}
 	}
 	return out
@@ -410,7 +418,7 @@ func judgeTusResend(_ *Evidence, us []*tusUpload) judgement {
 				in = fmt.Sprintf("%d uploads", len(ups))
 			}
 			j.notes = append(j.notes, fmt.Sprintf("%s: %d body bytes sent for a file of %d in %s: efficiency %.3f (bytes sent / file size)",
-				strings.TrimPrefix(k, "upload "), sent, total, in, float64(sent)/float64(total)))
+				k, sent, total, in, float64(sent)/float64(total)))
 		}
 		if f, ok := resentIn(ups); ok {
 			f.Got = fmt.Sprintf("%d body bytes sent for a file of %d (efficiency %.3f)", sent, total, float64(sent)/float64(total))
