@@ -217,3 +217,55 @@ func TestGradeTusCommand(t *testing.T) {
 		t.Errorf("%s: %v", mdPath, err)
 	}
 }
+
+// TestGradeTusCommandFails sends the clean file's PATCH with another Content-Type: the mock
+// refuses it 415, which ends the upload, and the grade fails with exit status 1.
+func TestGradeTusCommandFails(t *testing.T) {
+	dir := t.TempDir()
+	junitPath := filepath.Join(dir, "g.xml")
+	pr, pw := io.Pipe()
+	var stderr bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		defer pw.Close()
+		done <- gradeMain([]string{"--protocol", "tus", "--listen", "127.0.0.1:0", "--files", filepath.Join(dir, "files"), "--size", "1K", "--uploads", "1",
+			"--settle", "0s", "--timeout", "2m", "--junit-report", junitPath, "--no-color"}, pw, &stderr)
+	}()
+	out := bufio.NewReader(pr)
+	first, err := out.ReadString('\n')
+	if err != nil {
+		t.Fatalf("first line: %v (%s)", err, stderr.String())
+	}
+	creation, _, _ := strings.Cut(strings.TrimPrefix(first, "upspec grade: upload to "), " ")
+	hc := &http.Client{Timeout: time.Minute}
+	req, _ := http.NewRequest(http.MethodPost, creation, nil)
+	req.Header.Set("Tus-Resumable", "1.0.0")
+	req.Header.Set("Upload-Length", "1024")
+	req.Header.Set("Upload-Metadata", "filename MDEtY2xlYW4uYmlu") // 01-clean.bin
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	req, _ = http.NewRequest(http.MethodPatch, resp.Header.Get("Location"), bytes.NewReader(make([]byte, 1024)))
+	req.Header.Set("Tus-Resumable", "1.0.0")
+	req.Header.Set("Content-Type", "application/octet-stream")
+	req.Header.Set("Upload-Offset", "0")
+	if resp, err = hc.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnsupportedMediaType {
+		t.Fatalf("PATCH: %d, want 415", resp.StatusCode)
+	}
+	rest, _ := io.ReadAll(out)
+	if code := <-done; code != exitNotConform {
+		t.Fatalf("exit %d, want %d\n%s%s\n%s", code, exitNotConform, first, rest, stderr.String())
+	}
+	if !strings.Contains(string(rest), `got:      Content-Type: "application/octet-stream"`) {
+		t.Errorf("stdout lacks the finding:\n%s", rest)
+	}
+	if b, err := os.ReadFile(junitPath); err != nil || !bytes.Contains(b, []byte("tus.cli.patch-content-type")) || !bytes.Contains(b, []byte("<failure")) {
+		t.Errorf("%s: %v\n%s", junitPath, err, b)
+	}
+}
