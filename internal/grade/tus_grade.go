@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/upspec/upspec/fakeserver"
 	"github.com/upspec/upspec/fakeserver/tus"
@@ -51,11 +52,15 @@ type TusGrader struct {
 
 // fileState is how the uploads of one file of the schedule ended, for Wait.
 type fileState struct {
-	complete, stopped, gone bool
-	recreated               bool // an upload of the file was created after the gone one
+	complete, stopped bool
+	goneAt            time.Time // the latest 404 or 410 to one of its uploads
+	createdAt         time.Time // the latest creating POST of one of its uploads
 }
 
-func (s *fileState) ended() bool { return s.complete || s.stopped || s.gone && !s.recreated }
+// ended reports whether the file ended: whole, stopped, or gone with no new upload since.
+func (s *fileState) ended() bool {
+	return s.complete || s.stopped || !s.goneAt.IsZero() && !s.createdAt.After(s.goneAt)
+}
 
 // tusPlanName is the name of the fault plan of uploads[i]: its rules apply to the requests
 // the grading mock gives that name in fakeserver.FaultPlanHeader.
@@ -216,34 +221,59 @@ func (g *TusGrader) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			off, _ = strconv.ParseInt(r.Header.Get("Upload-Offset"), 10, 64)
 		}
 		chk = &bodyCheck{r: r.Body, off: off}
-		for _, u := range g.uploads {
-			if size, ok := g.sizeOf(id, r); ok && u.Size == size {
-				chk.cands = append(chk.cands, u)
+		if size, ok := g.sizeOf(id, r); ok {
+			for _, u := range g.uploads {
+				if u.Size == size {
+					chk.cands = append(chk.cands, u)
+				}
 			}
 		}
 		r.Body = chk
 	}
-	g.handler.ServeHTTP(w, r)
 	if creating {
-		if loc := w.Header().Get("Location"); loc != "" {
-			if u, err := url.Parse(loc); err == nil {
-				id = path.Base(u.Path)
-			}
-		}
-		if id == "" {
-			return
-		}
-		g.mu.Lock()
-		g.planOf[id] = plan
-		if s := g.state[plan]; plan >= 0 && s != nil && s.gone {
-			s.recreated = true
-		}
-		g.mu.Unlock()
+		cw := &creationWriter{ResponseWriter: w, g: g, plan: plan}
+		g.handler.ServeHTTP(cw, r)
+		id = cw.id
+	} else {
+		g.handler.ServeHTTP(w, r)
 	}
 	if id != "" {
 		g.observe(id, chk)
 	}
 }
+
+// creationWriter learns the ID of the upload a creating POST made from its Location, and
+// gives the upload its file's plan before the client can see the answer.
+type creationWriter struct {
+	http.ResponseWriter
+	g    *TusGrader
+	plan int
+	id   string
+	seen bool
+}
+
+func (c *creationWriter) WriteHeader(code int) {
+	if !c.seen && code >= 200 {
+		c.seen = true
+		if u, err := url.Parse(c.Header().Get("Location")); err == nil && u.Path != "" && u.Path != "/" {
+			c.id = path.Base(u.Path)
+			c.g.mu.Lock()
+			c.g.planOf[c.id] = c.plan
+			c.g.mu.Unlock()
+		}
+	}
+	c.ResponseWriter.WriteHeader(code)
+}
+
+func (c *creationWriter) Write(p []byte) (int, error) {
+	if !c.seen {
+		c.WriteHeader(http.StatusOK)
+	}
+	return c.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the connection (a fault drops it).
+func (c *creationWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
 
 // sizeOf returns the length of the upload a request writes: its Upload-Length when it
 // creates one, else the length the server holds.
@@ -286,9 +316,15 @@ func (g *TusGrader) observe(id string, chk *bodyCheck) {
 		case tusCompletes(e):
 			s.complete = true
 		case isTusGone(e):
-			s.gone, s.recreated = true, false
+			if t := answeredAt(e); t.After(s.goneAt) {
+				s.goneAt = t
+			}
 		case isTusStopping(e):
 			s.stopped = true
+		case e.Method == http.MethodPost && (e.Path == g.base || e.Path+"/" == g.base):
+			if e.Time.After(s.createdAt) {
+				s.createdAt = e.Time
+			}
 		}
 	}
 	n := 0
