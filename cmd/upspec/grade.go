@@ -73,7 +73,7 @@ func gradeMain(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.timeout, "timeout", 30*time.Minute, "end the grade after this `duration`")
 	fs.DurationVar(&cfg.settle, "settle", 2*time.Second, "after the last upload ended, wait this `duration` for the client's late requests")
 	fs.BoolVar(&cfg.strict, "strict", false, "a failed SHOULD clause fails the grade")
-	fs.StringSliceVar(&cfg.cors, "cors", nil, "let pages of these `origins` (http://host:port, comma-separated or repeated; * for any) post segments")
+	fs.StringSliceVar(&cfg.cors, "cors", nil, "let pages of these `origins` (http://host:port, comma-separated or repeated; * for any) upload to the mock")
 	fs.BoolVarP(&cfg.verbose, "verbose", "v", false, "print one line per request the mock answers")
 	fs.BoolVar(&cfg.noColor, "no-color", false, "no colours on the console")
 	fs.StringVar(&cfg.jsonOut, "json-report", "", "write the JSON report to `file`")
