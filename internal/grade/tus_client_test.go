@@ -30,6 +30,7 @@ type tusClient struct {
 	cache    map[string]string // name and size → upload URL (urlByNameSize)
 
 	withUpload bool // the creating POST carries the first chunk (creation-with-upload)
+	noMetadata bool // the creating POST names no file (no Upload-Metadata)
 
 	noResumableOnPost   bool // the creating POST lacks Tus-Resumable
 	wrongContentType    bool // PATCH bodies are application/octet-stream
@@ -91,6 +92,9 @@ func (c *tusClient) create(ctx context.Context, u Upload) (string, int64, error)
 		"Upload-Metadata": "filename " + base64.StdEncoding.EncodeToString([]byte(u.Name))}
 	if c.noResumableOnPost {
 		delete(hd, "Tus-Resumable")
+	}
+	if c.noMetadata {
+		delete(hd, "Upload-Metadata")
 	}
 	var a tusAnswer
 	for failures := 1; ; failures++ {
@@ -326,6 +330,7 @@ func TestGradeTusGoodClient(t *testing.T) {
 	}{
 		{"8 KiB chunks", tusClient{chunk: 8 << 10}, nil},
 		{"creation-with-upload, 8 KiB chunks", tusClient{chunk: 8 << 10, withUpload: true}, nil},
+		{"no filename metadata", tusClient{chunk: 8 << 10, noMetadata: true}, nil},
 		{"creation-with-upload, one request", tusClient{chunk: 40000, withUpload: true},
 			[]ID{TusPatchContentType, TusHeadBeforeResume, TusResumeAtOffset, TusNewUploadAfterGone}},
 	}

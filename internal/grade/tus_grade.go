@@ -187,9 +187,10 @@ func (g *TusGrader) Close() error {
 }
 
 // ServeHTTP passes every request to the reference tus server. A creating POST finds the
-// file of its upload by the filename metadata and Upload-Length; every request of an upload
-// of a file with a plan names that plan (fakeserver.FaultPlanHeader); the first bytes of every
-// body are compared with the grade's files.
+// file of its upload by the filename metadata and Upload-Length (without them, the first
+// body that carries the file's bytes does); every request of an upload of a file with a plan
+// names that plan (fakeserver.FaultPlanHeader); the first bytes of every body are compared
+// with the grade's files.
 func (g *TusGrader) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Header.Del(fakeserver.FaultPlanHeader)
 	p := r.URL.Path
@@ -304,6 +305,9 @@ func (g *TusGrader) observe(id string, chk *bodyCheck) {
 	i := g.fileIndex(id)
 	if i < 0 {
 		return
+	}
+	if p, ok := g.planOf[id]; !ok || p < 0 {
+		g.planOf[id] = i // no filename metadata: the plan of the file its bytes are
 	}
 	s := g.state[i]
 	if s == nil {
