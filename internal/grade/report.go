@@ -194,8 +194,9 @@ func orText(s, dflt string) string {
 	return s
 }
 
-// Meta returns the metadata of a grade's report: the segment endpoint as target, the
-// profile "grade", the time it started and how long it ran.
+// Meta returns the metadata of a grade's report: the grading mock's endpoint as target, the
+// profile "grade", the time it started and how long it ran. What a grade judges is the client,
+// not the mock: the report does not call its target the embedded reference server.
 func Meta(target string, strict bool, start time.Time, d time.Duration) reports.Meta {
-	return reports.Meta{Target: target, Embedded: true, Profile: "grade", Strict: strict, Start: start, Duration: d}
+	return reports.Meta{Target: target, Profile: "grade", Strict: strict, Start: start, Duration: d}
 }

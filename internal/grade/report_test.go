@@ -89,6 +89,11 @@ func TestRun(t *testing.T) {
 	if err := reports.WriteHTML(&b, run); err != nil || !strings.Contains(b.String(), "cli.no-stop-incomplete") {
 		t.Errorf("HTML: %v", err)
 	}
+	b.Reset()
+	reports.Console{W: &b}.Summary(run)
+	if sum := b.String(); !strings.Contains(sum, "target http://127.0.0.1:1/upload, profile grade") || strings.Contains(sum, "embedded reference server") {
+		t.Errorf("the summary of a grade speaks of its target as:\n%s", sum)
+	}
 }
 
 func TestTusCatalogueIDs(t *testing.T) {
