@@ -63,7 +63,11 @@ type handler struct {
 	mu      sync.Mutex
 	entries map[string]*entry // uploads loaded from the store
 	gone    map[string]bool   // uploads terminated or expired while the server ran: 410
-	wg      sync.WaitGroup    // requests in progress
+	// goneOrder holds the keys of gone, oldest first: past goneLimit of them the oldest is
+	// dropped, and that upload then gets 404 (which the protocol allows as well as 410).
+	goneOrder []string
+	goneLimit int
+	wg        sync.WaitGroup // requests in progress
 
 	journal *fakeserver.Journal   // every request answered but the admin API's (mock.go)
 	faults  *fakeserver.FaultPlan // the scripted faults (mock.go)
@@ -84,7 +88,7 @@ type entry struct {
 
 func newHandler(opts Options) *handler {
 	opts = opts.withDefaults()
-	h := &handler{opts: opts, base: opts.Path, entries: map[string]*entry{}, gone: map[string]bool{},
+	h := &handler{opts: opts, base: opts.Path, entries: map[string]*entry{}, gone: map[string]bool{}, goneLimit: maxGone,
 		journal: fakeserver.NewJournal(opts.JournalSize), faults: fakeserver.NewFaultPlan(opts.Faults), stop: make(chan struct{})}
 	h.admin = fakeserver.NewAdminHandler(opts.AdminPrefix, &Admin{h: h})
 	return h
@@ -124,13 +128,26 @@ func (h *handler) lookup(id string) (*entry, error) {
 	return e, nil
 }
 
+// maxGone is how many terminated or expired uploads the server remembers, to answer them 410
+// rather than 404: a bound on what a long-running server keeps of uploads it removed.
+const maxGone = 1 << 16
+
 // forget removes the entry of id and records it as gone. The caller holds e.mu and has set
 // e.removed.
 func (h *handler) forget(id string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	delete(h.entries, id)
+	if h.gone[id] {
+		return
+	}
 	h.gone[id] = true
+	h.goneOrder = append(h.goneOrder, id)
+	if len(h.goneOrder) > h.goneLimit {
+		delete(h.gone, h.goneOrder[0])
+		h.goneOrder[0] = ""
+		h.goneOrder = h.goneOrder[1:]
+	}
 }
 
 // expired reports whether info is an incomplete upload past its expiry.

@@ -7,6 +7,7 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -667,5 +668,26 @@ func TestRestartOnDataDirectory(t *testing.T) {
 	}
 	if p := patch(t, dl, 50, body[50:80], "Upload-Length", "80"); p.status != 204 || offset(t, dl) != 80 {
 		t.Errorf("deferred upload after the restart: %d", p.status)
+	}
+}
+
+// TestGoneIsBounded: the server remembers the last maxGone removed uploads (410); an older one
+// is unknown (404), so a long-running server does not keep every upload it ever removed.
+func TestGoneIsBounded(t *testing.T) {
+	h := newHandler(Options{})
+	h.goneLimit = 2
+	for _, id := range []string{"a", "b", "b", "c"} {
+		h.forget(id)
+	}
+	for _, tc := range []struct {
+		id   string
+		want error
+	}{{"a", errUnknown}, {"b", errGone}, {"c", errGone}, {"d", errUnknown}} {
+		if _, err := h.lookup(tc.id); !errors.Is(err, tc.want) {
+			t.Errorf("lookup(%q) = %v, want %v", tc.id, err, tc.want)
+		}
+	}
+	if len(h.gone) != 2 || len(h.goneOrder) != 2 {
+		t.Errorf("%d gone, %d in order; want 2 and 2", len(h.gone), len(h.goneOrder))
 	}
 }

@@ -287,7 +287,7 @@ func (h *handler) forgetUpload(id string) bool {
 // in memory, every upload.
 func (h *handler) restart() {
 	h.mu.Lock()
-	h.entries, h.gone = map[string]*entry{}, map[string]bool{}
+	h.entries, h.gone, h.goneOrder = map[string]*entry{}, map[string]bool{}, nil
 	h.mu.Unlock()
 	if m, ok := h.opts.Store.(*memStore); ok {
 		m.forgetAll()
