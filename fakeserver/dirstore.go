@@ -359,7 +359,9 @@ func encodeCompletion(c Completion) ([]byte, error) {
 	return fmt.Appendf(b, " %08x\n", crc32.ChecksumIEEE(b)), nil
 }
 
-// decodeCompletion returns the last whole record of a record file, or errNoRecord.
+// decodeCompletion returns the last whole record of a record file, or errNoRecord. The state
+// lines that a record file made from a state file begins with (recordLocked) are skipped: a
+// record is a line whose JSON starts with `{`, which no state line does.
 func decodeCompletion(b []byte) (Completion, error) {
 	var last []byte
 	for len(b) > 0 {
@@ -377,7 +379,9 @@ func decodeCompletion(b []byte) (Completion, error) {
 		if err != nil || uint32(sum) != crc32.ChecksumIEEE(line[:sp]) {
 			break
 		}
-		last = line[:sp]
+		if isRecordLine(line) {
+			last = line[:sp]
+		}
 	}
 	if last == nil {
 		return Completion{}, errNoRecord
@@ -396,8 +400,12 @@ func decodeCompletion(b []byte) (Completion, error) {
 	return c, nil
 }
 
-// appendRecord writes the record line of c to the record file of id: a new file (Finish) or
-// the end of the existing one (SaveCompletion).
+// isRecordLine reports whether a line of a state or record file is a completion record (its
+// JSON object) rather than a state line (`S-E/T CRC`, which starts with a digit).
+func isRecordLine(line []byte) bool { return len(line) > 0 && line[0] == '{' }
+
+// appendRecord writes the record line of c to the record file of id: a new file (Finish of a
+// session that committed nothing) or the end of the existing one (SaveCompletion).
 func (s *dirStore) appendRecord(id string, c Completion, create bool) error {
 	line, err := encodeCompletion(c)
 	if err != nil {
@@ -524,16 +532,19 @@ func (s *dirStore) load() error {
 			if names[id+suffixDone] {
 				continue // finished: loadCompletion removes it
 			}
-			if !names[id+suffixData] {
-				// Finished by an older layout: the data became a completed file before the
-				// state was removed.
-				if err := s.remove(sessPath(id, suffixState)); err != nil {
+			recorded, err := s.loadSession(id, names[id+suffixData])
+			if err != nil {
+				return err
+			}
+			if recorded {
+				// A kill came between the record and the rename of the state file to the
+				// record file (recordLocked): the session is complete.
+				if err := s.rename(sessPath(id, suffixState), sessPath(id, suffixDone)); err != nil {
 					return fmt.Errorf("session %s: %w", id, err)
 				}
-				continue
-			}
-			if err := s.loadSession(id); err != nil {
-				return err
+				if err := s.loadCompletion(id, names[id+suffixData], false, now); err != nil {
+					return err
+				}
 			}
 		case suffixData:
 			if !names[id+suffixState] && !names[id+suffixDone] {
@@ -566,10 +577,17 @@ func (s *dirStore) loadCompletion(id string, hasData, hasState bool, now time.Ti
 		if err := s.remove(sessPath(id, suffixDone)); err != nil {
 			return fmt.Errorf("session %s: %w", id, err)
 		}
-		if hasData && hasState {
-			return s.loadSession(id)
+		if !hasState {
+			return nil
 		}
-		return nil
+		recorded, err := s.loadSession(id, hasData)
+		if err != nil || !recorded {
+			return err
+		}
+		if err := s.rename(sessPath(id, suffixState), sessPath(id, suffixDone)); err != nil {
+			return fmt.Errorf("session %s: %w", id, err)
+		}
+		return s.loadCompletion(id, hasData, false, now)
 	}
 	if err != nil {
 		return fmt.Errorf("session %s: %w", id, err)
@@ -592,37 +610,51 @@ func (s *dirStore) loadCompletion(id string, hasData, hasState bool, now time.Ti
 	return nil
 }
 
-// loadSession reads the state of session id at load.
-func (s *dirStore) loadSession(id string) error {
+// loadSession reads the state of session id at load (hasData: its data file is there). It
+// reports recorded when the state file ends with a whole completion record (a kill
+// interrupted recordLocked), which the caller loads as a completed session.
+func (s *dirStore) loadSession(id string, hasData bool) (recorded bool, err error) {
 	rel := sessPath(id, suffixState)
 	f, err := s.openFile(rel, os.O_RDWR)
 	if err != nil {
-		return fmt.Errorf("session %s: %w", id, err)
+		return false, fmt.Errorf("session %s: %w", id, err)
 	}
 	defer f.Close()
 	var buf bytes.Buffer
 	if _, err := buf.ReadFrom(f); err != nil {
-		return fmt.Errorf("session %s: read %s: %w", id, rel, plainErr(err))
+		return false, fmt.Errorf("session %s: read %s: %w", id, rel, plainErr(err))
 	}
 	b := buf.Bytes()
 	acked, total, valid, lines, err := parseState(b)
 	if err != nil {
-		return fmt.Errorf("session %s: state file %s: %w", id, rel, err)
+		return false, fmt.Errorf("session %s: state file %s: %w", id, rel, err)
+	}
+	if _, err := decodeCompletion(b[valid:]); err == nil {
+		return true, nil
+	}
+	if !hasData {
+		// Finished by an older layout: the data became a completed file before the state
+		// was removed.
+		_ = f.Close() // removed next
+		if err := s.remove(rel); err != nil {
+			return false, fmt.Errorf("session %s: %w", id, err)
+		}
+		return false, nil
 	}
 	if len(acked) == 0 {
 		// Killed before the first line was complete: nothing was acknowledged.
 		_ = f.Close() // removed next
 		for _, p := range []string{rel, sessPath(id, suffixData)} {
 			if err := s.remove(p); err != nil {
-				return fmt.Errorf("session %s: %w", id, err)
+				return false, fmt.Errorf("session %s: %w", id, err)
 			}
 		}
-		return nil
+		return false, nil
 	}
 	if valid < len(b) {
 		// The last line was cut short by a kill: drop it.
 		if err := f.Truncate(int64(valid)); err != nil {
-			return fmt.Errorf("session %s: drop a partial state line: %w", id, plainErr(err))
+			return false, fmt.Errorf("session %s: drop a partial state line: %w", id, plainErr(err))
 		}
 	}
 	u := &dirUpload{store: s, id: id, total: total, acked: acked, stateSize: int64(valid), lines: lines}
@@ -635,7 +667,7 @@ func (s *dirStore) loadSession(id string) error {
 	}
 	u.lastActive.Store(last.UnixNano())
 	s.uploads[id] = u
-	return nil
+	return false, nil
 }
 
 // stateLine appends the state line of r: `S-E/T CRC\n`.
@@ -664,8 +696,9 @@ func formatState(acked []ranges.Range, total int64) []byte {
 }
 
 // parseState reads a state file. It returns the merged ranges, the total, the length of the
-// valid part (every line up to the first one that is cut short or fails its checksum; only
-// the last line can be cut short by a crash) and the number of valid lines. Lines with a good
+// valid part (every line up to the first one that is cut short, fails its checksum or is a
+// completion record; only the last line can be cut short by a crash) and the number of valid
+// lines. Lines with a good
 // checksum that contradict each other (different totals, a range past its total) are an
 // error: the file was not written by this store.
 func parseState(b []byte) (acked []ranges.Range, total int64, valid, lines int, err error) {
@@ -683,6 +716,9 @@ func parseState(b []byte) (acked []ranges.Range, total int64, valid, lines int, 
 		sum, perr := strconv.ParseUint(line[sp+1:], 16, 32)
 		if perr != nil || len(line)-sp-1 != 8 || uint32(sum) != crc32.ChecksumIEEE([]byte(line[:sp])) {
 			break
+		}
+		if isRecordLine([]byte(line)) {
+			break // the completion record Finish appends: the state ends before it
 		}
 		l, perr := ranges.ParseList(line[:sp])
 		if perr != nil || len(l.Ranges) != 1 {
@@ -1150,21 +1186,22 @@ func (u *dirUpload) Finish(name string) (File, error) {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if cerr := u.closeFilesLocked(); err == nil {
-		err = cerr
-	}
 	if err != nil {
+		_ = u.closeFilesLocked() // the finish error is the one to report
 		return nil, fmt.Errorf("data directory: session %s: finish data: %w", u.id, plainErr(err))
 	}
 	// The record first: once it is in place, the session is complete, and a load finishes
 	// what follows if a kill interrupts it.
-	if err := s.appendRecord(u.id, Completion{Name: name, Total: u.total}, true); err != nil {
+	rec := Completion{Name: name, Total: u.total}
+	if err := u.recordLocked(rec); err != nil {
 		return nil, fmt.Errorf("data directory: session %s: completion record: %w", u.id, err)
 	}
 	key, err := s.place(u.id, name)
 	if err != nil {
 		// The session stays as it was, to be finished by a retry: without its record.
-		_ = s.remove(sessPath(u.id, suffixDone)) // a record left behind is finished by the next load
+		if uerr := u.unrecordLocked(); uerr != nil {
+			err = errors.Join(err, uerr) // a record left behind is finished by the next load
+		}
 		return nil, fmt.Errorf("data directory: session %s: %w", u.id, err)
 	}
 	u.gone = true
@@ -1174,13 +1211,83 @@ func (u *dirUpload) Finish(name string) (File, error) {
 	}
 	s.completions[u.id] = 0
 	s.mu.Unlock()
-	if err := s.remove(sessPath(u.id, suffixState)); err != nil {
-		return nil, fmt.Errorf("data directory: session %s: %w", u.id, err)
-	}
-	if err := s.syncDir(dirSessions); err != nil {
-		return nil, fmt.Errorf("data directory: session %s: %w", u.id, err)
-	}
 	return s.openDirFile(key)
+}
+
+// recordLocked writes the completion record c of the session and closes its files; u.mu is
+// held. The record is a line appended to the state file, which is then renamed to the record
+// file (<id>.done): a rename costs a few microseconds, where creating a file costs a
+// hundred or more on ext4. Until the rename, a load finds the record at the end of the state
+// file and takes the session as complete (loadSession); a record cut short by a kill fails
+// its checksum and the state loads as it was. A session without a state file (nothing
+// committed) gets a new record file.
+func (u *dirUpload) recordLocked(c Completion) error {
+	s := u.store
+	if u.stateSize == 0 {
+		if err := u.closeFilesLocked(); err != nil {
+			return err
+		}
+		return s.appendRecord(u.id, c, true)
+	}
+	line, err := encodeCompletion(c)
+	if err != nil {
+		_ = u.closeFilesLocked() // the encoding error is the one to report
+		return err
+	}
+	state := sessPath(u.id, suffixState)
+	if u.stateF == nil {
+		f, err := s.openFile(state, os.O_RDWR)
+		if err != nil {
+			_ = u.closeFilesLocked() // the open error is the one to report
+			return fmt.Errorf("state: %w", err)
+		}
+		u.stateF = f
+	}
+	_, err = u.stateF.WriteAt(line, u.stateSize)
+	if err == nil && s.fsync {
+		err = u.stateF.Sync()
+	}
+	if cerr := u.closeFilesLocked(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		// Whatever part of the line made it fails its checksum: the state stays as it was.
+		return fmt.Errorf("append to %s: %w", state, plainErr(err))
+	}
+	if err := s.rename(state, sessPath(u.id, suffixDone)); err != nil {
+		return err
+	}
+	return s.syncDir(dirSessions)
+}
+
+// unrecordLocked undoes recordLocked when the data file could not be moved: the record file
+// becomes the state file again, without the record line; u.mu is held. The rename comes
+// first, so that a kill in between leaves a state file that ends with the record, which the
+// next load finishes like any interrupted completion.
+func (u *dirUpload) unrecordLocked() error {
+	s := u.store
+	done, state := sessPath(u.id, suffixDone), sessPath(u.id, suffixState)
+	if u.stateSize == 0 {
+		return s.remove(done)
+	}
+	if err := s.rename(done, state); err != nil {
+		return err
+	}
+	f, err := s.openFile(state, os.O_RDWR)
+	if err != nil {
+		return err
+	}
+	err = f.Truncate(u.stateSize)
+	if err == nil && s.fsync {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("drop the record from %s: %w", state, plainErr(err))
+	}
+	return s.syncDir(dirSessions)
 }
 
 func (u *dirUpload) Discard() error {

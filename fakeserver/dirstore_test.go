@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -737,5 +738,126 @@ func TestCompletionRecordTorn(t *testing.T) {
 			t.Fatalf("answer cut %d: %+v %v %v, want the unanswered record", cut, c, ok, err)
 		}
 		_ = st.Close()
+	}
+}
+
+// TestCompletionRecordInState: Finish appends the record to the state file, then renames it
+// to the record file. A kill before the rename leaves a state file ending with the record: a
+// whole record loads as a completed session (the move finished), a record cut short leaves
+// the session as it was, its state intact. A record file made from a state file keeps the
+// state lines before its records, and the last whole record counts.
+func TestCompletionRecordInState(t *testing.T) {
+	state := formatState([]ranges.Range{{Start: 0, End: 1}, {Start: 2, End: 3}}, 4)
+	first, err := encodeCompletion(Completion{Name: "t.bin", Total: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, err := encodeCompletion(Completion{Name: "t.bin", Total: 4, Status: 200, Body: []byte("ok"), Expires: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for cut := 0; cut <= len(first); cut += min(5, max(1, len(first)-cut)) {
+		dir := t.TempDir()
+		sess := filepath.Join(dir, dirSessions)
+		_ = os.MkdirAll(sess, 0o755)
+		_ = os.WriteFile(filepath.Join(sess, "t.state"), append(slices.Clone(state), first[:cut]...), 0o600)
+		_ = os.WriteFile(filepath.Join(sess, "t.data"), []byte("abcd"), 0o600)
+		st, err := NewDirStore(dir, false)
+		if err != nil {
+			t.Fatalf("cut %d: %v", cut, err)
+		}
+		c, ok, err := st.(CompletionStore).LoadCompletion("t")
+		u, loaded, _ := st.Load("t")
+		entries, _ := os.ReadDir(sess)
+		if cut == len(first) {
+			if !ok || err != nil || c.Name != "t.bin" || c.Total != 4 || loaded {
+				t.Fatalf("whole record: %+v %v %v, session loaded %v: want the completion only", c, ok, err, loaded)
+			}
+			if b, err := os.ReadFile(filepath.Join(dir, dirFiles, "t.bin")); err != nil || string(b) != "abcd" {
+				t.Fatalf("whole record: completed file %q %v", b, err)
+			}
+			if len(entries) != 1 || entries[0].Name() != "t"+suffixDone {
+				t.Fatalf("whole record: sessions/ holds %v, want t.done only", entries)
+			}
+		} else {
+			if ok || !loaded || !slices.Equal(u.Ranges(), []ranges.Range{{Start: 0, End: 3}}) {
+				t.Fatalf("cut %d: completion %v, session %v: want the session as it was", cut, ok, loaded)
+			}
+			if b, _ := os.ReadFile(filepath.Join(sess, "t.state")); string(b) != string(state) {
+				t.Fatalf("cut %d: state file %q, want %q", cut, b, state)
+			}
+		}
+		_ = st.Close()
+	}
+	dir := t.TempDir()
+	sess := filepath.Join(dir, dirSessions)
+	_ = os.MkdirAll(sess, 0o755)
+	_ = os.WriteFile(filepath.Join(sess, "t.done"), slices.Concat(state, first, answer), 0o600)
+	st, err := NewDirStore(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if c, ok, err := st.(CompletionStore).LoadCompletion("t"); !ok || err != nil || c.Status != 200 || string(c.Body) != "ok" {
+		t.Fatalf("record file with state lines: %+v %v %v, want the answered record", c, ok, err)
+	}
+}
+
+// TestFinishPlaceFails: when the data file cannot be moved into files/ (a directory holds
+// its name), Finish fails and the session stays as it was: its state file, without a record,
+// and no record file; once the way is clear, Finish completes it.
+func TestFinishPlaceFails(t *testing.T) {
+	for _, fsync := range []bool{false, true} {
+		t.Run(fmt.Sprintf("fsync=%v", fsync), func(t *testing.T) {
+			dir := t.TempDir()
+			st, err := NewDirStore(dir, fsync)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			u, err := st.Create("pf", 4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := u.WriteAt([]byte("abcd"), 0); err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range []ranges.Range{{Start: 0, End: 1}, {Start: 2, End: 3}} {
+				if err := u.Commit(r, []ranges.Range{{Start: 0, End: r.End}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, _ := os.ReadFile(filepath.Join(dir, dirSessions, "pf"+suffixState))
+			block := filepath.Join(dir, dirFiles, "pf.bin")
+			if err := os.MkdirAll(filepath.Join(block, "x"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := u.Finish("pf.bin"); err == nil {
+				t.Fatal("Finish moved the data over a directory")
+			}
+			if b, err := os.ReadFile(filepath.Join(dir, dirSessions, "pf"+suffixState)); err != nil || string(b) != string(want) {
+				t.Fatalf("state after the failed Finish: %q %v, want %q", b, err, want)
+			}
+			if _, err := os.Lstat(filepath.Join(dir, dirSessions, "pf"+suffixDone)); !errors.Is(err, fs.ErrNotExist) {
+				t.Fatalf("a record file is left: %v", err)
+			}
+			if _, ok, _ := st.(CompletionStore).LoadCompletion("pf"); ok {
+				t.Fatal("a completion is recorded")
+			}
+			if err := os.RemoveAll(block); err != nil {
+				t.Fatal(err)
+			}
+			f, err := u.Finish("pf.bin")
+			if err != nil {
+				t.Fatalf("Finish once the way is clear: %v", err)
+			}
+			_ = f.Close()
+			if b, err := os.ReadFile(filepath.Join(dir, dirFiles, "pf.bin")); err != nil || string(b) != "abcd" {
+				t.Fatalf("completed file %q %v", b, err)
+			}
+			if _, ok, _ := st.(CompletionStore).LoadCompletion("pf"); !ok {
+				t.Fatal("no completion recorded")
+			}
+		})
 	}
 }
