@@ -255,6 +255,16 @@ func (s *dirStore) rename(from, to string) error {
 	return nil
 }
 
+// renameSession renames the file from of sessions/ to to, both bare names, through the root
+// of sessions/: a single system call, where a rename through the data directory's root opens
+// both parent directories first.
+func (s *dirStore) renameSession(from, to string) error {
+	if err := s.rootOf(dirSessions).Rename(from, to); err != nil {
+		return fmt.Errorf("rename %s to %s: %w", dirSessions+"/"+from, dirSessions+"/"+to, plainErr(err))
+	}
+	return nil
+}
+
 // createFile creates rel anew: whatever is there (a link included) is removed first, and the
 // new file is created exclusively, which never follows a link.
 func (s *dirStore) createFile(rel string, flag int) (*os.File, error) {
@@ -773,7 +783,12 @@ func (s *dirStore) Create(id string, total int64) (Upload, error) {
 	if err := s.remove(sessPath(id, suffixState)); err != nil {
 		return nil, fmt.Errorf("data directory: session %s: remove an old state: %w", id, err)
 	}
-	f, err := s.createFile(sessPath(id, suffixData), os.O_RDWR)
+	// Exclusively first: only a data file left there (or a link planted in its place) costs
+	// a removal before the creation.
+	f, err := s.openFile(sessPath(id, suffixData), os.O_RDWR|os.O_CREATE|os.O_EXCL)
+	if errors.Is(err, fs.ErrExist) || errors.Is(err, errNotRegular) {
+		f, err = s.createFile(sessPath(id, suffixData), os.O_RDWR)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("data directory: session %s: %w", id, err)
 	}
@@ -1183,21 +1198,21 @@ func (u *dirUpload) Finish(name string) (File, error) {
 	if err == nil && s.fsync {
 		err = f.Sync()
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
 	if err != nil {
-		_ = u.closeFilesLocked() // the finish error is the one to report
+		_ = f.Close()            // the finish error is the one to report
+		_ = u.closeFilesLocked() // likewise
 		return nil, fmt.Errorf("data directory: session %s: finish data: %w", u.id, plainErr(err))
 	}
 	// The record first: once it is in place, the session is complete, and a load finishes
 	// what follows if a kill interrupts it.
 	rec := Completion{Name: name, Total: u.total}
 	if err := u.recordLocked(rec); err != nil {
+		_ = f.Close() // the record error is the one to report
 		return nil, fmt.Errorf("data directory: session %s: completion record: %w", u.id, err)
 	}
 	key, err := s.place(u.id, name)
 	if err != nil {
+		_ = f.Close() // the move error is the one to report
 		// The session stays as it was, to be finished by a retry: without its record.
 		if uerr := u.unrecordLocked(); uerr != nil {
 			err = errors.Join(err, uerr) // a record left behind is finished by the next load
@@ -1211,7 +1226,8 @@ func (u *dirUpload) Finish(name string) (File, error) {
 	}
 	s.completions[u.id] = 0
 	s.mu.Unlock()
-	return s.openDirFile(key)
+	// The data file, moved, is the completed file: it is handed back open, not opened again.
+	return &dirFile{f: f, size: u.total, path: filepath.Join(s.dir, dirFiles, key)}, nil
 }
 
 // recordLocked writes the completion record c of the session and closes its files; u.mu is
@@ -1254,7 +1270,7 @@ func (u *dirUpload) recordLocked(c Completion) error {
 		// Whatever part of the line made it fails its checksum: the state stays as it was.
 		return fmt.Errorf("append to %s: %w", state, plainErr(err))
 	}
-	if err := s.rename(state, sessPath(u.id, suffixDone)); err != nil {
+	if err := s.renameSession(u.id+suffixState, u.id+suffixDone); err != nil {
 		return err
 	}
 	return s.syncDir(dirSessions)
@@ -1270,7 +1286,7 @@ func (u *dirUpload) unrecordLocked() error {
 	if u.stateSize == 0 {
 		return s.remove(done)
 	}
-	if err := s.rename(done, state); err != nil {
+	if err := s.renameSession(u.id+suffixDone, u.id+suffixState); err != nil {
 		return err
 	}
 	f, err := s.openFile(state, os.O_RDWR)
