@@ -25,6 +25,10 @@
 #   peak memory     VmHWM of the server after a $SIZE upload, and after 20000 idle
 #                   one-byte sessions (sent pipelined on one connection), on a data directory
 #
+# With BASE set to another upspec binary (an earlier build, say), a column `base` runs it with
+# --data-dir beside `dir` in the ingest, probe and 16x1KiB workloads, and a second table
+# gives dir/base: a change measured against the build before it, in the same run.
+#
 # Environment: SIZE (default 1GiB; an integer of MiB may also be given as SIZE_MIB),
 # SIZE_SMALL (256MiB), PROBES (3000), IDLE (20000), ROUNDS (3: every workload runs against
 # every target once a round, and the table keeps each one's best round, which cancels most of
@@ -56,6 +60,15 @@ PROBES=${PROBES:-3000}
 IDLE=${IDLE:-20000}
 MAX_TIME=${MAX_TIME:-300s}
 ROUNDS=${ROUNDS:-3}
+
+base=
+if [[ -n ${BASE:-} ]]; then
+	if [[ ! -x $BASE ]]; then
+		echo "compare.sh: BASE=$BASE is no executable upspec" >&2
+		exit 2
+	fi
+	base=base
+fi
 
 if [[ ! -f $SEGLOAD_DIR/main.go || ! -d $SEGLOAD_DIR/baseline/sink ]]; then
 	echo "compare.sh: no segload at $SEGLOAD_DIR; pass its directory as the first argument or in \$SEGLOAD" >&2
@@ -116,19 +129,28 @@ stop() {
 	pids=("${keep[@]}")
 }
 
-# serve TARGET: starts the server of a target (sink, writeat, memory, dir) with a fresh
-# directory.
+# serve TARGET: starts the server of a target (sink, writeat, memory, dir, base) with a fresh
+# directory, DIR. Directories are removed at the end (drop removes the large ones at once):
+# on an ext4 without a journal, creating a file scans past every inode freed in the last
+# half minute or so, so that removing a directory of many files (20000 idle sessions) would
+# slow down every file the next workloads create.
+serial=0
 serve() {
-	local dir="$WORK/data-$1"
-	rm -rf "$dir"
-	mkdir -p "$dir"
+	serial=$((serial + 1))
+	DIR="$WORK/data-$1-$serial"
+	mkdir -p "$DIR"
 	case $1 in
 	sink) start sink "$WORK/bin/sink" -addr 127.0.0.1:0 ;;
-	writeat) start writeat "$WORK/bin/writeat" -addr 127.0.0.1:0 -dir "$dir" ;;
+	writeat) start writeat "$WORK/bin/writeat" -addr 127.0.0.1:0 -dir "$DIR" ;;
 	memory) start memory "$WORK/bin/upspec" serve --listen 127.0.0.1:0 ;;
-	dir) start dir "$WORK/bin/upspec" serve --listen 127.0.0.1:0 --data-dir "$dir" ;;
+	dir) start dir "$WORK/bin/upspec" serve --listen 127.0.0.1:0 --data-dir "$DIR" ;;
+	base) start base "$BASE" serve --listen 127.0.0.1:0 --data-dir "$DIR" ;;
 	esac
 }
+
+# drop: removes the directory of the server started last, once stopped: for the ingest runs,
+# whose few large files would otherwise be written back to the disk during the next ones.
+drop() { rm -rf "$DIR"; }
 
 # load FIELD ARGS...: runs segload against the server started last and prints FIELD of its
 # JSON summary (mib_s or req_s). A run with errors or failed checks stops the script.
@@ -197,19 +219,21 @@ run() {
 
 echo "workloads (figures as they come; the table keeps the best of $ROUNDS rounds):" >&2
 for round in $(seq "$ROUNDS"); do
-for t in sink writeat memory dir; do
+for t in sink writeat memory dir $base; do
 	serve "$t"
 	warm "$SIZE_MIB"
 	v=$(load mib_s --size "$SIZE" --segment 1MiB) || exit 1
 	run ingest-1MiB "$t" "$v"
 	[[ $t == dir || $t == memory ]] && run hwm-upload "$t" "$(hwm)"
 	stop
+	drop
 	serve "$t"
 	v=$(load mib_s --size "$SIZE_SMALL" --segment 64KiB) || exit 1
 	run ingest-64KiB "$t" "$v"
 	stop
+	drop
 done
-for t in sink memory dir; do
+for t in sink memory dir $base; do
 	serve "$t"
 	v=$(load req_s --probe "$PROBES" --requests "$PROBES" --size 1MiB --segment 1MiB) || exit 1
 	run probe-2B "$t" "$v"
@@ -258,6 +282,13 @@ for w in ingest-1MiB ingest-64KiB probe-2B 16x1KiB; do
 		"$(ratio "${fig[$w,memory]:-}" "${fig[$w,sink]:-}")" "$(ratio "${fig[$w,dir]:-}" "${fig[$w,sink]:-}")" \
 		"$(ratio "${fig[$w,dir]:-}" "${fig[$w,writeat]:-}")"
 done
+if [[ -n $base ]]; then
+	printf '\n%-22s %10s %10s %9s %9s   (base: %s)\n' workload base dir base/sink dir/base "$BASE"
+	for w in ingest-1MiB ingest-64KiB probe-2B 16x1KiB; do
+		printf '%-22s %10s %10s %9s %9s\n' "$w" "$(num "${fig[$w,base]:-}")" "$(num "${fig[$w,dir]:-}")" \
+			"$(ratio "${fig[$w,base]:-}" "${fig[$w,sink]:-}")" "$(ratio "${fig[$w,dir]:-}" "${fig[$w,base]:-}")"
+	done
+fi
 printf '\n%-16s %10s %10s %22s %22s\n' "ranges (req/s)" memory dir "time growth mem|dir" "list growth vs 10"
 # len N: the length of the answer listing N ranges: `0-1/T` and `K-K/T`.
 len() { awk -v n="$1" 'BEGIN { t = 2 * n + 4; s = length("0-1/" t); for (k = 0; k < n - 1; k++) s += 1 + length((4 + 2 * k) "-" (4 + 2 * k) "/" t); print s }'; }
