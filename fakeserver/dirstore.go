@@ -44,8 +44,9 @@ const (
 //	<dir>/sessions/<id>.data   the session's bytes, at their offsets (sparse)
 //	<dir>/sessions/<id>.state  the acknowledged ranges: `S-E/T CRC` lines (CRC: the CRC-32 of
 //	                           `S-E/T` in 8 hex digits); the state is the union of its lines
-//	<dir>/sessions/<id>.done   the completion record of a finished session: `JSON CRC` lines,
-//	                           the last whole one counts (encodeCompletion)
+//	<dir>/sessions/<id>.done   the completion record of a finished session: its state file,
+//	                           renamed, with `JSON CRC` lines after the state lines; the last
+//	                           whole JSON line counts (encodeCompletion)
 //	<dir>/tmp/<id>.*           a file while it is written, before the rename into place
 //	<dir>/files/<key>          completed files; key is the name itself when it is short and
 //	                           plain, else `~` and the SHA-256 of the name in hex, the name
@@ -65,10 +66,19 @@ const (
 // delayed blocks, which costs about 0.7 ms per segment on the development machine, more than
 // the whole 1 MiB segment costs a plain handler; an append costs a few microseconds.
 //
-// Finish writes the completion record first (its first line), which is the moment the
-// session is complete; then it moves the data file to files/ and removes the state. Loading
-// a directory where a kill interrupted this finishes the move. The record is answered later
-// (SaveCompletion) and outlives restarts until it expires.
+// Finish writes the completion record first, which is the moment the session is complete:
+// it appends the record's line to the state file (a state ends before its first JSON line)
+// and renames the file to <id>.done; then it moves the data file to files/ and hands it back
+// open. Loading a directory where a kill interrupted this finishes the rename and the move.
+// The record is answered later (SaveCompletion, another line) and outlives restarts until
+// it expires.
+//
+// So a session creates two files, its data and its state, and removes none: on the
+// development machine's ext4 (without a journal) creating a file costs 0.1-0.4 ms of CPU,
+// where a rename costs about 10 µs, and every inode freed in the last half minute or so
+// makes the next creations dearer (the allocator skips recently deleted inodes, looking up
+// each one). A separate record file, and removing the state, used to cost a third creation
+// and a removal per session.
 //
 // Every file operation goes through an os.Root of the directory, so that no path, link or
 // name reaches outside it, and no file is opened through a symbolic link: a link planted in
