@@ -30,7 +30,7 @@
 # gives dir/base: a change measured against the build before it, in the same run.
 #
 # Environment: SIZE (default 1GiB; an integer of MiB may also be given as SIZE_MIB),
-# SIZE_SMALL (256MiB), PROBES (3000), IDLE (20000), ROUNDS (3: every workload runs against
+# SIZE_SMALL (256MiB), PROBES (3000), IDLE (20000), BASE (above), ROUNDS (3: every workload runs against
 # every target once a round, and the table keeps each one's best round, which cancels most of
 # the drift of a shared machine; peak memory keeps the largest), WORK (scratch directory, default a new
 # one under /tmp, removed at the end), KEEP=1 keeps it. Needs bash, awk, ss, go.
@@ -39,15 +39,16 @@
 # (trap), every segload run has --timeout and --max-time, every pipelined load runs under
 # timeout(1). Absolute figures drift with the machine; compare the ratios of one run.
 #
-# A run on the development machine (2 cores shared, Go 1.26, ext4, fsync off, best of 3; the
-# whole table and what it says are in fakeserver/bench/README.md):
+# A run on the development machine (2 cores shared, Go 1.26, ext4 without a journal, fsync
+# off, best of 3; the whole table, the run before and what they say are in
+# fakeserver/bench/README.md):
 #
 #   workload                     sink    writeat     memory        dir  mem/sink  dir/sink  dir/writeat
-#   ingest-1MiB (MiB/s)          1123       1047        666        836      0.59      0.74         0.80
-#   ingest-64KiB (MiB/s)          813        570        363        513      0.45      0.63         0.90
-#   probe-2B (req/s)            17975          -      27259      21918      1.52      1.22            -
-#   16x1KiB (req/s)             26812          -      32980      17942      1.23      0.67            -
-#   peak memory (VmHWM, MiB): dir after a 1024MiB upload 18.8; dir with 20000 idle sessions 37.6
+#   ingest-1MiB (MiB/s)          1340       1014        647        931      0.48      0.69         0.92
+#   ingest-64KiB (MiB/s)          914        518        294        478      0.32      0.52         0.92
+#   probe-2B (req/s)            13561          -      16943      16258      1.25      1.20            -
+#   16x1KiB (req/s)             35857          -      20023      22857      0.56      0.64            -
+#   peak memory (VmHWM, MiB): dir after a 1024MiB upload 20.7; dir with 20000 idle sessions 48.6
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
