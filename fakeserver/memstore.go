@@ -234,6 +234,7 @@ func (d *memData) WriteAt(p []byte, off int64) (int, error) {
 		if i > 0 && d.ext[i-1].end() == off && len(d.ext[i-1].b) < memExtentMax {
 			prev := &d.ext[i-1]
 			k = min(k, memExtentMax-len(prev.b))
+			prev.b = grow(prev.b, k, min(memExtentMax, d.size-prev.start))
 			prev.b = append(prev.b, p[:k]...)
 		} else {
 			k = min(k, memExtentMax)
@@ -242,6 +243,19 @@ func (d *memData) WriteAt(p []byte, off int64) (int, error) {
 		off, p = off+int64(k), p[k:]
 	}
 	return n, nil
+}
+
+// grow returns b with room for n more bytes. The capacity doubles, up to limit (the
+// extent's largest length), so that an extent built of many small writes costs its bytes
+// copied about twice, not once per write; what it holds unused stays below its length.
+func grow(b []byte, n int, limit int64) []byte {
+	if cap(b)-len(b) >= n {
+		return b
+	}
+	c := int(min(limit, int64(max(2*len(b), len(b)+n))))
+	nb := make([]byte, len(b), max(c, len(b)+n))
+	copy(nb, b)
+	return nb
 }
 
 // ReadAt reads into p from offset off; it returns io.EOF when it reaches the end.
