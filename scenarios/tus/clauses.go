@@ -63,7 +63,7 @@ func Catalogue() []scenarios.Clause {
 		{ID: "tus.core.patch-204", Level: MUST, Section: secPatch, Title: "204 with the new offset",
 			Text: "A PATCH that was applied is acknowledged with 204 No Content and `Upload-Offset`, the new offset: the old one plus the bytes the PATCH carried."},
 		{ID: "tus.core.store-partial", Level: SHOULD, Section: secPatch, Title: "An interrupted PATCH keeps what arrived",
-			Text: "The server attempts to store as much of the received data as possible: after a PATCH cut off mid-body, HEAD gives an offset between the old one and the bytes sent, and the upload resumes from there."},
+			Text: "The server attempts to store as much of the received data as possible: after a PATCH cut off mid-body, HEAD gives the offset of every byte that arrived before the cut (asked again for up to 3 s while the server may still be storing them), and the upload resumes from there."},
 		{ID: "tus.core.offset-monotonic", Level: MUST, Section: secPatch, Title: "The offset never goes down nor beyond what was sent",
 			Text: "An upload's offset never decreases and never exceeds the bytes the client sent: every `Upload-Offset` a HEAD or PATCH answer gives lies between the last one acknowledged and the bytes sent so far (follows from the offset's meaning, the bytes received)."},
 		{ID: "tus.core.concurrent-patch", Level: MUST, Section: secPatch, Title: "Two PATCHes at one offset: at most one applied",
