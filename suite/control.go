@@ -155,7 +155,7 @@ func (c *control) finish(ctx context.Context, res scenarios.Result) {
 		c.silent = 0 // it answers: the failures are findings, not silence
 		return
 	}
-	c.stopped = fmt.Sprintf("the target stopped answering: %d scenarios in a row got no answer, and a fresh segment got none either (%s)",
+	c.stopped = fmt.Sprintf("the target stopped answering: %d scenarios in a row got no answer, and a fresh preflight request got none either (%s)",
 		n, strings.TrimPrefix(err.Error(), "preflight: "))
 }
 

@@ -104,54 +104,18 @@ var bytesRead = regexp.MustCompile(`\((\d+) response bytes read\)`)
 // classifyAnswer turns the exchange of the preflight segment into nil (a complete 201) or a
 // *PreflightError.
 func classifyAnswer(target string, size int64, ex result.Exchange) error {
-	fail := func(class PreflightClass, format string, args ...any) error {
-		return &PreflightError{Class: class, Msg: fmt.Sprintf("preflight: target %s ", target) + fmt.Sprintf(format, args...)}
-	}
+	fail := failer(target)
 	what := fmt.Sprintf("a first segment of %d bytes", size)
-	switch ex.Outcome {
-	case result.OutcomeTimeout:
-		if m := bytesRead.FindStringSubmatch(ex.Error); m != nil && m[1] != "0" {
-			return fail(PreflightNoAnswer, "gave no complete answer to %s within %s, only %s bytes of one: the server answers too slowly (a byte at a time?); check that the server is healthy",
-				what, PreflightTimeout, m[1])
-		}
-		return fail(PreflightNoAnswer, "gave no complete answer to %s within %s, not a byte of one: the server accepts connections but does not answer; check that --target is the upload endpoint and that the server is healthy",
-			what, PreflightTimeout)
-	case result.OutcomeClosed, result.OutcomeReset:
-		return fail(PreflightClosed, "closed the connection without an answer to %s (%s): check that --target is the upload endpoint (a proxy or a server that drops requests?)",
-			what, ex.Error)
-	case result.OutcomeAnswered:
-	default:
-		if strings.Contains(ex.Error, "malformed response head") {
-			return fail(PreflightMalformed, "answered %s with something that is not HTTP/1.1 (%s): check the scheme and port of --target", what, clip(ex.Error, 120))
-		}
-		return fail(PreflightClosed, "gave no answer to %s: %s", what, clip(ex.Error, 200))
+	status, err := classifyTransport(fail, what, ex)
+	if err != nil {
+		return err
 	}
 	resp := ex.Response
-	status := resp.StatusLine
-	if i := strings.IndexByte(status, ' '); i >= 0 {
-		status = strings.TrimSpace(status[i+1:])
-	}
-	if status == "" {
-		status = strconv.Itoa(resp.Status)
-	}
-	if ex.Error != "" && strings.Contains(ex.Error, "cut short") {
-		return fail(PreflightNoAnswer, "answered %s to %s but never finished the body (%s): a stalled server, or a Content-Length it does not send",
-			status, what, ex.Error)
-	}
 	switch s := resp.Status; {
 	case s == http.StatusCreated:
 		return nil
 	case s >= 300 && s < 400:
-		loc, ok := resp.Header("Location")
-		if !ok || loc == "" {
-			return fail(PreflightRedirect, "answered %s to %s, without a Location: point --target at the upload endpoint itself", status, what)
-		}
-		if base, err := url.Parse(target); err == nil {
-			if u, err := base.Parse(loc); err == nil {
-				loc = u.String()
-			}
-		}
-		return fail(PreflightRedirect, "answered %s to %s, to Location %s: an upload is not redirected; point --target at the final URL", status, what, loc)
+		return redirectError(fail, target, status, what, resp)
 	case s == http.StatusNotFound || s == http.StatusMethodNotAllowed || s == http.StatusNotImplemented:
 		return fail(PreflightNotUpload, "answered %s to %s: not an upload endpoint (a mistyped path, a static file server, or a location without upload_pass); check the path of --target",
 			status, what)
@@ -164,11 +128,73 @@ func classifyAnswer(target string, size int64, ex result.Exchange) error {
 		return fail(PreflightCompleted, "answered %s to %s of an incomplete file, want 201 with the range received: resumable mode is off (upload_resumable on?), or a backend that answers everything is behind --target",
 			status, what)
 	}
-	body := strings.Join(strings.Fields(resp.Body), " ")
-	if body != "" {
-		body = fmt.Sprintf(" (body %q)", clip(body, 80))
+	return fail(PreflightUnexpected, "answered %s%s to %s, want 201 with the range received: check --target and the deployment's error log", status, quotedBody(resp), what)
+}
+
+// failer returns the constructor of the preflight errors of target.
+func failer(target string) func(class PreflightClass, format string, args ...any) error {
+	return func(class PreflightClass, format string, args ...any) error {
+		return &PreflightError{Class: class, Msg: fmt.Sprintf("preflight: target %s ", target) + fmt.Sprintf(format, args...)}
 	}
-	return fail(PreflightUnexpected, "answered %s%s to %s, want 201 with the range received: check --target and the deployment's error log", status, body, what)
+}
+
+// redirectError is the failure of a 3xx answer, with its Location resolved against target.
+func redirectError(fail func(PreflightClass, string, ...any) error, target, status, what string, resp *result.Response) error {
+	loc, ok := resp.Header("Location")
+	if !ok || loc == "" {
+		return fail(PreflightRedirect, "answered %s to %s, without a Location: point --target at the upload endpoint itself", status, what)
+	}
+	if base, err := url.Parse(target); err == nil {
+		if u, err := base.Parse(loc); err == nil {
+			loc = u.String()
+		}
+	}
+	return fail(PreflightRedirect, "answered %s to %s, to Location %s: an upload is not redirected; point --target at the final URL", status, what, loc)
+}
+
+// quotedBody is ` (body "...")` with the start of resp's body, or "" without one.
+func quotedBody(resp *result.Response) string {
+	body := strings.Join(strings.Fields(resp.Body), " ")
+	if body == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (body %q)", clip(body, 80))
+}
+
+// classifyTransport returns the status text of an exchange that got a whole answer, else the
+// failure of the exchange: no answer in time, a closed connection, not HTTP, a body cut short.
+func classifyTransport(fail func(PreflightClass, string, ...any) error, what string, ex result.Exchange) (string, error) {
+	switch ex.Outcome {
+	case result.OutcomeTimeout:
+		if m := bytesRead.FindStringSubmatch(ex.Error); m != nil && m[1] != "0" {
+			return "", fail(PreflightNoAnswer, "gave no complete answer to %s within %s, only %s bytes of one: the server answers too slowly (a byte at a time?); check that the server is healthy",
+				what, PreflightTimeout, m[1])
+		}
+		return "", fail(PreflightNoAnswer, "gave no complete answer to %s within %s, not a byte of one: the server accepts connections but does not answer; check that --target is the upload endpoint and that the server is healthy",
+			what, PreflightTimeout)
+	case result.OutcomeClosed, result.OutcomeReset:
+		return "", fail(PreflightClosed, "closed the connection without an answer to %s (%s): check that --target is the upload endpoint (a proxy or a server that drops requests?)",
+			what, ex.Error)
+	case result.OutcomeAnswered:
+	default:
+		if strings.Contains(ex.Error, "malformed response head") {
+			return "", fail(PreflightMalformed, "answered %s with something that is not HTTP/1.1 (%s): check the scheme and port of --target", what, clip(ex.Error, 120))
+		}
+		return "", fail(PreflightClosed, "gave no answer to %s: %s", what, clip(ex.Error, 200))
+	}
+	resp := ex.Response
+	status := resp.StatusLine
+	if i := strings.IndexByte(status, ' '); i >= 0 {
+		status = strings.TrimSpace(status[i+1:])
+	}
+	if status == "" {
+		status = strconv.Itoa(resp.Status)
+	}
+	if ex.Error != "" && strings.Contains(ex.Error, "cut short") {
+		return "", fail(PreflightNoAnswer, "answered %s to %s but never finished the body (%s): a stalled server, or a Content-Length it does not send",
+			status, what, ex.Error)
+	}
+	return status, nil
 }
 
 // connectError describes a failed connection or TLS handshake (the error of wire.Client.Reach).
@@ -179,9 +205,7 @@ func connectError(target string, err error) error {
 		handshake = re.Handshake
 		err = re.Err
 	}
-	fail := func(class PreflightClass, format string, args ...any) error {
-		return &PreflightError{Class: class, Msg: fmt.Sprintf("preflight: target %s ", target) + fmt.Sprintf(format, args...)}
-	}
+	fail := failer(target)
 	if handshake {
 		return fail(PreflightTLS, "failed the TLS handshake: %s", tlsCause(err))
 	}

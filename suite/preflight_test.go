@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/upspec/upspec/fakeserver"
+	fstus "github.com/upspec/upspec/fakeserver/tus"
 )
 
 // rawServer is a loopback listener whose every connection is handed to serve; Close stops it
@@ -235,6 +236,83 @@ func TestPreflight(t *testing.T) {
 			}
 			if tt.class != PreflightTLS && strings.Contains(msg, "--ca-file") {
 				t.Errorf("a %s target is told about --ca-file: %q", tt.class, msg)
+			}
+		})
+	}
+}
+
+// TestPreflightTus runs the tus preflight against a target of each class: a tus server
+// passes, anything that is no tus creation URL is one line of its class.
+func TestPreflightTus(t *testing.T) {
+	selfTestOnly(t)
+	ref, err := fstus.NewServer(fstus.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ref.Close() })
+	bare := httpServer(t, status(http.StatusNoContent, "Tus-Resumable", "1.0.0")) // no Tus-Version: the scenarios judge that
+	nginxRef := httpServer(t, fakeserver.New(fakeserver.Options{CORSOrigins: []string{"*"}}))
+	always204 := httpServer(t, status(http.StatusNoContent))
+	redirect := httpServer(t, http.RedirectHandler("/files/v2/", http.StatusPermanentRedirect))
+	notAllowed := httpServer(t, status(http.StatusMethodNotAllowed))
+	auth := httpServer(t, status(http.StatusForbidden))
+	broken := httpServer(t, status(http.StatusInternalServerError))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := ln.Addr().String()
+	ln.Close()
+
+	tests := []struct {
+		name   string
+		target string
+		class  PreflightClass // "" = the preflight passes
+		want   []string
+	}{
+		{"reference tus server", ref.CreationURL(), "", nil},
+		{"Tus-Resumable without Tus-Version", bare.URL + "/files/", "", nil},
+		{"the nginx-protocol reference server", nginxRef.URL + "/upload", PreflightNotUpload, []string{"OPTIONS", "not a tus server", "--protocol tus"}},
+		{"204 with no Tus- header", always204.URL + "/files/", PreflightNotUpload, []string{"204 No Content", "no Tus- header"}},
+		{"mistyped path", ref.URL + "/flies/", PreflightNotUpload, []string{"404", "not the creation URL of a tus server"}},
+		{"405", notAllowed.URL + "/files/", PreflightNotUpload, []string{"405 Method Not Allowed"}},
+		{"redirect", redirect.URL + "/files/", PreflightRedirect, []string{"308 Permanent Redirect", "Location " + redirect.URL + "/files/v2/"}},
+		{"403", auth.URL + "/files/", PreflightAuth, []string{"403 Forbidden", "--header"}},
+		{"500", broken.URL + "/files/", PreflightUnexpected, []string{"500 Internal Server Error", "want 200 or 204 with Tus-Version"}},
+		{"refused", "http://" + refused + "/files/", PreflightRefused, []string{"refused the connection"}},
+		{"silent listener", "http://" + newRawServer(t, silent) + "/files/", PreflightNoAnswer, []string{"no complete answer to an OPTIONS request"}},
+		{"closes", "http://" + newRawServer(t, closing) + "/files/", PreflightClosed, []string{"closed the connection without an answer"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := NewConfig()
+			c.Protocol, c.Target = ProtocolTus, tt.target
+			sc, err := c.Resolve()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			err = PreflightTus(ctx, sc)
+			if tt.class == "" {
+				if err != nil {
+					t.Fatalf("PreflightTus(%s) = %v, want it to pass", tt.target, err)
+				}
+				return
+			}
+			var pe *PreflightError
+			if !errors.As(err, &pe) || pe.Class != tt.class {
+				t.Fatalf("PreflightTus(%s) = %v, want a *PreflightError of class %s", tt.target, err, tt.class)
+			}
+			msg := err.Error()
+			if strings.Contains(msg, "\n") || !strings.HasPrefix(msg, "preflight: target "+sc.Target.String()+" ") {
+				t.Errorf("message is not one line `preflight: target %s ...`: %q", sc.Target, msg)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("message %q lacks %q", msg, w)
+				}
 			}
 		})
 	}

@@ -40,8 +40,8 @@ func (c *Config) protocolName() string {
 }
 
 // setupTus is setupFirst for --protocol tus: without a target it starts the embedded
-// reference tus server (package fakeserver/tus, its creation URL the target), else it checks
-// that the target can be reached. No harness backend: tus has no upload_pass.
+// reference tus server (package fakeserver/tus, its creation URL the target), else it runs
+// the tus preflight (PreflightTus). No harness backend: tus has no upload_pass.
 func (r *run) setupTus(ctx context.Context, sc scenarios.Config, info result.RunInfo) result.RunInfo {
 	if sc.Target == nil {
 		srv, err := fstus.NewServer(fstus.Options{MaxSize: EmbeddedTusMaxSize})
@@ -53,9 +53,7 @@ func (r *run) setupTus(ctx context.Context, sc scenarios.Config, info result.Run
 		return info
 	}
 	if !r.cfg.NoPreflight {
-		// The segment preflight is the nginx protocol's; for tus the target must at least
-		// accept a connection (and a TLS handshake).
-		if err := sc.Client().Reach(ctx); err != nil {
+		if err := PreflightTus(ctx, sc); err != nil {
 			ginkgo.Fail("upspec setup: " + err.Error() + " (--no-preflight skips this check)")
 		}
 	}

@@ -295,6 +295,9 @@ func (r *run) setupAll(_ ginkgo.SpecContext, data []byte) {
 		probe := sc
 		proc := ginkgo.GinkgoParallelProcess() // session IDs unique across the processes of a run
 		r.control.alive = func(ctx context.Context, seq int) error { return Preflight(ctx, probe, proc*1000+seq) }
+		if r.cfg.protocolName() == ProtocolTus {
+			r.control.alive = func(ctx context.Context, _ int) error { return PreflightTus(ctx, probe) }
+		}
 	}
 	r.sc, r.ready = sc, true
 	ginkgo.AddReportEntry(result.SetupEntryName, info, ginkgo.ReportEntryVisibilityFailureOrVerbose)

@@ -163,9 +163,13 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageErrorf(stderr, "%v; give an expectations file or the name of a built-in list", err)
 	}
-	// The segment preflight is the nginx protocol's; a tus run checks reachability in its setup.
-	if sc.Target != nil && !suiteConf.DryRun && !cfg.NoPreflight && cfg.Protocol != suite.ProtocolTus {
-		if err := suite.Preflight(context.Background(), sc, 0); err != nil {
+	// The preflight: one segment of a fresh session, or for tus an OPTIONS request.
+	if sc.Target != nil && !suiteConf.DryRun && !cfg.NoPreflight {
+		preflight := func() error { return suite.Preflight(context.Background(), sc, 0) }
+		if cfg.Protocol == suite.ProtocolTus {
+			preflight = func() error { return suite.PreflightTus(context.Background(), sc) }
+		}
+		if err := preflight(); err != nil {
 			return usageErrorf(stderr, "%v (--no-preflight skips this check)", err)
 		}
 	}

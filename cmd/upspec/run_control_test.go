@@ -194,7 +194,7 @@ func TestRunStopsWhenTheTargetStopsAnswering(t *testing.T) {
 	if r.code != exitUsage {
 		t.Fatalf("exit status %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, exitUsage, r.stdout, r.stderr)
 	}
-	if !regexp.MustCompile(`(?m)^upspec run: the target stopped answering: 2 scenarios in a row got no answer, and a fresh segment got none either \(.*\); \d+ of \d+ scenarios not run$`).MatchString(r.stderr) {
+	if !regexp.MustCompile(`(?m)^upspec run: the target stopped answering: 2 scenarios in a row got no answer, and a fresh preflight request got none either \(.*\); \d+ of \d+ scenarios not run$`).MatchString(r.stderr) {
 		t.Errorf("stderr does not say why the run stopped: %q", r.stderr)
 	}
 	run, err := reports.ReadJSONFile(jsonPath)
