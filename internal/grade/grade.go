@@ -2,7 +2,6 @@ package grade
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -44,11 +43,8 @@ type Grader struct {
 	uploads []Upload
 	handler *fakeserver.Handler
 	admin   *fakeserver.Admin
-	srv     *http.Server
-	ln      net.Listener
-	path    string
-	url     string
-	done    chan struct{}
+	mockServer
+	path string
 
 	mu       sync.Mutex
 	assigned map[string]int             // session → index of its upload in uploads (-1: none)
@@ -77,31 +73,16 @@ func Start(opts Options) (*Grader, error) {
 		handler:  h,
 		admin:    h.Admin(),
 		path:     so.Path,
-		done:     make(chan struct{}),
 		assigned: map[string]int{},
 		carried:  map[string]map[string]bool{},
 		ended:    map[string]bool{},
 		changed:  make(chan struct{}),
 	}
-	ln := opts.Listener
-	if ln == nil {
-		var err error
-		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
-			return nil, fmt.Errorf("grade: listen on loopback: %w", err)
-		}
+	if err := g.serve(opts.Listener, g); err != nil {
+		return nil, err
 	}
-	g.ln = ln
-	g.url = "http://" + ln.Addr().String()
-	g.srv = &http.Server{Handler: g, ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout, MaxHeaderBytes: maxHeaderBytes}
-	go func() {
-		defer close(g.done)
-		_ = g.srv.Serve(ln) // ends with Close
-	}()
 	return g, nil
 }
-
-// URL returns the base URL of the grading mock, http://HOST:PORT.
-func (g *Grader) URL() string { return g.url }
 
 // UploadURL returns the segment endpoint the client uploads to.
 func (g *Grader) UploadURL() string { return g.url + g.path }
@@ -155,23 +136,10 @@ func (g *Grader) Evidence() Evidence {
 // journal holds every request the client sent), or when ctx ends (then every connection is
 // closed), and returns what the grade saw.
 func (g *Grader) Finish(ctx context.Context) (Evidence, error) {
-	if err := g.srv.Shutdown(ctx); err != nil {
-		if cerr := g.Close(); cerr != nil {
-			return Evidence{}, cerr
-		}
+	if err := g.shutdown(ctx); err != nil {
+		return Evidence{}, err
 	}
-	<-g.done
 	return g.Evidence(), nil
-}
-
-// Close stops the grading mock: the listener and every connection are closed.
-func (g *Grader) Close() error {
-	err := g.srv.Close()
-	<-g.done
-	if err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("grade: close: %w", err)
-	}
-	return nil
 }
 
 // ServeHTTP passes every request to the reference server. A segment of a session not seen

@@ -3,7 +3,6 @@ package grade
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -36,10 +35,8 @@ type TusGrader struct {
 	uploads []Upload
 	handler *tus.Handler
 	admin   *tus.Admin
-	srv     *http.Server
-	base    string // the creation URL's path
-	url     string
-	done    chan struct{}
+	mockServer
+	base string // the creation URL's path
 
 	mu      sync.Mutex
 	planOf  map[string]int             // upload ID → index of its file by name and size (-1: none)
@@ -92,31 +89,17 @@ func StartTus(opts TusOptions) (*TusGrader, error) {
 		handler: h,
 		admin:   h.Admin(),
 		base:    h.CreationPath(),
-		done:    make(chan struct{}),
 		planOf:  map[string]int{},
 		carried: map[string]map[string]bool{},
 		files:   map[string][]string{},
 		state:   map[int]*fileState{},
 		changed: make(chan struct{}),
 	}
-	ln := opts.Listener
-	if ln == nil {
-		var err error
-		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
-			return nil, fmt.Errorf("grade: listen on loopback: %w", err)
-		}
+	if err := g.serve(opts.Listener, g); err != nil {
+		return nil, err
 	}
-	g.url = "http://" + ln.Addr().String()
-	g.srv = &http.Server{Handler: g, ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout, MaxHeaderBytes: maxHeaderBytes}
-	go func() {
-		defer close(g.done)
-		_ = g.srv.Serve(ln) // ends with Close
-	}()
 	return g, nil
 }
-
-// URL returns the base URL of the grading mock, http://HOST:PORT.
-func (g *TusGrader) URL() string { return g.url }
 
 // CreationURL returns the tus creation URL the client creates its uploads at.
 func (g *TusGrader) CreationURL() string { return g.url + g.base }
@@ -167,23 +150,10 @@ func (g *TusGrader) Evidence() Evidence {
 // Finish stops the grading mock once every request in progress has ended, or when ctx ends
 // (then every connection is closed), and returns what the grade saw.
 func (g *TusGrader) Finish(ctx context.Context) (Evidence, error) {
-	if err := g.srv.Shutdown(ctx); err != nil {
-		if cerr := g.Close(); cerr != nil {
-			return Evidence{}, cerr
-		}
+	if err := g.shutdown(ctx); err != nil {
+		return Evidence{}, err
 	}
-	<-g.done
 	return g.Evidence(), nil
-}
-
-// Close stops the grading mock: the listener and every connection are closed.
-func (g *TusGrader) Close() error {
-	err := g.srv.Close()
-	<-g.done
-	if err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("grade: close: %w", err)
-	}
-	return nil
 }
 
 // ServeHTTP passes every request to the reference tus server. A creating POST finds the
