@@ -177,7 +177,7 @@ func TestRunExpectProfiles(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			// The served profile hands completed files to the run's harness backend, so that
 			// the backend scenarios run too.
-			backend := strings.TrimSuffix(strings.TrimPrefix(closedPortURL(t), "http://"), "/upload")
+			backend := unusedAddr(t)
 			p := startServe(t, "--profile", tt.profile, "--upload-pass", "http://"+backend+"/")
 			args := []string{"--target", p.upload, "--file-url", p.base + "/file/{name}", "--final-status", "200",
 				"--final-body", "completed", "--backend-listen", backend, "--no-color"}

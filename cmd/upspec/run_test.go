@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"maps"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -78,6 +79,28 @@ func closedPortURL(t *testing.T) string {
 	u := "http://" + ln.Addr().String() + "/upload"
 	ln.Close()
 	return u
+}
+
+// unusedAddr returns a loopback host:port that nothing listens on, for a child process to
+// listen on later (--backend-listen, whose address another process must know first). The
+// port lies below this machine's ephemeral range, from which every free port that the other
+// tests take (":0") and every outgoing connection's port come, so that none of them takes it
+// in the meantime.
+func unusedAddr(t *testing.T) string {
+	t.Helper()
+	for range 200 {
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(20000+rand.IntN(12000))))
+		if err != nil {
+			continue // taken
+		}
+		addr := ln.Addr().String()
+		if err := ln.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return addr
+	}
+	t.Fatal("no unused loopback port between 20000 and 32000")
+	return ""
 }
 
 func TestRunUsageErrors(t *testing.T) {

@@ -69,7 +69,7 @@ func TestSuiteTakesTheRunFlags(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the suite's test binary")
 	}
-	backend := strings.TrimSuffix(strings.TrimPrefix(closedPortURL(t), "http://"), "/upload")
+	backend := unusedAddr(t)
 	module := startServe(t, "--profile", "nginx-upload-module", "--upload-pass", "http://"+backend+"/")
 	tests := []struct {
 		name      string
